@@ -1,0 +1,54 @@
+# One task runner for people and CI alike. `make demo` and `make test` are the README's two commands.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PORTMATRIX := $(VENV)/bin/portmatrix
+SYSTEM_TOOLS := nft iptables-restore nmap ip
+APT_PACKAGES := nftables iptables nmap iproute2 ipset
+EXTRAS ?= dev,aerleon
+
+.PHONY: demo test lint typecheck system-deps venv schema docs bench clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e ".[$(EXTRAS)]"
+	touch $@
+
+venv: $(VENV)/.installed
+
+# Installs the kernel-facing tools the namespace tests drive, only where they are missing and we are root.
+system-deps:
+	@missing=""; for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing system packages for:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
+	  else echo "note: missing$$missing; namespace tests will skip"; fi; \
+	fi
+
+demo: venv
+	$(PORTMATRIX) port 40087
+	$(PORTMATRIX) resolve examples/duplex-cce.yaml
+
+test: system-deps venv
+	$(PY) -m pytest -q -p no:cacheprovider
+
+lint: venv
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+typecheck: venv
+	$(VENV)/bin/mypy
+
+schema: venv
+	$(PY) -m portmatrix.schema --write
+
+docs: venv
+	$(PY) -m portmatrix.cli.docs --write
+
+bench: venv
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

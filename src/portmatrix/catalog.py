@@ -1,0 +1,187 @@
+"""Catalog packs: the port-usage documents as validated data.
+
+A pack is one YAML file per source document (see ``docs/catalog-format.md``). The bundled packs
+ship inside the package; users add their own with ``--catalog FILE`` and they are held to exactly
+the same rules. Loading checks more than the schema can: ids unique across packs, every role and
+option an entry mentions declared, every port expression parseable with only known variables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from portmatrix import portspec
+from portmatrix.errors import CatalogError, LookupFailure, PortExpressionError
+from portmatrix.model import CatalogEntry, OptionSpec, Pack, RoleSpec
+from portmatrix.yamlio import LineMap, load_yaml, parse_yaml, validation_error
+
+BUNDLED_PACKS = ("common.yaml", "cuc.yaml", "cce.yaml", "cce-extra.yaml")
+
+
+@dataclass
+class Catalog:
+    """Every loaded pack merged into one namespace of entries, roles and options."""
+
+    packs: list[Pack] = field(default_factory=list)
+    entries: list[CatalogEntry] = field(default_factory=list)
+    by_id: dict[str, CatalogEntry] = field(default_factory=dict)
+    roles: dict[str, RoleSpec] = field(default_factory=dict)
+    options: dict[str, OptionSpec] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)  # entry id -> pack file it came from
+
+    def entry(self, entry_id: str) -> CatalogEntry:
+        try:
+            return self.by_id[entry_id]
+        except KeyError:
+            close = [known for known in self.by_id if entry_id in known][:5]
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise LookupFailure(f"no catalog entry {entry_id!r}{hint}") from None
+
+    def products(self) -> list[str]:
+        return [pack.product for pack in self.packs]
+
+    def expression(self, text: str) -> portspec.PortExpression:
+        return _parse_cached(text)
+
+
+@lru_cache(maxsize=4096)
+def _parse_cached(text: str) -> portspec.PortExpression:
+    return portspec.parse(text)
+
+
+def _bundled_texts() -> Iterable[tuple[str, str]]:
+    root = resources.files("portmatrix") / "packs"
+    for name in BUNDLED_PACKS:
+        yield f"portmatrix/packs/{name}", (root / name).read_text(encoding="utf-8")
+
+
+def load_pack_text(text: str, *, name: str) -> tuple[Pack, LineMap]:
+    data, lines = parse_yaml(text, name=name, error=CatalogError)
+    return _validate_pack(data, name=name, lines=lines), lines
+
+
+def load_pack_file(path: str | Path) -> tuple[Pack, LineMap]:
+    data, lines = load_yaml(path, error=CatalogError)
+    return _validate_pack(data, name=str(path), lines=lines), lines
+
+
+def _validate_pack(data: object, *, name: str, lines: LineMap) -> Pack:
+    if not isinstance(data, dict):
+        raise CatalogError("a catalog pack must be a mapping with 'product' and 'entries'", file=name, line=1)
+    try:
+        pack = Pack.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc, file=name, lines=lines, error=CatalogError) from exc
+    entries = [entry.model_copy(update={"product": pack.product}) for entry in pack.entries]
+    return pack.model_copy(update={"entries": entries})
+
+
+def load_catalog(extra: Sequence[str | Path] = (), *, bundled: bool = True) -> Catalog:
+    """The bundled packs plus the user's, merged and cross-checked."""
+    catalog = Catalog()
+    sources: list[tuple[Pack, LineMap, str]] = []
+    if bundled:
+        for name, text in _bundled_texts():
+            pack, lines = load_pack_text(text, name=name)
+            sources.append((pack, lines, name))
+    for path in extra:
+        pack, lines = load_pack_file(path)
+        sources.append((pack, lines, str(path)))
+    for pack, lines, name in sources:
+        _merge_declarations(catalog, pack, lines, name)
+    for pack, lines, name in sources:
+        _merge_entries(catalog, pack, lines, name)
+    return catalog
+
+
+def _merge_declarations(catalog: Catalog, pack: Pack, lines: LineMap, name: str) -> None:
+    catalog.packs.append(pack)
+    for role_id, role in pack.roles.items():
+        known = catalog.roles.get(role_id)
+        if known is not None and known.params != role.params:
+            raise CatalogError(
+                f"role {role_id!r} is declared again with different parameters",
+                file=name,
+                line=lines.line(("roles", role_id)),
+            )
+        catalog.roles.setdefault(role_id, role)
+    for option_id, option in pack.options.items():
+        known_option = catalog.options.get(option_id)
+        if known_option is not None and known_option.type != option.type:
+            raise CatalogError(
+                f"option {option_id!r} is declared again with another type",
+                file=name,
+                line=lines.line(("options", option_id)),
+            )
+        catalog.options.setdefault(option_id, option)
+
+
+def _merge_entries(catalog: Catalog, pack: Pack, lines: LineMap, name: str) -> None:
+    for index, entry in enumerate(pack.entries):
+        where = ("entries", index)
+        if entry.id in catalog.by_id:
+            raise CatalogError(
+                f"entry id {entry.id!r} is already used in {catalog.files[entry.id]}",
+                file=name,
+                line=lines.line((*where, "id")),
+            )
+        _check_entry(catalog, entry, lines, name, where)
+        catalog.entries.append(entry)
+        catalog.by_id[entry.id] = entry
+        catalog.files[entry.id] = name
+
+
+def _check_entry(
+    catalog: Catalog, entry: CatalogEntry, lines: LineMap, name: str, where: tuple[str | int, ...]
+) -> None:
+    def fail(message: str, *path: str | int) -> CatalogError:
+        return CatalogError(f"{entry.id}: {message}", file=name, line=lines.line((*where, *path)))
+
+    for label, selector in [("role", entry.role), *[(f"peers.{i}", p) for i, p in enumerate(entry.peers)]]:
+        role = catalog.roles.get(selector.role)
+        path = tuple(label.split(".")) if "." not in label else ("peers", int(label.split(".")[1]))
+        if role is None:
+            raise fail(f"role {selector.role!r} is not declared in any pack's 'roles'", *path)
+        for param in selector.where:
+            if param not in role.params:
+                raise fail(f"role {selector.role!r} has no parameter {param!r}", *path, "where")
+    for key in entry.when:
+        if key not in catalog.options:
+            raise fail(f"condition names unknown option {key!r}", "when")
+    own_params = catalog.roles[entry.role.role].params
+    for index, item in enumerate(entry.ports):
+        try:
+            expression = catalog.expression(item.ports)
+        except PortExpressionError as exc:
+            raise fail(str(exc), "ports", index, "ports") from exc
+        for variable in expression.variables - portspec.INSTANCE_ALIASES:
+            if variable not in catalog.options:
+                raise fail(
+                    f"port expression uses {variable!r}, which no pack declares as an option",
+                    "ports",
+                    index,
+                    "ports",
+                )
+        if expression.variables & portspec.INSTANCE_ALIASES and "instance" not in own_params:
+            raise fail(
+                f"port expression depends on the instance but role {entry.role.role!r} has none",
+                "ports",
+                index,
+                "ports",
+            )
+        if item.side is not None and "side" not in own_params:
+            raise fail(f"port is for side {item.side} but role {entry.role.role!r} has no side", "ports", index)
+        for key in item.when:
+            if key not in catalog.options:
+                raise fail(f"condition names unknown option {key!r}", "ports", index, "when")
+        if expression.is_constant:
+            try:
+                portspec.evaluate(expression)
+            except PortExpressionError as exc:
+                raise fail(str(exc), "ports", index, "ports") from exc

@@ -1,0 +1,69 @@
+"""What every command shares: the root group, the ``--catalog`` option, error handling, output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from portmatrix import __version__
+from portmatrix.errors import PortmatrixError
+from portmatrix.yamlio import atomic_write
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_USAGE = 2
+
+
+class _Group(click.Group):
+    """Turns library errors into one line and exit 2, wherever in a command they surface."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PortmatrixError as exc:
+            click.echo(f"portmatrix: error: {exc}", err=True)
+            ctx.exit(EXIT_USAGE)
+        except BrokenPipeError:  # `portmatrix ... | head`
+            sys.stderr.close()
+            ctx.exit(0)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="portmatrix")
+def main() -> None:
+    """portmatrix: vendor port tables as data, resolved into flows, rules and wire-level proof."""
+
+
+def catalog_option(func: F) -> F:
+    """``--catalog FILE`` (repeatable): add a user's own pack to the bundled ones."""
+    return click.option(
+        "--catalog",
+        "catalogs",
+        multiple=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Add a catalog pack (YAML, same schema as the bundled ones). Repeatable.",
+    )(func)
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(func)
+
+
+def emit(text: str, output: Path | None = None) -> None:
+    """Print, or write atomically to ``output`` so a failure never leaves half a file."""
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    with atomic_write(output) as handle:
+        handle.write(text if text.endswith("\n") else text + "\n")
+
+
+def emit_json(data: Any, output: Path | None = None) -> None:
+    emit(json.dumps(data, indent=2, ensure_ascii=False), output)
+
+

@@ -1,0 +1,116 @@
+"""YAML in, with line numbers kept, and files out without ever leaving half a file behind.
+
+pydantic reports *where* in the data a value is wrong (``hosts.3.roles.1.side``); users need
+*where in the file*. We compose the YAML node tree once, remember the line of every path, and
+translate validation errors through that map.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from portmatrix.errors import InputError
+
+try:  # the C loader is several times faster on the bundled packs
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[attr-defined]
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _Loader = yaml.SafeLoader
+
+PathKey = tuple[str | int, ...]
+
+
+class LineMap:
+    """Line numbers (1-based) of every mapping key and sequence item in a YAML document."""
+
+    def __init__(self, lines: dict[PathKey, int]):
+        self._lines = lines
+
+    def line(self, path: PathKey) -> int | None:
+        """The line of ``path`` or of its nearest ancestor that has one."""
+        key = tuple(path)
+        while True:
+            if key in self._lines:
+                return self._lines[key]
+            if not key:
+                return None
+            key = key[:-1]
+
+
+def _walk(node: yaml.Node, path: PathKey, into: dict[PathKey, int]) -> None:
+    into.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            child = (*path, str(key_node.value))
+            into[child] = key_node.start_mark.line + 1
+            _walk(value_node, child, into)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, (*path, index), into)
+
+
+def load_yaml(path: str | Path, *, error: type[InputError] = InputError) -> tuple[Any, LineMap]:
+    """Parse a YAML file into plain data plus its line map, or raise ``error`` at file:line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise error("no such file", file=path) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"cannot read: {exc}", file=path) from exc
+    return parse_yaml(text, name=str(path), error=error)
+
+
+def parse_yaml(text: str, *, name: str, error: type[InputError] = InputError) -> tuple[Any, LineMap]:
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise error(f"invalid YAML: {problem}", file=name, line=line) from exc
+    except yaml.YAMLError as exc:
+        raise error(f"invalid YAML: {exc}", file=name) from exc
+    lines: dict[PathKey, int] = {}
+    if node is not None:
+        _walk(node, (), lines)
+    return data, LineMap(lines)
+
+
+def validation_error(
+    exc: ValidationError, *, file: str | Path, lines: LineMap, error: type[InputError], prefix: PathKey = ()
+) -> InputError:
+    """The first pydantic complaint as one user-facing line at its file:line."""
+    first = exc.errors()[0]
+    loc = (*prefix, *first["loc"])
+    where = ".".join(str(part) for part in loc) or "top level"
+    message = first["msg"]
+    if first["type"] == "missing":
+        message = "required field is missing"
+    elif first["type"] == "extra_forbidden":
+        message = "unknown field (check the spelling against the schema)"
+    return error(f"{where}: {message}", file=file, line=lines.line(loc))
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | Path, *, mode: str = "w") -> Iterator[Any]:
+    """Write to a temporary file beside ``path`` and rename it into place only on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as handle:
+            yield handle
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
