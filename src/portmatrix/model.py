@@ -286,7 +286,8 @@ class Flow:
 
     @property
     def unbound(self) -> bool:
-        return self.src_address is None
+        """True when one end is a role no inventory endpoint holds (``role:<id>``)."""
+        return self.src_address is None or self.dst_address is None
 
     @property
     def local_only(self) -> bool:

@@ -1,1 +1,168 @@
-"""Commands for this area; filled in by its owner."""
+"""Look-ups over the catalog: ``catalog list``, ``catalog show``, ``search`` and ``port``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from portmatrix import portspec
+from portmatrix.catalog import load_catalog
+from portmatrix.cli._common import catalog_option, emit, emit_json, json_option, main
+from portmatrix.lookup import DEFAULT_MAX_INSTANCE, find_port, search
+from portmatrix.model import CatalogEntry, Protocol
+from portmatrix.table import format_table
+
+HEADERS = {
+    "en": ("id", "protocol", "ports", "instance", "side", "component / process", "source"),
+    "ja": ("ID", "プロトコル", "ポート", "インスタンス", "サイド", "コンポーネント / プロセス", "出典"),
+}
+
+
+@main.group("catalog")
+def catalog_group() -> None:
+    """List and show catalog entries (the documents' rows as data)."""
+
+
+@catalog_group.command("list")
+@click.option("--product", help="Only this product (e.g. cce, cuc, or a user pack's product).")
+@json_option
+@catalog_option
+def catalog_list(product: str | None, as_json: bool, catalogs: tuple[Path, ...]) -> None:
+    """Every entry, one line each."""
+    catalog = load_catalog(catalogs)
+    entries = [entry for entry in catalog.entries if product is None or entry.product == product]
+    if product is not None and not entries:
+        known = ", ".join(sorted({entry.product for entry in catalog.entries}))
+        raise click.BadParameter(f"no entries for product {product!r} (known: {known})", param_hint="--product")
+    if as_json:
+        emit_json([_entry_json(entry) for entry in entries])
+        return
+    rows = [
+        (entry.id, _ports_summary(entry), entry.component, str(entry.source), ",".join(entry.flags))
+        for entry in entries
+    ]
+    emit(format_table(("id", "ports", "component", "source", "flags"), rows, max_width=48))
+
+
+@catalog_group.command("show")
+@click.argument("entry_id")
+@json_option
+@catalog_option
+def catalog_show(entry_id: str, as_json: bool, catalogs: tuple[Path, ...]) -> None:
+    """One entry in full, notes in both languages."""
+    entry = load_catalog(catalogs).entry(entry_id)
+    if as_json:
+        emit_json(_entry_json(entry))
+        return
+    emit(_entry_text(entry))
+
+
+@main.command("search")
+@click.argument("text")
+@json_option
+@catalog_option
+def search_cmd(text: str, as_json: bool, catalogs: tuple[Path, ...]) -> None:
+    """Entries whose id, component, process or notes (English or Japanese) contain TEXT."""
+    entries = search(load_catalog(catalogs), text)
+    if as_json:
+        emit_json([_entry_json(entry) for entry in entries])
+        return
+    rows = [(entry.id, _ports_summary(entry), entry.component, entry.process or "") for entry in entries]
+    emit(format_table(("id", "ports", "component", "process"), rows, max_width=48))
+
+
+@main.command("port")
+@click.argument("port", type=int)
+@click.option("--proto", type=click.Choice(["tcp", "udp"]), help="Only this protocol.")
+@click.option("--lang", type=click.Choice(["en", "ja"]), default="en", show_default=True)
+@click.option(
+    "--max-instance",
+    type=click.IntRange(min=0),
+    default=DEFAULT_MAX_INSTANCE,
+    show_default=True,
+    help="Solve formula ports for instances 0..K.",
+)
+@json_option
+@catalog_option
+def port_cmd(
+    port: int, proto: str | None, lang: str, max_instance: int, as_json: bool, catalogs: tuple[Path, ...]
+) -> None:
+    """Which catalog entries port PORT can belong to, formula ports solved backwards."""
+    matches = find_port(
+        load_catalog(catalogs),
+        port,
+        protocol=Protocol(proto) if proto else None,
+        max_instance=max_instance,
+        lang=lang,
+    )
+    if as_json:
+        emit_json([match.as_dict() for match in matches])
+        return
+    if not matches:
+        emit(f"port {port}: no catalog entry" if lang == "en" else f"ポート {port}: 該当するエントリはありません")
+        return
+    rows = [
+        (
+            m.id,
+            m.protocol,
+            f"{m.port_start}" if m.port_start == m.port_end else f"{m.port_start}-{m.port_end}",
+            "" if m.instance is None else m.instance,
+            m.side or "",
+            m.component + (f" / {m.process}" if m.process else "") + (" (remote)" if m.at == "remote" else ""),
+            m.source,
+        )
+        for m in matches
+    ]
+    emit(format_table(HEADERS[lang], rows, max_width=56))
+
+
+def _ports_summary(entry: CatalogEntry) -> str:
+    return "; ".join(
+        f"{item.protocol}/{item.ports}" + (f" ({item.side})" if item.side else "") for item in entry.ports
+    )
+
+
+def _entry_json(entry: CatalogEntry) -> dict[str, Any]:
+    data = entry.model_dump(mode="json")
+    data["source"] = {**data["source"], "text": str(entry.source)}
+    return data
+
+
+def _entry_text(entry: CatalogEntry) -> str:
+    lines = [
+        f"{entry.id}  ({entry.product})",
+        f"  component : {entry.component}",
+        f"  role      : {entry.role.role} {entry.role.where or ''}".rstrip(),
+    ]
+    for label, value in (("process", entry.process), ("service", entry.service), ("account", entry.account)):
+        if value:
+            lines.append(f"  {label:<10}: {value}")
+    lines.append(f"  remote    : {entry.remote or '-'}")
+    for peer in entry.peers:
+        relation = ", ".join(
+            [*(f"same {key}" for key in peer.same), *(f"other {key}" for key in peer.other)]
+        )
+        lines.append(f"  peer      : {peer.role} {peer.where or ''} {relation}".rstrip())
+    lines.append(f"  direction : {entry.direction}   exposure: {entry.exposure}")
+    for item in entry.ports:
+        extra = [f"side {item.side}"] if item.side else []
+        extra += [f"at {item.at}"] if item.at != "self" else []
+        extra += [f"exposure {item.exposure}"] if item.exposure else []
+        extra += [f"when {item.when}"] if item.when else []
+        extra += ["ephemeral"] if item.ephemeral else []
+        label = f" [{item.label}]" if item.label else ""
+        text = portspec.format_spec(portspec.parse(item.ports))
+        lines.append(f"  port      : {item.protocol} {text}{label} {' '.join(extra)}".rstrip())
+    if entry.when:
+        lines.append(f"  when      : {entry.when}")
+    if entry.optional:
+        lines.append("  optional  : off by default")
+    if entry.flags:
+        lines.append(f"  flags     : {', '.join(entry.flags)}")
+    lines.append(f"  notes (en): {entry.notes.en}")
+    if entry.notes.ja:
+        lines.append(f"  notes (ja): {entry.notes.ja}")
+    lines.append(f"  source    : {entry.source}")
+    return "\n".join(lines)

@@ -1,0 +1,253 @@
+"""Inventories: the user's hosts, the roles they hold and the deployment's options.
+
+Loading does every check that needs only the inventory and the catalog (names, addresses, role
+parameters, options), so resolution can assume a well-formed deployment. Each complaint points at
+the inventory line that causes it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from portmatrix import portspec
+from portmatrix.catalog import Catalog
+from portmatrix.errors import InventoryError, PortExpressionError
+from portmatrix.model import Host, Inventory, OptionSpec, ParamSpec, RoleAssignment, ScalarValue
+from portmatrix.yamlio import LineMap, load_yaml, validation_error
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class BoundRole:
+    """A role on a host with every parameter filled in (defaults applied).
+
+    Compared by identity: two assignments of the same role on one host (two instances) are
+    different roles for conflict checks even when their parameters happen to be equal.
+    """
+
+    role: str
+    params: dict[str, ScalarValue]
+    serves: tuple[str, ...] = ()
+    index: int = 0  # position in the host's role list, for error lines
+
+    def describe(self) -> str:
+        shown = ", ".join(f"{key}={value}" for key, value in sorted(self.params.items()))
+        return f"{self.role}({shown})" if shown else self.role
+
+
+@dataclass(frozen=True, slots=True)
+class DeployedHost:
+    name: str
+    network: IPNetwork
+    roles: tuple[BoundRole, ...]
+    site: str | None
+    zone: str | None
+    index: int  # position in the inventory's host list
+
+    @property
+    def address(self) -> str:
+        return str(self.network)
+
+
+@dataclass
+class Deployment:
+    """A validated inventory, ready for resolution."""
+
+    name: str
+    file: str
+    hosts: list[DeployedHost]
+    options: dict[str, ScalarValue]
+    zones: dict[str, tuple[str, ...]]
+    lines: LineMap
+
+    def host(self, name: str) -> DeployedHost:
+        for host in self.hosts:
+            if host.name == name:
+                return host
+        from portmatrix.errors import LookupFailure
+
+        raise LookupFailure(f"{self.file}: no host named {name!r}{_suggest(name, [h.name for h in self.hosts])}")
+
+    def line_of(self, host: DeployedHost, *path: str | int) -> int | None:
+        return self.lines.line(("hosts", host.index, *path))
+
+
+def _suggest(word: str, candidates: list[str]) -> str:
+    close = difflib.get_close_matches(word, candidates, n=3, cutoff=0.5)
+    return f"; did you mean {', '.join(close)}?" if close else ""
+
+
+def load_inventory(path: str | Path, catalog: Catalog) -> Deployment:
+    data, lines = load_yaml(path, error=InventoryError)
+    return build_deployment(data, catalog, file=str(path), lines=lines)
+
+
+def build_deployment(data: Any, catalog: Catalog, *, file: str, lines: LineMap) -> Deployment:
+    if not isinstance(data, dict):
+        raise InventoryError("an inventory must be a mapping with 'name' and 'hosts'", file=file, line=1)
+    try:
+        inventory = Inventory.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc, file=file, lines=lines, error=InventoryError) from exc
+    checker = _Checker(catalog, file, lines)
+    options = checker.options(inventory.options)
+    hosts = [checker.host(host, index) for index, host in enumerate(inventory.hosts)]
+    checker.unique(hosts)
+    zones = checker.zones(inventory, hosts)
+    return Deployment(inventory.name, file, hosts, options, zones, lines)
+
+
+class _Checker:
+    def __init__(self, catalog: Catalog, file: str, lines: LineMap):
+        self.catalog = catalog
+        self.file = file
+        self.lines = lines
+
+    def fail(self, message: str, *path: str | int) -> InventoryError:
+        return InventoryError(message, file=self.file, line=self.lines.line(path))
+
+    def options(self, given: dict[str, ScalarValue]) -> dict[str, ScalarValue]:
+        merged: dict[str, ScalarValue] = {
+            key: spec.default for key, spec in self.catalog.options.items() if spec.default is not None
+        }
+        for key, value in given.items():
+            spec = self.catalog.options.get(key)
+            if spec is None:
+                known = list(self.catalog.options)
+                raise self.fail(f"unknown option {key!r}{_suggest(key, known)}", "options", key)
+            merged[key] = self.option_value(key, value, spec)
+        return merged
+
+    def option_value(self, key: str, value: ScalarValue, spec: OptionSpec) -> ScalarValue:
+        where = ("options", key)
+        if spec.type == "bool" and not isinstance(value, bool):
+            raise self.fail(f"option {key!r} must be true or false", *where)
+        if spec.type == "int" and (isinstance(value, bool) or not isinstance(value, int)):
+            raise self.fail(f"option {key!r} must be a whole number", *where)
+        if spec.type == "choice":
+            choices = [str(choice) for choice in spec.choices]
+            if str(value) not in choices:
+                raise self.fail(f"option {key!r} must be one of {', '.join(choices)}", *where)
+            return str(value)
+        if spec.type == "ports":
+            try:
+                expression = portspec.parse(str(value))
+                if not expression.is_constant:
+                    raise PortExpressionError("a port list option must be literal ports")
+                portspec.evaluate(expression)
+            except PortExpressionError as exc:
+                raise self.fail(f"option {key!r}: {exc}", *where) from exc
+            return str(value)
+        return value
+
+    def host(self, host: Host, index: int) -> DeployedHost:
+        try:
+            network = ipaddress.ip_network(host.address, strict=True)
+        except ValueError as exc:
+            raise self.fail(
+                f"host {host.name!r}: {host.address!r} is not an IP address or network ({exc})",
+                "hosts", index, "address",
+            ) from exc
+        roles = tuple(self.role(host, assignment, index, i) for i, assignment in enumerate(host.roles))
+        return DeployedHost(host.name, network, roles, host.site, host.zone, index)
+
+    def role(self, host: Host, assignment: RoleAssignment, host_index: int, index: int) -> BoundRole:
+        where = ("hosts", host_index, "roles", index)
+        spec = self.catalog.roles.get(assignment.role)
+        if spec is None:
+            hint = _suggest(assignment.role, list(self.catalog.roles))
+            raise self.fail(f"host {host.name!r}: unknown role {assignment.role!r}{hint}", *where)
+        params: dict[str, ScalarValue] = {}
+        for key, value in assignment.params.items():
+            pspec = spec.params.get(key)
+            if pspec is None:
+                allowed = ", ".join(spec.params) or "no parameters"
+                raise self.fail(
+                    f"host {host.name!r}: role {assignment.role} has no parameter {key!r} (it takes {allowed})",
+                    *where, key,
+                )
+            params[key] = self.param_value(host.name, assignment.role, key, value, pspec, (*where, key))
+        for key, pspec in spec.params.items():
+            if key in params:
+                continue
+            if pspec.required:
+                raise self.fail(f"host {host.name!r}: role {assignment.role} needs {key!r}", *where)
+            if pspec.default is not None:
+                params[key] = pspec.default
+        return BoundRole(assignment.role, params, tuple(assignment.serves), index)
+
+    def param_value(
+        self, host: str, role: str, key: str, value: Any, spec: ParamSpec, where: tuple[str | int, ...]
+    ) -> ScalarValue:
+        label = f"host {host!r}: {role} {key}"
+        if spec.type == "int":
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise self.fail(f"{label} must be a whole number, not {value!r}", *where)
+            if (spec.min is not None and value < spec.min) or (spec.max is not None and value > spec.max):
+                raise self.fail(f"{label} {value} is outside {spec.min}-{spec.max}", *where)
+            return int(value)
+        if spec.type == "bool":
+            if not isinstance(value, bool):
+                raise self.fail(f"{label} must be true or false", *where)
+            return value
+        if spec.type == "choice":
+            for choice in spec.choices:
+                if str(choice) == str(value):
+                    return choice
+            allowed = ", ".join(str(choice) for choice in spec.choices)
+            raise self.fail(f"{label} must be one of {allowed}, not {value!r}", *where)
+        if not isinstance(value, str | int):
+            raise self.fail(f"{label} must be text", *where)
+        return str(value)
+
+    def unique(self, hosts: list[DeployedHost]) -> None:
+        names: dict[str, DeployedHost] = {}
+        addresses: dict[IPNetwork, DeployedHost] = {}
+        for host in hosts:
+            if host.name in names:
+                raise self.fail(f"host name {host.name!r} is used twice", "hosts", host.index, "name")
+            names[host.name] = host
+            if host.network in addresses:
+                other = addresses[host.network]
+                raise self.fail(
+                    f"host {host.name!r} has the same address {host.address} as {other.name!r}",
+                    "hosts", host.index, "address",
+                )
+            addresses[host.network] = host
+
+    def zones(self, inventory: Inventory, hosts: list[DeployedHost]) -> dict[str, tuple[str, ...]]:
+        members: dict[str, list[str]] = {}
+        by_name = {host.name: host for host in hosts}
+        for host in hosts:
+            if host.zone:
+                members.setdefault(host.zone, []).append(host.name)
+        for zone, entries in inventory.zones.items():
+            bucket = members.setdefault(zone, [])
+            for position, entry in enumerate(entries):
+                bucket.extend(self.zone_member(zone, entry, by_name, hosts, position))
+        return {zone: tuple(dict.fromkeys(names)) for zone, names in members.items()}
+
+    def zone_member(
+        self, zone: str, entry: str, by_name: dict[str, DeployedHost], hosts: list[DeployedHost], position: int
+    ) -> list[str]:
+        if entry in by_name:
+            return [entry]
+        try:
+            network = ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            hint = _suggest(entry, list(by_name))
+            raise self.fail(
+                f"zone {zone!r}: {entry!r} is neither a host name nor a network{hint}", "zones", zone, position
+            ) from None
+        return [
+            host.name
+            for host in hosts
+            if host.network.version == network.version and host.network.subnet_of(network)  # type: ignore[arg-type]
+        ]

@@ -1,0 +1,408 @@
+"""Resolution: a deployment plus the catalog becomes the concrete flow matrix.
+
+For each catalog entry, every endpoint holding the entry's role is an *owner*; every endpoint
+holding one of its peer roles, and related to the owner as the entry demands (same instance, the
+other side, the same cluster, a site it may reach), is a *peer*. Ports listed ``at: self`` let
+peers connect to the owner; ports ``at: peer`` let the owner connect to the peer. Formulas are
+evaluated with the owner's parameters (or the peer's, for the peer's ports).
+
+Every decision can be traced: :func:`explain` replays resolution for two endpoints and reports
+why each applicable entry did or did not produce a flow.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from portmatrix import portspec
+from portmatrix.catalog import Catalog, load_catalog
+from portmatrix.errors import InventoryError, PortExpressionError
+from portmatrix.inventory import BoundRole, DeployedHost, Deployment, load_inventory
+from portmatrix.model import (
+    CatalogEntry,
+    Endpoint,
+    Exposure,
+    Flow,
+    Matrix,
+    PeerSelector,
+    PortItem,
+    PortsAt,
+    Protocol,
+    RoleSelector,
+    ScalarValue,
+)
+
+Holder = tuple[DeployedHost, BoundRole]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """One step of resolution, recorded for ``resolve --explain``."""
+
+    rule: str
+    owner: str
+    peer: str | None
+    made: bool
+    reason: str
+
+
+Tracer = Callable[[Decision], None]
+
+
+def resolve_file(
+    path: str | Path, *, catalogs: Sequence[str | Path] = (), strict: bool = False
+) -> Matrix:
+    """Load the catalog (bundled plus ``catalogs``) and an inventory file, and resolve it."""
+    catalog = load_catalog(catalogs)
+    return resolve(load_inventory(path, catalog), catalog, strict=strict)
+
+
+def resolve(deployment: Deployment, catalog: Catalog, *, strict: bool = False) -> Matrix:
+    resolver = _Resolver(deployment, catalog)
+    flows = resolver.run()
+    resolver.check_conflicts()
+    warnings = resolver.unbound_warnings()
+    if strict and warnings:
+        raise InventoryError(
+            f"--strict: {len(warnings)} catalog role(s) have no endpoint: " + "; ".join(warnings),
+            file=deployment.file,
+        )
+    endpoints = {
+        host.name: Endpoint(
+            host.name,
+            host.address,
+            zone=host.zone,
+            site=host.site,
+            roles=tuple(dict.fromkeys(role.role for role in host.roles)),
+        )
+        for host in deployment.hosts
+    }
+    return Matrix(deployment.name, endpoints, tuple(flows), dict(deployment.zones), tuple(warnings))
+
+
+def explain(deployment: Deployment, catalog: Catalog, src: str, dst: str) -> list[Decision]:
+    """Why each entry that could apply between ``src`` and ``dst`` did or did not make a flow."""
+    pair = {deployment.host(src).name, deployment.host(dst).name}
+    decisions: list[Decision] = []
+
+    def keep(decision: Decision) -> None:
+        if decision.owner in pair and (decision.peer is None or decision.peer in pair):
+            decisions.append(decision)
+
+    resolver = _Resolver(deployment, catalog, tracer=keep, only=pair)
+    resolver.run()
+    return decisions
+
+
+class _Resolver:
+    def __init__(
+        self,
+        deployment: Deployment,
+        catalog: Catalog,
+        *,
+        tracer: Tracer | None = None,
+        only: set[str] | None = None,
+    ):
+        self.deployment = deployment
+        self.catalog = catalog
+        self.tracer = tracer
+        self.only = only
+        self.holders: dict[str, list[Holder]] = defaultdict(list)
+        for host in deployment.hosts:
+            if only is None or host.name in only:
+                for role in host.roles:
+                    self.holders[role.role].append((host, role))
+        self.all_roles = {role.role for host in deployment.hosts for role in host.roles}
+        self.unbound: dict[str, set[str]] = defaultdict(set)  # missing role -> entry ids
+        self.listening: dict[str, list[tuple[Protocol, int, int, BoundRole, str]]] = defaultdict(list)
+        self.ranges: dict[tuple[str, str, Protocol, str], list[tuple[int, int]]] = defaultdict(list)
+        self.meta: dict[tuple[str, str, Protocol, str], tuple[CatalogEntry, BoundRole, bool, Exposure]] = {}
+        self.addresses: dict[str, str | None] = {}
+
+    # ------------------------------------------------------------------ driving
+    def run(self) -> list[Flow]:
+        for entry in self.catalog.entries:
+            for host, role in self.holders.get(entry.role.role, ()):
+                if _selects(entry.role, role):
+                    self.entry_for_owner(entry, host, role)
+        return self.flows()
+
+    def trace(self, entry: CatalogEntry, owner: str, peer: str | None, made: bool, reason: str) -> None:
+        if self.tracer is not None:
+            self.tracer(Decision(entry.id, owner, peer, made, reason))
+
+    def entry_for_owner(self, entry: CatalogEntry, host: DeployedHost, role: BoundRole) -> None:
+        unmet = _unmet(entry.when, self.deployment.options)
+        if unmet:
+            self.trace(entry, host.name, None, False, f"condition not met: {unmet}")
+            return
+        for index, item in enumerate(entry.ports):
+            self.port_item(entry, host, role, item, index)
+
+    def port_item(
+        self, entry: CatalogEntry, host: DeployedHost, role: BoundRole, item: PortItem, index: int
+    ) -> None:
+        label = f"{item.protocol}/{item.ports}"
+        if item.side is not None and role.params.get("side") != item.side:
+            self.trace(entry, host.name, None, False, f"{label} is for side {item.side} only")
+            return
+        unmet = _unmet(item.when, self.deployment.options)
+        if unmet:
+            self.trace(entry, host.name, None, False, f"{label}: condition not met: {unmet}")
+            return
+        exposure = item.exposure or entry.exposure
+        if exposure is Exposure.LOCAL_ONLY:
+            if item.at is PortsAt.SELF:
+                ranges = self.evaluate(entry, item, host, role)
+                self.add(host.name, host, host, role, entry, item, ranges, exposure)
+                self.trace(entry, host.name, None, True, f"{label} is local only: blocked from the network")
+            return
+        if not entry.peers:
+            self.trace(entry, host.name, None, False, "the document names no client for this port")
+            return
+        if item.at is PortsAt.SELF:
+            ranges = self.evaluate(entry, item, host, role)
+            self.record_listening(host, role, entry, item, ranges)
+        for peer in entry.peers:
+            self.peer_flows(entry, host, role, item, peer, exposure)
+
+    def peer_flows(
+        self,
+        entry: CatalogEntry,
+        host: DeployedHost,
+        role: BoundRole,
+        item: PortItem,
+        peer: PeerSelector,
+        exposure: Exposure,
+    ) -> None:
+        if peer.role not in self.all_roles:
+            self.unbound[peer.role].add(entry.id)
+            self.unbound_flow(entry, host, role, item, peer, exposure)
+            return
+        for peer_host, peer_role in self.holders.get(peer.role, ()):
+            reason = self.refusal(host, role, peer_host, peer_role, peer, exposure)
+            if reason:
+                self.trace(entry, host.name, peer_host.name, False, reason)
+                continue
+            if item.at is PortsAt.SELF:
+                ranges = self.evaluate(entry, item, host, role)
+                self.add(peer_host.name, peer_host, host, role, entry, item, ranges, exposure)
+            else:
+                ranges = self.evaluate(entry, item, peer_host, peer_role)
+                self.add(host.name, host, peer_host, peer_role, entry, item, ranges, exposure)
+            direction = "to" if item.at is PortsAt.SELF else "from"
+            self.trace(
+                entry, host.name, peer_host.name, True,
+                f"{peer_role.describe()} connects {direction} {role.describe()} on "
+                f"{item.protocol}/{portspec.format_ranges(ranges)}",
+            )
+
+    def refusal(
+        self,
+        host: DeployedHost,
+        role: BoundRole,
+        peer_host: DeployedHost,
+        peer_role: BoundRole,
+        peer: PeerSelector,
+        exposure: Exposure,
+    ) -> str | None:
+        """Why this peer gets no flow from this owner, or None when it does."""
+        if peer_host.name == host.name:
+            return "same endpoint: traffic does not leave the host"
+        if not _selects(peer, peer_role):
+            return f"peer role parameters do not match {peer.where}"
+        for key in peer.same:
+            if key in role.params and key in peer_role.params and role.params[key] != peer_role.params[key]:
+                return f"{key} differs ({role.params[key]} vs {peer_role.params[key]})"
+        for key in peer.other:
+            if key in role.params and key in peer_role.params and role.params[key] == peer_role.params[key]:
+                return f"{key} is the same ({role.params[key]}); the entry needs the other one"
+        if exposure is Exposure.CLUSTER_ONLY:
+            mine, theirs = role.params.get("cluster"), peer_role.params.get("cluster")
+            if mine is None or mine != theirs:
+                return f"cluster-only port: {peer_host.name} is not in cluster {mine}"
+        return _site_refusal(host, role, peer_host, peer_role)
+
+    def unbound_flow(
+        self,
+        entry: CatalogEntry,
+        host: DeployedHost,
+        role: BoundRole,
+        item: PortItem,
+        peer: PeerSelector,
+        exposure: Exposure,
+    ) -> None:
+        placeholder = f"role:{peer.role}"
+        if item.at is PortsAt.SELF:
+            ranges = self.evaluate(entry, item, host, role)
+            self.add(placeholder, None, host, role, entry, item, ranges, exposure)
+        else:
+            try:
+                ranges = self.evaluate(entry, item, host, role)
+            except InventoryError:
+                return  # the peer's own parameters would be needed; nothing to show
+            self.add(host.name, host, None, role, entry, item, ranges, exposure, dst_name=placeholder)
+        self.trace(entry, host.name, None, False, f"no endpoint holds {peer.role}: unbound flow")
+
+    # ------------------------------------------------------------------ evaluation
+    def evaluate(
+        self, entry: CatalogEntry, item: PortItem, host: DeployedHost, role: BoundRole
+    ) -> list[tuple[int, int]]:
+        env: dict[str, portspec.Value] = {**self.deployment.options, **role.params}
+        try:
+            return portspec.evaluate(self.catalog.expression(item.ports), env)
+        except PortExpressionError as exc:
+            raise InventoryError(
+                f"host {host.name!r}, {role.role}: catalog entry {entry.id}: {exc}",
+                file=self.deployment.file,
+                line=self.deployment.line_of(host, "roles", role.index),
+            ) from exc
+
+    def add(
+        self,
+        src_name: str,
+        src: DeployedHost | None,
+        dst: DeployedHost | None,
+        dst_role: BoundRole,
+        entry: CatalogEntry,
+        item: PortItem,
+        ranges: Iterable[tuple[int, int]],
+        exposure: Exposure,
+        *,
+        dst_name: str | None = None,
+    ) -> None:
+        target = dst.name if dst is not None else (dst_name or "")
+        key = (src_name, target, item.protocol, entry.id)
+        self.ranges[key].extend(ranges)
+        if key not in self.meta:
+            self.meta[key] = (entry, dst_role, item.ephemeral, exposure)
+        self.addresses[src_name] = src.address if src is not None else None
+        self.addresses[target] = dst.address if dst is not None else None
+
+    def flows(self) -> list[Flow]:
+        result = []
+        for key, ranges in self.ranges.items():
+            src, dst, protocol, rule = key
+            entry, role, ephemeral, exposure = self.meta[key]
+            for lo, hi in portspec.merge_ranges(ranges):
+                result.append(
+                    Flow(
+                        src=src,
+                        dst=dst,
+                        protocol=protocol,
+                        port_start=lo,
+                        port_end=hi,
+                        rule=rule,
+                        src_address=self.addresses.get(src),
+                        dst_address=self.addresses.get(dst),
+                        purpose=_purpose(entry),
+                        source=str(entry.source),
+                        exposure=exposure,
+                        instance=_int_or_none(role.params.get("instance")),
+                        side=_str_or_none(role.params.get("side")),
+                        ephemeral=ephemeral,
+                    )
+                )
+        result.sort(key=lambda flow: (flow.dst, flow.src, flow.protocol, flow.port_start, flow.rule))
+        return result
+
+    # ------------------------------------------------------------------ checks
+    def record_listening(
+        self,
+        host: DeployedHost,
+        role: BoundRole,
+        entry: CatalogEntry,
+        item: PortItem,
+        ranges: list[tuple[int, int]],
+    ) -> None:
+        if item.ephemeral:
+            return
+        for lo, hi in ranges:
+            self.listening[host.name].append((item.protocol, lo, hi, role, entry.id))
+
+    def check_conflicts(self) -> None:
+        """Two different roles (or role instances) on one endpoint wanting the same port."""
+        by_name = {host.name: host for host in self.deployment.hosts}
+        for name, claims in self.listening.items():
+            reach: dict[Protocol, tuple[Protocol, int, int, BoundRole, str]] = {}
+            for claim in sorted(set(claims), key=lambda claim: (claim[0], claim[1], claim[2])):
+                widest = reach.get(claim[0])
+                clash = _clash(widest, claim) if widest else None
+                if clash:
+                    host = by_name[name]
+                    raise InventoryError(
+                        f"host {name!r}: {clash}",
+                        file=self.deployment.file,
+                        line=self.deployment.line_of(host, "roles", claim[3].index),
+                    )
+                if widest is None or claim[2] > widest[2]:
+                    reach[claim[0]] = claim
+
+    def unbound_warnings(self) -> list[str]:
+        return [
+            f"no endpoint holds role {role!r} (needed by {', '.join(sorted(entries)[:4])}"
+            + (f" and {len(entries) - 4} more" if len(entries) > 4 else "")
+            + ")"
+            for role, entries in sorted(self.unbound.items())
+        ]
+
+
+def _clash(
+    first: tuple[Protocol, int, int, BoundRole, str], second: tuple[Protocol, int, int, BoundRole, str]
+) -> str | None:
+    proto_a, lo_a, hi_a, role_a, rule_a = first
+    proto_b, lo_b, hi_b, role_b, rule_b = second
+    if proto_a != proto_b or lo_b > hi_a or role_a == role_b:
+        return None
+    overlap = f"{max(lo_a, lo_b)}" if min(hi_a, hi_b) == max(lo_a, lo_b) else f"{max(lo_a, lo_b)}-{min(hi_a, hi_b)}"
+    return (
+        f"{role_a.describe()} ({rule_a}) and {role_b.describe()} ({rule_b}) both need "
+        f"{proto_a}/{overlap}; move one role to another host or change its instance"
+    )
+
+
+def _selects(selector: RoleSelector, role: BoundRole) -> bool:
+    return all(str(role.params.get(key)) == str(value) for key, value in selector.where.items())
+
+
+def _unmet(
+    when: dict[str, ScalarValue | list[ScalarValue]], options: dict[str, ScalarValue]
+) -> str | None:
+    for key, wanted in when.items():
+        allowed = wanted if isinstance(wanted, list) else [wanted]
+        actual = options.get(key)
+        if not any(_same_value(actual, value) for value in allowed):
+            shown = " or ".join(str(value) for value in allowed)
+            return f"{key} is {actual}, needs {shown}"
+    return None
+
+
+def _same_value(actual: ScalarValue | None, wanted: ScalarValue) -> bool:
+    if isinstance(wanted, bool) or isinstance(actual, bool):
+        return actual is wanted or (actual is None and wanted is False)
+    return str(actual) == str(wanted)
+
+
+def _site_refusal(
+    host: DeployedHost, role: BoundRole, peer_host: DeployedHost, peer_role: BoundRole
+) -> str | None:
+    if host.site is None or peer_host.site is None or host.site == peer_host.site:
+        return None
+    if peer_host.site in role.serves or host.site in peer_role.serves:
+        return None
+    return f"different sites ({host.site} vs {peer_host.site}) and neither role serves the other"
+
+
+def _purpose(entry: CatalogEntry) -> str:
+    return entry.component if not entry.notes.en else f"{entry.component}: {entry.notes.en.split('. ')[0].rstrip('.')}"
+
+
+def _int_or_none(value: ScalarValue | None) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _str_or_none(value: ScalarValue | None) -> str | None:
+    return None if value is None else str(value)

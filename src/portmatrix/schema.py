@@ -1,0 +1,50 @@
+"""JSON Schemas for the two file formats, generated from the models and committed.
+
+Editors and CI pipelines validate packs and inventories against ``schemas/*.schema.json``; a test
+regenerates them and fails on drift, so the committed files never disagree with the code.
+Run ``python -m portmatrix.schema --write`` (or ``make schema``) after changing a model.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from portmatrix.model import Inventory, Pack
+
+SCHEMAS: dict[str, type[Pack] | type[Inventory]] = {
+    "catalog-pack.schema.json": Pack,
+    "inventory.schema.json": Inventory,
+}
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
+
+
+def generate() -> dict[str, str]:
+    """File name -> schema text, stable across runs (sorted keys, trailing newline)."""
+    out: dict[str, str] = {}
+    for name, model in SCHEMAS.items():
+        schema: dict[str, Any] = model.model_json_schema()
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["$id"] = f"https://portmatrix.invalid/schemas/{name}"
+        out[name] = json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return out
+
+
+def main(argv: list[str]) -> int:
+    texts = generate()
+    if "--write" in argv:
+        SCHEMA_DIR.mkdir(exist_ok=True)
+        for name, text in texts.items():
+            (SCHEMA_DIR / name).write_text(text, encoding="utf-8")
+        return 0
+    stale = [name for name, text in texts.items() if not (SCHEMA_DIR / name).is_file()
+             or (SCHEMA_DIR / name).read_text(encoding="utf-8") != text]
+    for name in stale:
+        print(f"schemas/{name} is out of date; run `make schema`", file=sys.stderr)
+    return 1 if stale else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
