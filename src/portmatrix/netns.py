@@ -7,16 +7,21 @@ exit, including after an exception or Ctrl-C, so a failed run leaves nothing beh
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import shutil
+import socket
 import subprocess
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from types import TracebackType
 
 from portmatrix.errors import VerifyError
 
 PREFIX = "pm-"
+NETNS_DIR = "/run/netns"  # where `ip netns add` pins the namespaces it names
+_CLONE_NEWNET = 0x40000000
 
 
 def unavailable_reason(*tools: str) -> str | None:
@@ -89,3 +94,40 @@ def _run(
     if check and done.returncode != 0:
         raise VerifyError(f"{' '.join(argv)} failed: {done.stderr.strip() or done.stdout.strip()}")
     return done
+
+
+def _setns(fd: int) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.setns(fd, _CLONE_NEWNET) != 0:
+        error = ctypes.get_errno()
+        raise VerifyError(f"cannot enter network namespace: {os.strerror(error)}")
+
+
+@contextlib.contextmanager
+def entered(name: str) -> Iterator[None]:
+    """Run the calling thread inside namespace ``name`` for the ``with`` body, then come back.
+
+    A socket belongs to the namespace it was created in for its whole life, so one process can
+    serve and probe from many namespaces at once: create each socket inside ``entered(...)`` and
+    hand it to one event loop. Only the calling thread moves; other threads are untouched.
+    """
+    try:
+        target = os.open(os.path.join(NETNS_DIR, name), os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise VerifyError(f"no network namespace {name!r}: {exc.strerror}") from exc
+    home = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        _setns(target)
+        try:
+            yield
+        finally:
+            _setns(home)
+    finally:
+        os.close(target)
+        os.close(home)
+
+
+def socket_in(name: str, family: int, kind: int) -> socket.socket:
+    """A new socket that lives in namespace ``name`` (see :func:`entered`)."""
+    with entered(name):
+        return socket.socket(family, kind)

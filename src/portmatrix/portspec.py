@@ -9,6 +9,7 @@ Grammar (whitespace is free)::
 
     spec   := item ("," item)*
     item   := INT "-" INT            literal range, as engineers write it: 21000-21512
+                                      (so a subtraction of two literals needs parentheses)
             | expr [".." expr]        a single port, or a range whose ends are formulas
     expr   := term (("+" | "-") term)*
     term   := atom ("*" atom)*
@@ -228,7 +229,9 @@ def format_spec(spec: PortExpression) -> str:
     out = []
     for item in spec.items:
         if item.hi is None:
-            out.append(format_expr(item.lo))
+            text = format_expr(item.lo)
+            # "100 - 1" alone reads as a literal range; keep a subtraction of two literals one.
+            out.append(f"({text})" if _LITERAL_RANGE.match(text) else text)
         elif isinstance(item.lo, Num) and isinstance(item.hi, Num):
             out.append(f"{item.lo.value}-{item.hi.value}")
         else:

@@ -1,0 +1,28 @@
+"""The committed JSON Schemas match the models they are generated from."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from portmatrix import schema
+
+
+@pytest.mark.parametrize("name", sorted(schema.SCHEMAS))
+def test_committed_schema_matches_the_models(name: str) -> None:
+    committed = (schema.SCHEMA_DIR / name).read_text(encoding="utf-8")
+    assert committed == schema.generate()[name], f"schemas/{name} drifted; run `make schema`"
+
+
+def test_schema_forbids_unknown_keys() -> None:
+    pack = json.loads(schema.generate()["catalog-pack.schema.json"])
+    assert pack["additionalProperties"] is False
+    assert pack["$defs"]["CatalogEntry"]["additionalProperties"] is False
+
+
+def test_check_mode_reports_drift(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(schema, "SCHEMA_DIR", tmp_path)
+    assert schema.main([]) == 1
+    assert schema.main(["--write"]) == 0
+    assert schema.main([]) == 0
