@@ -53,7 +53,13 @@ def find_port(
     protocol: Protocol | None = None,
     max_instance: int = DEFAULT_MAX_INSTANCE,
     lang: str = "en",
+    include_ephemeral: bool = False,
 ) -> list[PortMatch]:
+    """Every way ``port`` can belong to an entry.
+
+    Dynamic client ranges (``ephemeral``) contain nearly every high port and would bury the
+    answer, so they are left out unless asked for.
+    """
     check_port(port)
     if max_instance < 0:
         raise LookupFailure("--max-instance must be 0 or more")
@@ -62,6 +68,8 @@ def find_port(
     for entry in catalog.entries:
         for item in entry.ports:
             if protocol is not None and item.protocol != protocol:
+                continue
+            if item.ephemeral and not include_ephemeral:
                 continue
             matches.extend(_item_matches(catalog, entry, item, port, defaults, max_instance, lang))
     return matches

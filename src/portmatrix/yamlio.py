@@ -69,9 +69,10 @@ def load_yaml(path: str | Path, *, error: type[InputError] = InputError) -> tupl
 
 
 def parse_yaml(text: str, *, name: str, error: type[InputError] = InputError) -> tuple[Any, LineMap]:
-    try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)
+    loader = _Loader(text)
+    try:  # one parse: compose the node tree (for lines), then construct data from it
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -79,6 +80,8 @@ def parse_yaml(text: str, *, name: str, error: type[InputError] = InputError) ->
         raise error(f"invalid YAML: {problem}", file=name, line=line) from exc
     except yaml.YAMLError as exc:
         raise error(f"invalid YAML: {exc}", file=name) from exc
+    finally:
+        loader.dispose()
     lines: dict[PathKey, int] = {}
     if node is not None:
         _walk(node, (), lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from collections.abc import Callable
@@ -19,8 +20,26 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_USAGE = 2
 
 
+#: Command modules imported only when one of their commands is asked for (or for --help), so
+#: a quick look-up does not pay for the renderers, the checker and the prober at start-up.
+LAZY_MODULES = ("portmatrix.cli.render_cmd", "portmatrix.cli.check_cmd", "portmatrix.cli.verify_cmds")
+
+
 class _Group(click.Group):
     """Turns library errors into one line and exit 2, wherever in a command they surface."""
+
+    def _load_all(self) -> None:
+        for module in LAZY_MODULES:
+            importlib.import_module(module)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            self._load_all()
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_all()
+        return super().list_commands(ctx)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -84,10 +84,17 @@ def search_cmd(text: str, as_json: bool, catalogs: tuple[Path, ...]) -> None:
     show_default=True,
     help="Solve formula ports for instances 0..K.",
 )
+@click.option("--include-ephemeral", is_flag=True, help="Also list dynamic client port ranges.")
 @json_option
 @catalog_option
 def port_cmd(
-    port: int, proto: str | None, lang: str, max_instance: int, as_json: bool, catalogs: tuple[Path, ...]
+    port: int,
+    proto: str | None,
+    lang: str,
+    max_instance: int,
+    include_ephemeral: bool,
+    as_json: bool,
+    catalogs: tuple[Path, ...],
 ) -> None:
     """Which catalog entries port PORT can belong to, formula ports solved backwards."""
     matches = find_port(
@@ -96,6 +103,7 @@ def port_cmd(
         protocol=Protocol(proto) if proto else None,
         max_instance=max_instance,
         lang=lang,
+        include_ephemeral=include_ephemeral,
     )
     if as_json:
         emit_json([match.as_dict() for match in matches])
@@ -110,7 +118,8 @@ def port_cmd(
             f"{m.port_start}" if m.port_start == m.port_end else f"{m.port_start}-{m.port_end}",
             "" if m.instance is None else m.instance,
             m.side or "",
-            m.component + (f" / {m.process}" if m.process else "") + (" (remote)" if m.at == "remote" else ""),
+            (m.description if lang == "ja" else m.component + (f" / {m.process}" if m.process else ""))
+            + (" (remote)" if m.at == "remote" else ""),
             m.source,
         )
         for m in matches
