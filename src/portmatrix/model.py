@@ -122,11 +122,17 @@ class PeerSelector(RoleSelector):
 
     ``same`` lists parameters the peer must share with the row's endpoint (``instance``,
     ``pg``, ``cluster``); ``other`` lists those that must differ (``side``: the other half of a
-    duplex pair). Parameters either side lacks are not compared.
+    duplex pair). Parameters either side lacks are not compared. ``optional`` marks clients
+    that only some deployments have (a particular ACD, the ARM interface): their absence is
+    expected, so it yields no unbound flow and no warning.
     """
 
     same: list[str] = []
     other: list[str] = []
+    optional: bool = Field(
+        False,
+        description="An integration only some deployments have: no endpoint means no flow, not a warning",
+    )
 
 
 class Condition(_Strict):

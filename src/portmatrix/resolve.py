@@ -89,6 +89,8 @@ def explain(deployment: Deployment, catalog: Catalog, src: str, dst: str) -> lis
     decisions: list[Decision] = []
 
     def keep(decision: Decision) -> None:
+        if decision.peer == decision.owner and len(pair) > 1:
+            return  # the entry's other holders on the same host are not what was asked
         if decision.owner in pair and (decision.peer is None or decision.peer in pair):
             decisions.append(decision)
 
@@ -179,6 +181,9 @@ class _Resolver:
         exposure: Exposure,
     ) -> None:
         if peer.role not in self.all_roles:
+            if peer.optional:
+                self.trace(entry, host.name, None, False, f"optional client {peer.role} is not deployed")
+                return
             self.unbound[peer.role].add(entry.id)
             self.unbound_flow(entry, host, role, item, peer, exposure)
             return

@@ -146,10 +146,8 @@ def _build_host(
     local = [flow for flow in into if flow.local_only]
     selection.kept.extend(local)
     inbound = selection.take((flow for flow in into if not flow.local_only), needs="src_address")
-    outbound: list[Flow] = []
-    if options.egress:
-        away = (flow for flow in index.by_source.get(host.name, []) if not flow.local_only)
-        outbound = selection.take(away, needs="dst_address")
+    away = [f for f in index.by_source.get(host.name, []) if not f.local_only] if options.egress else []
+    outbound = selection.take(away, needs="dst_address")
     selection.problems.extend(_local_conflicts(inbound, local))
     raise_if(target, subject, selection.problems)
     sections = [
@@ -158,14 +156,13 @@ def _build_host(
     ]
     if options.egress:
         sections.append(Section(Hook.OUTPUT, Action.ACCEPT, f"from {host.name}", _compact(outbound)))
-    selected = len(into) + len(outbound) + sum(1 for s in selection.skipped if s.flow.src == host.name)
     return CompactMatrix(
         deployment=matrix.name,
         mode=Mode.HOST,
         subject=subject,
         sections=tuple(sections),
         flows=tuple(selection.kept),
-        flows_in=selected,
+        flows_in=len(into) + len(away),
         skipped=tuple(selection.skipped),
         host=host,
     )

@@ -1,0 +1,131 @@
+"""One model for every firewall the checker reads: chains of rules over boxes of traffic.
+
+nftables, iptables, ASA and IOS differ in syntax and in how chains are wired, but each
+evaluates a packet the same way: walk an ordered list of rules, the first whose match holds
+decides (accept, drop), or sends the packet into another chain (jump, goto) or back (return).
+Each parser compiles its format into this model, so the evaluator knows nothing of syntax and
+each parser nothing of evaluation. Policies and the implicit deny at the end of an ACL are
+rules too (matching everything), so every decision points at something in the user's file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from portmatrix.check.space import FULL, Box
+
+
+class RulesetType(StrEnum):
+    NFT_JSON = "nft-json"
+    IPTABLES_SAVE = "iptables-save"
+    ASA = "asa"
+    IOS = "ios"
+
+
+class Action(StrEnum):
+    ACCEPT = "accept"
+    DROP = "drop"
+    JUMP = "jump"
+    GOTO = "goto"
+    RETURN = "return"
+    NONE = "none"  # counts, logs or marks; the packet goes on to the next rule
+
+
+class Path(StrEnum):
+    """Which way through the firewall: to the host itself, or across it."""
+
+    INPUT = "input"
+    FORWARD = "forward"
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a decision comes from in the user's file: what a finding points at."""
+
+    line: int | None
+    text: str
+    chain: str
+    handle: int | None = None
+    what: str = "rule"  # "rule", "policy" or "implicit deny"
+
+    def where(self) -> str:
+        """How a message names this place: ``line 14``, ``handle 7 (line 1)``, ``the policy ...``."""
+        line = f"line {self.line}" if self.line is not None else None
+        if self.what == "policy":
+            return f"the policy of chain {self.chain}" + (f" ({line})" if line else "")
+        if self.what == "implicit deny":
+            return f"the implicit deny at the end of access-list {self.chain}"
+        if self.handle is not None:
+            return f"handle {self.handle}" + (f" ({line})" if line else "")
+        return line or f"a rule of {self.chain}"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Rule:
+    """A compiled rule: the traffic it matches (a union of boxes) and what it does with it.
+
+    Compared by identity: one line of a verdict map becomes several rules with one origin.
+    """
+
+    origin: Origin
+    match: tuple[Box, ...]
+    action: Action
+    target: str | None = None  # the chain of a jump or goto
+
+
+@dataclass
+class Chain:
+    name: str
+    rules: list[Rule] = field(default_factory=list)
+    policy: Rule | None = None  # base chains only; user chains return to their caller
+
+    def set_policy(self, accept: bool, *, line: int | None, text: str, what: str = "policy") -> None:
+        origin = Origin(line, text, self.name, what=what)
+        self.policy = Rule(origin, (FULL,), Action.ACCEPT if accept else Action.DROP)
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """A base chain on a packet's path; stages run in order and any of them may drop."""
+
+    chain: str
+    families: frozenset[int] = frozenset({4, 6})
+    priority: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Unsupported:
+    """A construct the parser read but cannot model; its rule is left out of the evaluation."""
+
+    line: int | None
+    text: str
+    reason: str
+    handle: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """A Cisco ACL applied to an interface: ``access-group NAME in interface outside``."""
+
+    acl: str
+    interface: str
+    direction: str  # "in" or "out"
+
+
+@dataclass
+class Ruleset:
+    file: str
+    type: RulesetType
+    chains: dict[str, Chain] = field(default_factory=dict)
+    paths: dict[Path, list[Stage]] = field(default_factory=dict)
+    acls: list[str] = field(default_factory=list)  # Cisco: the access-lists, in file order
+    bindings: list[Binding] = field(default_factory=list)
+    unsupported: list[Unsupported] = field(default_factory=list)
+    families: frozenset[int] = frozenset({4, 6})
+
+    def chain(self, name: str) -> Chain:
+        return self.chains.setdefault(name, Chain(name))
+
+    def unsupported_at(self, line: int | None, text: str, reason: str, *, handle: int | None = None) -> None:
+        self.unsupported.append(Unsupported(line, text, reason, handle))

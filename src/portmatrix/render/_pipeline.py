@@ -1,0 +1,88 @@
+"""The one render pipeline: select and compact, refuse what the target cannot say, print, count.
+
+Every target goes through exactly these steps; there is no per-target special case here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from portmatrix.model import Matrix
+from portmatrix.render import _registry
+from portmatrix.render._expressible import check_expressible
+from portmatrix.render._protocol import Counts, Renderer, RenderOptions
+from portmatrix.render._scope import FlowIndex, build
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """One rendered file and what went into it, for ``--stats`` and warnings."""
+
+    target: str
+    subject: str
+    suffix: str
+    text: str
+    flows_in: int
+    counts: Counts
+    warnings: tuple[str, ...] = ()
+
+
+def renderer_for(target: str | Renderer) -> Renderer:
+    return _registry.load(target) if isinstance(target, str) else target
+
+
+def render(
+    matrix: Matrix,
+    target: str | Renderer,
+    *,
+    host: str | None = None,
+    between: tuple[str, str] | None = None,
+    egress: bool = False,
+    skip_unbound: bool = False,
+    family: int | None = None,
+) -> Rendered:
+    """Render one host's firewall (``host``) or the ACL between two zones (``between``)."""
+    options = RenderOptions(
+        host=host, between=between, egress=egress, skip_unbound=skip_unbound, family=family
+    )
+    return render_with(matrix, renderer_for(target), options=options)
+
+
+def render_hosts(
+    matrix: Matrix,
+    target: str | Renderer,
+    *,
+    egress: bool = False,
+    skip_unbound: bool = False,
+    family: int | None = None,
+) -> dict[str, Rendered]:
+    """Every single-address host's firewall, by host name; networks (phone subnets) are not hosts."""
+    renderer = renderer_for(target)
+    index = FlowIndex.of(matrix)
+    out = {}
+    for name in sorted(matrix.endpoints):
+        if matrix.endpoints[name].is_network:
+            continue
+        options = RenderOptions(host=name, egress=egress, skip_unbound=skip_unbound, family=family)
+        out[name] = render_with(matrix, renderer, options=options, index=index)
+    return out
+
+
+def render_with(
+    matrix: Matrix, renderer: Renderer, *, options: RenderOptions, index: FlowIndex | None = None
+) -> Rendered:
+    compact = build(matrix, target=renderer.name, options=options, index=index)
+    check_expressible(
+        compact, target=renderer.name, capabilities=renderer.capabilities, options=options
+    )
+    text = renderer.render(compact, options=options)
+    warnings = tuple(f"{compact.subject}: left out {skipped}" for skipped in compact.skipped)
+    return Rendered(
+        target=renderer.name,
+        subject=compact.subject,
+        suffix=renderer.suffix,
+        text=text,
+        flows_in=compact.flows_in,
+        counts=renderer.count(text),
+        warnings=warnings,
+    )

@@ -1,0 +1,296 @@
+"""Stand-in listeners: the ports a host's roles listen on, opened before the product exists.
+
+A firewall change can then be proven on the day it is made rather than on install day. Each
+TCP listener accepts, sends a one-line token naming the host, port and catalog entries, and
+closes; each UDP listener answers any datagram with the same token. The token is what lets a
+probe call a UDP port *open*: silence proves nothing for UDP.
+
+Only the addresses asked for are bound. Ports below 1024 that this process may not bind are
+collected and reported in one message while every other listener keeps running. Connections
+beyond ``max_connections`` at once are reset on arrival instead of queued, so a flood cannot
+exhaust the descriptors the listeners need.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import ipaddress
+import signal
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+
+from portmatrix.errors import VerifyError
+from portmatrix.model import Matrix, Protocol
+from portmatrix.verify.limits import ensure_open_files
+from portmatrix.verify.plan import ListenPort, Planner, Sampling
+from portmatrix.verify.sockets import SocketFactory
+
+DEFAULT_MAX_CONNECTIONS = 256
+PRIVILEGED_BELOW = 1024
+LISTEN_BACKLOG = 128
+
+
+def token(host: str, listen: ListenPort) -> bytes:
+    """The line a stand-in listener answers with: ``portmatrix <host> <proto>/<port> <rules>``."""
+    return f"portmatrix {host} {listen} {','.join(listen.rules)}\n".encode()
+
+
+@dataclass(frozen=True, slots=True)
+class StartReport:
+    """What came up, and what could not (and why), for the person starting the emulator."""
+
+    listening: int
+    privileged: tuple[str, ...] = ()  # "tcp/443 on 10.0.0.1": below 1024 without the privilege
+    in_use: tuple[str, ...] = ()  # already bound by something else on this machine
+
+    def problems(self) -> list[str]:
+        lines = []
+        if self.privileged:
+            lines.append(
+                f"cannot listen on {len(self.privileged)} port(s) below {PRIVILEGED_BELOW} without "
+                f"root or CAP_NET_BIND_SERVICE: {', '.join(self.privileged)}; "
+                f"the other {self.listening} listener(s) are running"
+            )
+        if self.in_use:
+            lines.append(
+                f"{len(self.in_use)} port(s) are already in use on this machine and were skipped: "
+                f"{', '.join(self.in_use)}"
+            )
+        return lines
+
+
+@dataclass
+class _Gate:
+    """Counts open connections across every TCP listener of one emulator."""
+
+    limit: int
+    active: int = 0
+
+    def enter(self) -> bool:
+        if self.active >= self.limit:
+            return False
+        self.active += 1
+        return True
+
+    def leave(self) -> None:
+        self.active -= 1
+
+
+class _TokenStream(asyncio.Protocol):
+    def __init__(self, reply: bytes, gate: _Gate):
+        self._reply = reply
+        self._gate = gate
+        self._entered = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._entered = self._gate.enter()
+        if not self._entered:
+            transport.abort()
+            return
+        transport.write(self._reply)
+        transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._entered:
+            self._gate.leave()
+
+
+class _TokenDatagram(asyncio.DatagramProtocol):
+    def __init__(self, reply: bytes):
+        self._reply = reply
+        self._transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.DatagramTransport)
+        self._transport = transport
+
+    def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
+        if self._transport is not None:
+            self._transport.sendto(self._reply, addr)
+
+    def error_received(self, exc: Exception) -> None:
+        """An ICMP error about an earlier reply (the prober has gone): nothing to do."""
+
+
+@dataclass
+class _Bound:
+    sockets: list[tuple[socket.socket, ListenPort]] = field(default_factory=list)
+    privileged: list[str] = field(default_factory=list)
+    in_use: list[str] = field(default_factory=list)
+
+
+class Emulator:
+    """The stand-in listeners of one host; an async context manager that always closes them."""
+
+    def __init__(
+        self,
+        host: str,
+        ports: Sequence[ListenPort],
+        *,
+        addresses: Sequence[str],
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        socket_factory: SocketFactory = socket.socket,
+    ):
+        if not addresses:
+            raise VerifyError(f"no address to bind for {host}")
+        self.host = host
+        self.ports = list(ports)
+        self.addresses = list(addresses)
+        self._gate = _Gate(max_connections)
+        self._new_socket = socket_factory
+        self._servers: list[asyncio.Server] = []
+        self._datagrams: list[asyncio.BaseTransport] = []
+
+    @property
+    def descriptors(self) -> int:
+        """Open files this emulator needs at most: one per listener plus its connections."""
+        return len(self.ports) * len(self.addresses) + self._gate.limit
+
+    async def start(self) -> StartReport:
+        bound = _Bound()
+        try:
+            for address in self.addresses:
+                for listen in self.ports:
+                    self._bind(bound, address, listen)
+            await self._serve(bound)
+        except BaseException:
+            for sock, _ in bound.sockets:
+                sock.close()
+            await self.close()
+            raise
+        report = StartReport(
+            len(self._servers) + len(self._datagrams), tuple(bound.privileged), tuple(bound.in_use)
+        )
+        if report.listening == 0 and self.ports:
+            await self.close()
+            raise VerifyError(f"no listener for {self.host} could be opened; {report.problems()[0]}")
+        return report
+
+    def _bind(self, bound: _Bound, address: str, listen: ListenPort) -> None:
+        family = socket.AF_INET6 if ipaddress.ip_address(address).version == 6 else socket.AF_INET
+        kind = socket.SOCK_STREAM if listen.protocol is Protocol.TCP else socket.SOCK_DGRAM
+        try:
+            sock = self._new_socket(family, kind)
+        except OSError as exc:
+            raise _bind_error(exc, address, listen) from exc
+        try:
+            _prepare(sock, family, kind)
+            sock.bind((address, listen.port))
+        except OSError as exc:
+            sock.close()
+            where = f"{listen} on {address}"
+            if exc.errno == errno.EACCES and listen.port < PRIVILEGED_BELOW:
+                bound.privileged.append(where)
+            elif exc.errno == errno.EADDRINUSE:
+                bound.in_use.append(where)
+            else:
+                raise _bind_error(exc, address, listen) from exc
+            return
+        bound.sockets.append((sock, listen))
+
+    async def _serve(self, bound: _Bound) -> None:
+        loop = asyncio.get_running_loop()
+        while bound.sockets:
+            sock, listen = bound.sockets[-1]
+            reply = token(self.host, listen)
+            if listen.protocol is Protocol.TCP:
+                sock.listen(LISTEN_BACKLOG)
+                server = await loop.create_server(lambda r=reply: _TokenStream(r, self._gate), sock=sock)
+                self._servers.append(server)
+            else:
+                transport, _ = await loop.create_datagram_endpoint(lambda r=reply: _TokenDatagram(r), sock=sock)
+                self._datagrams.append(transport)
+            bound.sockets.pop()
+
+    async def close(self) -> None:
+        for transport in self._datagrams:
+            transport.close()
+        for server in self._servers:
+            server.close()
+        for server in self._servers:
+            await server.wait_closed()
+        self._servers.clear()
+        self._datagrams.clear()
+        await asyncio.sleep(0)  # let transports finish closing before the loop goes away
+
+    async def __aenter__(self) -> StartReport:
+        return await self.start()
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+
+def _prepare(sock: socket.socket, family: int, kind: int) -> None:
+    sock.setblocking(False)
+    if kind == socket.SOCK_STREAM:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if family == socket.AF_INET6:
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+
+
+def _bind_error(exc: OSError, address: str, listen: ListenPort) -> VerifyError:
+    if exc.errno in (errno.EMFILE, errno.ENFILE):
+        return VerifyError(
+            f"ran out of open files at {listen} on {address}; raise ulimit -n or lower --sample"
+        )
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return VerifyError(f"{address} is not an address of this machine; pass --bind with one that is")
+    return VerifyError(f"cannot listen on {listen} at {address}: {exc.strerror or exc}")
+
+
+def emulator_for(
+    matrix: Matrix,
+    host: str,
+    *,
+    bind: Sequence[str] = (),
+    sampling: Sampling | None = None,
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    socket_factory: SocketFactory = socket.socket,
+) -> Emulator:
+    """The emulator for ``host``: its documented ports, on ``bind`` or its inventory address."""
+    planner = Planner(matrix, sampling=sampling)
+    endpoint = planner.endpoint(host)
+    if not bind and endpoint.is_network:
+        raise VerifyError(
+            f"{host} is a network ({endpoint.address}); pass --bind with this machine's address in it"
+        )
+    addresses = [_checked_address(address) for address in bind] or [endpoint.ip]
+    return Emulator(
+        host,
+        planner.listen_ports(host),
+        addresses=addresses,
+        max_connections=max_connections,
+        socket_factory=socket_factory,
+    )
+
+
+def _checked_address(text: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        raise VerifyError(f"--bind {text!r} is not an IP address") from None
+
+
+async def serve_until_stopped(emulator: Emulator, *, on_ready: Callable[[StartReport], None]) -> None:
+    """Run ``emulator`` until SIGINT or SIGTERM, then close every listener and return."""
+    ensure_open_files(
+        emulator.descriptors, what=f"emulating {emulator.host}", advice="raise ulimit -n or lower --sample"
+    )
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for number in signals:
+        loop.add_signal_handler(number, stop.set)
+    try:
+        async with emulator as report:
+            on_ready(report)
+            await stop.wait()
+    finally:
+        for number in signals:
+            loop.remove_signal_handler(number)

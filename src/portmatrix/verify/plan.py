@@ -1,0 +1,182 @@
+"""From a matrix to the ports an emulator opens and the checks a probe makes.
+
+The emulator on a host and every probe aimed at it must agree on which ports exist, or a probe
+would knock on a port nobody emulates and report it closed. Both therefore come from this one
+module: a host's *documented ports* are every port of every flow whose destination it is
+(local-only ones included, so a firewall that forgets to block them is caught), with large
+ranges cut down to the same sample on both sides.
+
+Addresses come only from the inventory (:meth:`Planner.addresses`); nothing here accepts an
+address from anywhere else, so a probe cannot be pointed at a range the inventory does not name.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from portmatrix.errors import LookupFailure
+from portmatrix.model import Endpoint, Flow, Matrix, Protocol
+from portmatrix.verify.probe import Expected, Probe
+
+#: Ports kept from a range longer than this; both ends always among them.
+DEFAULT_SAMPLE = 64
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True, slots=True)
+class Sampling:
+    """How much of each port range emulators open and probes check.
+
+    ``size``: ranges longer than this are covered by ``size`` ports spread evenly from one end
+    to the other. ``include_ephemeral``: also cover dynamic client ranges (32768-61000), which
+    are otherwise left out: nothing listens there on a real host.
+    """
+
+    size: int = DEFAULT_SAMPLE
+    include_ephemeral: bool = False
+
+    def __post_init__(self) -> None:
+        if self.size < 2:
+            raise ValueError("a sample needs at least 2 ports, one for each end of a range")
+
+    def ports(self, flow: Flow) -> list[int]:
+        if flow.ephemeral and not self.include_ephemeral:
+            return []
+        return sample_range(flow.port_start, flow.port_end, self.size)
+
+
+def sample_range(start: int, end: int, size: int) -> list[int]:
+    """``size`` ports from ``start..end`` inclusive, both ends included, evenly spread."""
+    count = end - start + 1
+    if count <= size:
+        return list(range(start, end + 1))
+    step = (end - start) / (size - 1)
+    return sorted({start + round(index * step) for index in range(size)})
+
+
+@dataclass(frozen=True, slots=True)
+class ListenPort:
+    """One port an emulator opens, and the catalog entries that document it."""
+
+    protocol: Protocol
+    port: int
+    rules: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"{self.protocol.value}/{self.port}"
+
+
+class Planner:
+    """Listeners and checks for one matrix, computed once per host and shared by all sources."""
+
+    def __init__(self, matrix: Matrix, *, sampling: Sampling | None = None):
+        self.matrix = matrix
+        self.sampling = sampling or Sampling()
+        self._listen: dict[str, list[ListenPort]] = {}
+        self._addresses: dict[str, str] | None = None
+
+    def endpoint(self, name: str) -> Endpoint:
+        try:
+            return self.matrix.endpoints[name]
+        except KeyError:
+            known = ", ".join(sorted(self.matrix.endpoints)) or "none"
+            raise LookupFailure(f"no host {name!r} in the inventory (hosts: {known})") from None
+
+    def addresses(self) -> dict[str, str]:
+        """The one address probed (and, in the lab, assigned) for each endpoint."""
+        if self._addresses is None:
+            self._addresses = probe_addresses(self.matrix.endpoints.values())
+        return self._addresses
+
+    def listen_ports(self, host: str) -> list[ListenPort]:
+        """Every documented port of ``host``, sampled, with the entries that document it."""
+        if host not in self._listen:
+            self.endpoint(host)
+            rules: dict[tuple[Protocol, int], list[str]] = {}
+            for flow in self.matrix.flows:
+                if flow.dst == host:
+                    for port in self.sampling.ports(flow):
+                        _add_once(rules.setdefault((flow.protocol, port), []), flow.rule)
+            self._listen[host] = [
+                ListenPort(protocol, port, tuple(names)) for (protocol, port), names in sorted(rules.items())
+            ]
+        return self._listen[host]
+
+    def probes(self, source: str, *, targets: Sequence[str] = ()) -> list[Probe]:
+        """Every check ``source`` makes: each documented port of each target, open or blocked.
+
+        A port is expected open when some flow to the target admits the source's address (a
+        flow from a network the source sits in counts, as it does for the firewall).
+        """
+        self.endpoint(source)
+        names = list(targets) or sorted(self.matrix.endpoints)
+        for name in names:
+            self.endpoint(name)
+        source_ip = ipaddress.ip_address(self.addresses()[source])
+        return [
+            probe
+            for name in dict.fromkeys(names)
+            if name != source
+            for probe in self._checks(source, source_ip, name)
+        ]
+
+    def _checks(self, source: str, source_ip: IPAddress, target: str) -> Iterable[Probe]:
+        admitting = [flow for flow in self.matrix.flows_to(target) if _admits(flow, source_ip)]
+        address = self.addresses()[target]
+        for listen in self.listen_ports(target):
+            flow = _covering(admitting, listen)
+            expected = Expected.BLOCKED if flow is None else Expected.OPEN
+            rule = listen.rules[0] if flow is None else flow.rule
+            yield Probe(source, target, address, listen.protocol, listen.port, expected, rule)
+
+
+def probe_addresses(endpoints: Iterable[Endpoint]) -> dict[str, str]:
+    """A host's own address; for a network, its first host address no other endpoint uses.
+
+    One representative stands for a whole network (a phones subnet): probing every address of
+    a /24 would prove nothing more about the rules and would touch machines nobody listed.
+    """
+    endpoints = list(endpoints)
+    taken = {endpoint.ip for endpoint in endpoints if not endpoint.is_network}
+    chosen: dict[str, str] = {}
+    for endpoint in endpoints:
+        chosen[endpoint.name] = _representative(endpoint, taken) if endpoint.is_network else endpoint.ip
+        taken.add(chosen[endpoint.name])
+    return chosen
+
+
+def _representative(endpoint: Endpoint, taken: set[str]) -> str:
+    network = _network(endpoint.address)
+    for host in network.hosts():
+        if str(host) not in taken:
+            return str(host)
+    raise LookupFailure(f"network {endpoint.name} ({endpoint.address}) has no free address to probe")
+
+
+@cache
+def _network(text: str) -> IPNetwork:
+    return ipaddress.ip_network(text, strict=False)
+
+
+def _admits(flow: Flow, source: IPAddress) -> bool:
+    if flow.src_address is None:
+        return False
+    network = _network(flow.src_address)
+    return network.version == source.version and source in network
+
+
+def _covering(flows: Iterable[Flow], listen: ListenPort) -> Flow | None:
+    for flow in flows:
+        if flow.protocol is listen.protocol and flow.port_start <= listen.port <= flow.port_end:
+            return flow
+    return None
+
+
+def _add_once(names: list[str], name: str) -> None:
+    if name not in names:
+        names.append(name)

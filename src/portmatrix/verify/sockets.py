@@ -1,0 +1,142 @@
+"""The real backend: one TCP connect or a few UDP datagrams per check, from this machine.
+
+Everything about the local machine is injected (the source address to bind and the function
+that makes sockets), so the same backend probes from the current host, from inside a lab
+namespace, or later on a real server reached over SSH.
+
+TCP: a completed handshake is *open*; the connection is then reset at once (``SO_LINGER`` 0) so
+thousands of checks leave no ``TIME_WAIT`` behind. UDP: a datagram goes to the emulator, whose
+reply makes the port *open*; an ICMP error says *closed* or *blocked*; silence through every
+retry is *filtered*, never open. UDP sends are paced per destination
+(:mod:`portmatrix.verify.pacing`). How errors become verdicts is in :mod:`portmatrix.verify.icmp`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import ipaddress
+import socket
+import struct
+from collections.abc import Callable, Iterator
+
+from portmatrix.errors import VerifyError
+from portmatrix.model import Protocol
+from portmatrix.verify.icmp import classify, read_queued_error, want_errors
+from portmatrix.verify.pacing import DestinationPacer
+from portmatrix.verify.probe import Observed, Probe, Result
+
+DEFAULT_TIMEOUT = 1.0
+DEFAULT_RETRIES = 2
+PROBE_PAYLOAD = b"portmatrix probe\n"
+
+#: ``(family, type) -> socket``: where sockets are made (this host, or a lab namespace).
+SocketFactory = Callable[[int, int], socket.socket]
+Outcome = tuple[Observed, str]
+
+_NO_LINGER = struct.pack("ii", 1, 0)
+
+
+class SocketBackend:
+    """Checks ports over real sockets; see the module docstring for the verdict rules."""
+
+    def __init__(
+        self,
+        *,
+        source_address: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        retries: int = DEFAULT_RETRIES,
+        pacer: DestinationPacer | None = None,
+        socket_factory: SocketFactory = socket.socket,
+    ):
+        if timeout <= 0 or retries < 0:
+            raise VerifyError("the timeout must be positive and retries zero or more")
+        self._source = source_address
+        self._timeout = timeout
+        self._attempts = retries + 1
+        self._pacer = pacer or DestinationPacer()
+        self._new_socket = socket_factory
+
+    async def check(self, probe: Probe) -> Result:
+        attempt = self._tcp if probe.protocol is Protocol.TCP else self._udp
+        outcome = await attempt(probe)
+        if outcome is None:
+            tries = f"{self._attempts} tr{'y' if self._attempts == 1 else 'ies'}"
+            return Result(probe, Observed.FILTERED, f"no answer to {tries} of {self._timeout:g}s")
+        return Result(probe, *outcome)
+
+    async def _tcp(self, probe: Probe) -> Outcome | None:
+        for _ in range(self._attempts):
+            with self._socket(probe, socket.SOCK_STREAM) as sock:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _NO_LINGER)
+                try:
+                    async with asyncio.timeout(self._timeout):
+                        await asyncio.get_running_loop().sock_connect(sock, _target(probe))
+                except TimeoutError:
+                    continue
+                except OSError as exc:
+                    return classify(exc, read_queued_error(sock))
+                return Observed.OPEN, "connected"
+        return None
+
+    async def _udp(self, probe: Probe) -> Outcome | None:
+        loop = asyncio.get_running_loop()
+        with self._socket(probe, socket.SOCK_DGRAM) as sock:
+            sock.connect(_target(probe))  # no packet: it only fixes the peer and filters replies
+            for _ in range(self._attempts):
+                await self._pacer.wait(probe.dst_address)
+                try:
+                    await loop.sock_sendall(sock, PROBE_PAYLOAD)
+                    async with asyncio.timeout(self._timeout):
+                        reply = await loop.sock_recv(sock, 512)
+                except TimeoutError:
+                    continue
+                except OSError as exc:
+                    return classify(exc, read_queued_error(sock))
+                return Observed.OPEN, describe_reply(reply)
+        return None
+
+    @contextlib.contextmanager
+    def _socket(self, probe: Probe, kind: int) -> Iterator[socket.socket]:
+        family = _family(probe.dst_address)
+        try:
+            sock = self._new_socket(family, kind)
+        except OSError as exc:
+            raise _resource_error(exc) from exc
+        with sock:
+            sock.setblocking(False)
+            want_errors(sock)
+            if self._source is not None:
+                self._bind_source(sock)
+            yield sock
+
+    def _bind_source(self, sock: socket.socket) -> None:
+        try:
+            sock.bind((self._source, 0))
+        except OSError as exc:
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise VerifyError(
+                    f"{self._source} is not an address of this machine; "
+                    "run the probe on the host that --from names"
+                ) from exc
+            raise _resource_error(exc) from exc
+
+
+def describe_reply(reply: bytes) -> str:
+    text = reply.decode("utf-8", "replace").strip().splitlines()
+    return f"replied {text[0][:80]!r}" if text else "replied"
+
+
+def _target(probe: Probe) -> tuple[str, int]:
+    return probe.dst_address, probe.port
+
+
+def _family(address: str) -> int:
+    return socket.AF_INET6 if ipaddress.ip_address(address).version == 6 else socket.AF_INET
+
+
+def _resource_error(exc: OSError) -> VerifyError:
+    if exc.errno in (errno.EMFILE, errno.ENFILE):
+        return VerifyError("ran out of open files while probing; lower --concurrency or raise ulimit -n")
+    return VerifyError(f"cannot open a probe socket: {exc.strerror or exc}")
