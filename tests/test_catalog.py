@@ -69,7 +69,9 @@ def test_ids_are_unique_and_products_known(catalog: Catalog) -> None:
 
 @pytest.mark.parametrize("fact", _facts(), ids=lambda f: f"{f.get('protocol')}/{f.get('port')}-{f.get('id')}" if isinstance(f, dict) else str(f))
 def test_reverse_lookup_facts(catalog: Catalog, fact: dict[str, object]) -> None:
-    matches = find_port(catalog, int(fact["port"]), protocol=Protocol(str(fact["protocol"])))  # type: ignore[call-overload]
+    matches = find_port(
+        catalog, int(str(fact["port"])), protocol=Protocol(str(fact["protocol"])), include_ephemeral=True
+    )
     wanted = [m for m in matches if m.id == fact["id"]]
     assert wanted, f"{fact['id']} not among {[m.id for m in matches]}"
     if fact.get("instance") is not None or fact.get("side") is not None:

@@ -98,3 +98,10 @@ def test_malformed_user_pack_is_one_line_with_file_and_line(tmp_path: Path) -> N
     assert code == 2 and out == ""
     assert err.startswith(f"portmatrix: error: {bad}:") and err.count("\n") == 1
     assert "Traceback" not in err
+
+
+def test_ephemeral_ranges_only_on_request() -> None:
+    _, out, _ = run("port", "45000", "--proto", "udp", "--json")
+    assert not any(m["id"] == "cuc.ephemeral" for m in json.loads(out))
+    _, out, _ = run("port", "45000", "--proto", "udp", "--json", "--include-ephemeral")
+    assert any(m["id"] == "cuc.ephemeral" for m in json.loads(out))

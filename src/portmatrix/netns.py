@@ -62,9 +62,10 @@ class Netns:
         return _run(["ip", "netns", "exec", self.name, *argv], input=input, check=check, timeout=timeout)
 
     def popen(self, argv: Sequence[str], **kwargs: object) -> subprocess.Popen[str]:
-        return subprocess.Popen(  # noqa: S603 - argv is built by us, never from a shell string
+        process: subprocess.Popen[str] = subprocess.Popen(  # noqa: S603 - argv is ours, no shell
             ["ip", "netns", "exec", self.name, *argv], text=True, **kwargs  # type: ignore[call-overload]
         )
+        return process
 
     def delete(self) -> None:
         if self.created:

@@ -19,10 +19,8 @@ from pydantic import ValidationError
 
 from portmatrix.errors import InputError
 
-try:  # the C loader is several times faster on the bundled packs
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[attr-defined]
-except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _Loader = yaml.SafeLoader
+# The C loader is several times faster on the bundled packs; not every PyYAML build has it.
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 PathKey = tuple[str | int, ...]
 
@@ -110,7 +108,8 @@ def atomic_write(path: str | Path, *, mode: str = "w") -> Iterator[Any]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as handle:
+        encoding = None if "b" in mode else "utf-8"
+        with open(fd, mode, encoding=encoding) as handle:
             yield handle
         os.replace(tmp, path)
     except BaseException:

@@ -52,7 +52,9 @@ def reason_lines(reasons: Iterable[Reason]) -> list[str]:
 
 def grant_lines(grant: Grant) -> list[str]:
     """Comment lines above a grant: who to whom, then every catalog row with its reference."""
-    lines = [f"{_names(grant.source_names)} -> {_names(grant.destination_names)}"]
+    sources = _names(grant.source_names) if grant.sources else "any"
+    destinations = _names(grant.destination_names) if grant.destinations else "any"
+    lines = [f"{sources} -> {destinations}"]
     lines.extend(reason_lines(grant.reasons))
     return lines
 
