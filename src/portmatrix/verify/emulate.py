@@ -167,7 +167,9 @@ class Emulator:
         )
         if report.listening == 0 and self.ports:
             await self.close()
-            raise VerifyError(f"no listener for {self.host} could be opened; {report.problems()[0]}")
+            raise VerifyError(
+                f"no listener for {self.host} could be opened; {report.problems()[0]}"
+            )
         return report
 
     def _bind(self, bound: _Bound, address: str, listen: ListenPort) -> None:
@@ -199,10 +201,14 @@ class Emulator:
             reply = token(self.host, listen)
             if listen.protocol is Protocol.TCP:
                 sock.listen(LISTEN_BACKLOG)
-                server = await loop.create_server(lambda r=reply: _TokenStream(r, self._gate), sock=sock)
+                server = await loop.create_server(
+                    lambda r=reply: _TokenStream(r, self._gate), sock=sock
+                )
                 self._servers.append(server)
             else:
-                transport, _ = await loop.create_datagram_endpoint(lambda r=reply: _TokenDatagram(r), sock=sock)
+                transport, _ = await loop.create_datagram_endpoint(
+                    lambda r=reply: _TokenDatagram(r), sock=sock
+                )
                 self._datagrams.append(transport)
             bound.sockets.pop()
 
@@ -240,7 +246,9 @@ def _bind_error(exc: OSError, address: str, listen: ListenPort) -> VerifyError:
             f"ran out of open files at {listen} on {address}; raise ulimit -n or lower --sample"
         )
     if exc.errno == errno.EADDRNOTAVAIL:
-        return VerifyError(f"{address} is not an address of this machine; pass --bind with one that is")
+        return VerifyError(
+            f"{address} is not an address of this machine; pass --bind with one that is"
+        )
     return VerifyError(f"cannot listen on {listen} at {address}: {exc.strerror or exc}")
 
 
@@ -277,10 +285,14 @@ def _checked_address(text: str) -> str:
         raise VerifyError(f"--bind {text!r} is not an IP address") from None
 
 
-async def serve_until_stopped(emulator: Emulator, *, on_ready: Callable[[StartReport], None]) -> None:
+async def serve_until_stopped(
+    emulator: Emulator, *, on_ready: Callable[[StartReport], None]
+) -> None:
     """Run ``emulator`` until SIGINT or SIGTERM, then close every listener and return."""
     ensure_open_files(
-        emulator.descriptors, what=f"emulating {emulator.host}", advice="raise ulimit -n or lower --sample"
+        emulator.descriptors,
+        what=f"emulating {emulator.host}",
+        advice="raise ulimit -n or lower --sample",
     )
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

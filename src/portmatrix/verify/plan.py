@@ -103,7 +103,8 @@ class Planner:
                     for port in self.sampling.ports(flow):
                         _add_once(rules.setdefault((flow.protocol, port), []), flow.rule)
             self._listen[host] = [
-                ListenPort(protocol, port, tuple(names)) for (protocol, port), names in sorted(rules.items())
+                ListenPort(protocol, port, tuple(names))
+                for (protocol, port), names in sorted(rules.items())
             ]
         return self._listen[host]
 
@@ -145,7 +146,9 @@ def probe_addresses(endpoints: Iterable[Endpoint]) -> dict[str, str]:
     taken = {endpoint.ip for endpoint in endpoints if not endpoint.is_network}
     chosen: dict[str, str] = {}
     for endpoint in endpoints:
-        chosen[endpoint.name] = _representative(endpoint, taken) if endpoint.is_network else endpoint.ip
+        chosen[endpoint.name] = (
+            _representative(endpoint, taken) if endpoint.is_network else endpoint.ip
+        )
         taken.add(chosen[endpoint.name])
     return chosen
 
@@ -155,7 +158,9 @@ def _representative(endpoint: Endpoint, taken: set[str]) -> str:
     for host in network.hosts():
         if str(host) not in taken:
             return str(host)
-    raise LookupFailure(f"network {endpoint.name} ({endpoint.address}) has no free address to probe")
+    raise LookupFailure(
+        f"network {endpoint.name} ({endpoint.address}) has no free address to probe"
+    )
 
 
 @cache

@@ -18,7 +18,18 @@ from portmatrix.verify.probe import Result
 Format = Literal["table", "json", "junit"]
 FORMATS: tuple[Format, ...] = ("table", "json", "junit")
 
-_HEADERS = ("src", "dst", "address", "proto", "port", "expected", "observed", "ok", "rule", "detail")
+_HEADERS = (
+    "src",
+    "dst",
+    "address",
+    "proto",
+    "port",
+    "expected",
+    "observed",
+    "ok",
+    "rule",
+    "detail",
+)
 
 
 def results_json(results: Sequence[Result]) -> list[dict[str, object]]:
@@ -76,13 +87,19 @@ def tally(results: Sequence[Result]) -> str:
 
 def results_junit(results: Sequence[Result], *, name: str = "portmatrix") -> str:
     """JUnit XML: a test suite per (source, destination) pair, a test case per check."""
-    root = ET.Element("testsuites", name=name, tests=str(len(results)), failures=str(_failures(results)))
+    root = ET.Element(
+        "testsuites", name=name, tests=str(len(results)), failures=str(_failures(results))
+    )
     pairs: dict[tuple[str, str], list[Result]] = {}
     for result in results:
         pairs.setdefault((result.probe.src, result.probe.dst), []).append(result)
     for (src, dst), members in pairs.items():
         suite = ET.SubElement(
-            root, "testsuite", name=f"{src} -> {dst}", tests=str(len(members)), failures=str(_failures(members))
+            root,
+            "testsuite",
+            name=f"{src} -> {dst}",
+            tests=str(len(members)),
+            failures=str(_failures(members)),
         )
         for result in members:
             _testcase(suite, result)

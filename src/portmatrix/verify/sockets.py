@@ -138,5 +138,7 @@ def _family(address: str) -> int:
 
 def _resource_error(exc: OSError) -> VerifyError:
     if exc.errno in (errno.EMFILE, errno.ENFILE):
-        return VerifyError("ran out of open files while probing; lower --concurrency or raise ulimit -n")
+        return VerifyError(
+            "ran out of open files while probing; lower --concurrency or raise ulimit -n"
+        )
     return VerifyError(f"cannot open a probe socket: {exc.strerror or exc}")

@@ -1,0 +1,273 @@
+"""The lab: a whole deployment as network namespaces on one Linux machine, proven end to end.
+
+Every endpoint becomes a namespace holding its inventory address (a network holds one
+representative address, see :func:`portmatrix.verify.plan.probe_addresses`), cabled to one
+bridge that lives in a namespace of its own, so nothing in the lab can reach, or be reached
+from, the machine's real network. Each namespace gets its host's generated rules, emulators
+listen on every documented port, and every endpoint probes every other. The namespaces are
+removed when the lab closes, whether it finished, failed or was interrupted.
+
+Emulators and probes run in this one process: a socket stays in the namespace it was created
+in (:func:`portmatrix.netns.entered`), so one event loop probes from all namespaces at once,
+while the emulators answer from a second thread so a busy prober never delays a reply past
+its timeout. The code is the same that ``portmatrix emulate`` and ``portmatrix probe`` run on a
+single host; only the socket factory differs.
+
+Inside its own namespaces the lab switches off Linux's per-peer ICMP rate limit
+(``net.ipv4.icmp_ratelimit``), which would otherwise hide most rejections after the sixth per
+second; the host-wide limit stays, and the probe's pacing respects it as it would on a server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import signal
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from types import FrameType, TracebackType
+
+from portmatrix.errors import VerifyError
+from portmatrix.model import Matrix
+from portmatrix.netns import Netns, entered, socket_in, unavailable_reason, unique_name
+from portmatrix.verify.emulate import Emulator, StartReport
+from portmatrix.verify.limits import ensure_open_files
+from portmatrix.verify.pacing import DestinationPacer
+from portmatrix.verify.plan import Planner, Sampling
+from portmatrix.verify.probe import Probe, ProgressHook, Result, run_probes
+from portmatrix.verify.sockets import SocketBackend
+
+#: nftables ruleset text for one host of a matrix (the nftables renderer, in normal use).
+RulesFor = Callable[[Matrix, str], str]
+
+_BRIDGE = "br0"
+_LINK = "eth0"
+_ICMP_SYSCTLS = ("net/ipv4/icmp_ratelimit", "net/ipv6/icmp/ratelimit")
+
+
+@dataclass(frozen=True, slots=True)
+class LabOptions:
+    """How hard the lab probes. Replies inside one machine take microseconds, so the timeout
+    only has to outlast a loaded CPU, and high concurrency keeps dropped ports from adding up."""
+
+    sampling: Sampling = field(default_factory=Sampling)
+    timeout: float = 1.0
+    retries: int = 1
+    concurrency: int = 1024
+
+
+class _BySource:
+    """Hands each check to the backend of the namespace it must be sent from."""
+
+    def __init__(self, backends: Mapping[str, SocketBackend]):
+        self._backends = backends
+
+    async def check(self, probe: Probe) -> Result:
+        return await self._backends[probe.src].check(probe)
+
+
+class _EmulatorThread:
+    """Runs every emulator of the lab on an event loop of its own, in a background thread."""
+
+    def __init__(self, emulators: Sequence[Emulator]):
+        self._emulators = list(emulators)
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, name="portmatrix-lab-emulators", daemon=True
+        )
+        self.reports: list[StartReport] = []
+
+    def start(self) -> list[StartReport]:
+        self._thread.start()
+        self._ready.wait()
+        if self._error is not None:
+            self._thread.join()
+            raise self._error
+        return self.reports
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        asyncio.run(self._serve())
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        async with contextlib.AsyncExitStack() as running:
+            try:
+                for emulator in self._emulators:
+                    self.reports.append(await running.enter_async_context(emulator))
+            except BaseException as exc:  # handed to the main thread, which re-raises it
+                self._error = exc
+            finally:
+                self._ready.set()
+            if self._error is None:
+                await self._stop.wait()
+
+
+class Lab:
+    """The namespaces of one matrix; a context manager that always removes them."""
+
+    def __init__(self, matrix: Matrix, *, sampling: Sampling | None = None):
+        self.planner = Planner(matrix, sampling=sampling)
+        self.addresses = self.planner.addresses()
+        self.namespaces: dict[str, Netns] = {}
+        self._stack = contextlib.ExitStack()
+        self._emulators: _EmulatorThread | None = None
+
+    @property
+    def hosts(self) -> list[str]:
+        return sorted(self.namespaces)
+
+    def __enter__(self) -> Lab:
+        reason = unavailable_reason("nft")
+        if reason:
+            raise VerifyError(f"the lab {reason}")
+        try:
+            self._build()
+        except BaseException:
+            self._stack.close()
+            raise
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._stack.close()
+
+    def _build(self) -> None:
+        switch = self._stack.enter_context(Netns(unique_name("switch")))
+        switch.run(
+            ["ip", "-batch", "-"], input=f"link add {_BRIDGE} type bridge\nlink set {_BRIDGE} up\n"
+        )
+        for index, host in enumerate(sorted(self.addresses)):
+            namespace = self._stack.enter_context(Netns(unique_name(host)))
+            self.namespaces[host] = namespace
+            self._cable(namespace, switch, port=f"v{index}", address=self.addresses[host])
+            _quiet_icmp_limits(namespace.name)
+
+    def _cable(self, namespace: Netns, switch: Netns, *, port: str, address: str) -> None:
+        namespace.run(
+            ["ip", "link", "add", _LINK, "type", "veth", "peer", "name", port, "netns", switch.name]
+        )
+        switch.run(["ip", "link", "set", port, "master", _BRIDGE, "up"])
+        version = ipaddress.ip_address(address).version
+        prefix, extra = ("32", "") if version == 4 else ("128", " nodad")
+        namespace.run(
+            ["ip", "-batch", "-"],
+            input=(
+                f"address add {address}/{prefix} dev {_LINK}{extra}\n"
+                f"link set {_LINK} up\n"
+                f"-{version} route add default dev {_LINK}\n"
+            ),
+        )
+
+    def load_rules(self, host: str, ruleset: str) -> None:
+        """Replace ``host``'s whole nftables ruleset (an empty text leaves it open)."""
+        self.namespaces[host].run(["nft", "-f", "-"], input=f"flush ruleset\n{ruleset}")
+
+    def start_emulators(self) -> list[StartReport]:
+        """Listeners on every documented port of every host; stopped when the lab closes."""
+        emulators = [
+            Emulator(
+                host,
+                self.planner.listen_ports(host),
+                addresses=[self.addresses[host]],
+                socket_factory=partial(socket_in, self.namespaces[host].name),
+            )
+            for host in self.hosts
+        ]
+        self._emulators = _EmulatorThread(emulators)
+        self._stack.callback(self._emulators.stop)
+        return self._emulators.start()
+
+    def probe(
+        self,
+        *,
+        options: LabOptions | None = None,
+        sources: Sequence[str] = (),
+        targets: Sequence[str] = (),
+        on_result: ProgressHook | None = None,
+    ) -> list[Result]:
+        """Every source probes every target (all hosts unless named), all at once."""
+        options = options or LabOptions()
+        probes = [
+            probe
+            for source in (sources or self.hosts)
+            for probe in self.planner.probes(source, targets=targets)
+        ]
+        ensure_open_files(
+            options.concurrency + sum(len(self.planner.listen_ports(host)) for host in self.hosts),
+            what="the lab",
+            advice="raise ulimit -n or lower the concurrency",
+        )
+        return asyncio.run(self._probe(probes, options, on_result))
+
+    async def _probe(
+        self, probes: Sequence[Probe], options: LabOptions, on_result: ProgressHook | None
+    ) -> list[Result]:
+        pacer = DestinationPacer()  # one for the lab: a destination's ICMP budget is shared
+        backends = {
+            host: SocketBackend(
+                source_address=self.addresses[host],
+                timeout=options.timeout,
+                retries=options.retries,
+                pacer=pacer,
+                socket_factory=partial(socket_in, namespace.name),
+            )
+            for host, namespace in self.namespaces.items()
+        }
+        return await run_probes(
+            probes, _BySource(backends), concurrency=options.concurrency, on_result=on_result
+        )
+
+
+def run_lab(
+    matrix: Matrix,
+    *,
+    rules_for: RulesFor,
+    options: LabOptions | None = None,
+    on_result: ProgressHook | None = None,
+) -> list[Result]:
+    """Build the lab, load every host's rules, emulate, probe everything, tear it all down."""
+    options = options or LabOptions()
+    with _sigterm_as_interrupt(), Lab(matrix, sampling=options.sampling) as lab:
+        for host in lab.hosts:
+            lab.load_rules(host, rules_for(matrix, host))
+        lab.start_emulators()
+        return lab.probe(options=options, on_result=on_result)
+
+
+def _quiet_icmp_limits(namespace: str) -> None:
+    with entered(namespace):
+        for name in _ICMP_SYSCTLS:
+            with contextlib.suppress(FileNotFoundError):  # no IPv6 in this kernel
+                Path("/proc/sys", name).write_text("0\n")
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C while the lab exists, so both unwind through its cleanup."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(number: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
