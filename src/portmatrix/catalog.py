@@ -21,7 +21,7 @@ from portmatrix.errors import CatalogError, LookupFailure, PortExpressionError
 from portmatrix.model import CatalogEntry, OptionSpec, Pack, RoleSpec
 from portmatrix.yamlio import LineMap, load_yaml, parse_yaml, validation_error
 
-BUNDLED_PACKS = ("common.yaml", "cuc.yaml", "cce.yaml", "cce-extra.yaml")
+BUNDLED_PACKS = ("common.yaml", "cuc.yaml", "cce.yaml")
 
 
 @dataclass

@@ -119,7 +119,9 @@ def disjoint_blocks(networks: Iterable[Network]) -> dict[Network, tuple[Network,
     themselves. Blocks of different networks never overlap, and every block of a network lies
     inside it, so a permission given to a network is the union of its blocks' permissions.
     """
-    ordered = sorted(set(networks), key=lambda net: (net.version, net.network_address, net.prefixlen))
+    ordered = sorted(
+        set(networks), key=lambda net: (net.version, net.network_address, net.prefixlen)
+    )
     children: dict[Network, list[Network]] = defaultdict(list)
     stack: list[Network] = []
     for network in ordered:
@@ -191,7 +193,9 @@ def _blocks_by_address(
         raise ValueError(f"compact_flows needs every flow's {attribute}")
     networks = {text: parse_network(text) for text in texts}
     blocks = disjoint_blocks(networks.values())
-    by_text: dict[str | None, Sequence[Side]] = {text: blocks[net] for text, net in networks.items()}
+    by_text: dict[str | None, Sequence[Side]] = {
+        text: blocks[net] for text, net in networks.items()
+    }
     return by_text.__getitem__
 
 
@@ -237,7 +241,9 @@ class _Group:
     def empty(cls, blocks: int) -> _Group:
         return cls(set(), [set() for _ in range(blocks)], set(), set())
 
-    def absorb(self, member: Side, reasons: Sequence[Iterable[Reason]], other: _Cell | _Group) -> None:
+    def absorb(
+        self, member: Side, reasons: Sequence[Iterable[Reason]], other: _Cell | _Group
+    ) -> None:
         self.members.add(member)
         for held, more in zip(self.reasons, reasons, strict=True):
             held.update(more)
@@ -259,7 +265,9 @@ def _group(cells: dict[CellKey, _Cell]) -> tuple[Grant, ...]:
         key2 = (family, protocol, shape, frozenset(sources.members))
         group = by_sources.get(key2) or by_sources.setdefault(key2, _Group.empty(len(shape)))
         group.absorb(dst, sources.reasons, sources)
-    return tuple(sorted((_grant(key, group) for key, group in by_sources.items()), key=_grant_order))
+    return tuple(
+        sorted((_grant(key, group) for key, group in by_sources.items()), key=_grant_order)
+    )
 
 
 def _grant(key: tuple[int, Protocol, Shape, frozenset[Side]], group: _Group) -> Grant:

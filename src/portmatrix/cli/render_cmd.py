@@ -1,1 +1,160 @@
-"""Commands for this area; filled in by its owner."""
+"""``portmatrix render``: firewall rules for one host, two zones, or every host."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+import click
+
+from portmatrix.cli._common import catalog_option, emit, emit_json, json_option, main
+from portmatrix.model import Matrix
+from portmatrix.render import Rendered, load_all, render, render_hosts, renderer_for
+from portmatrix.table import format_table
+
+
+@main.command("render")
+@click.argument("target", required=False)
+@click.argument("inventory", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--host", help="Render the host firewall of this endpoint.")
+@click.option(
+    "--between",
+    nargs=2,
+    metavar="ZONE_A ZONE_B",
+    help="Render the ACL for a firewall between two zones (both directions).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Write to FILE (with --host/--between) or, for every host, into DIR, one file per host.",
+)
+@click.option("--stats", is_flag=True, help="Print flows in, rules and elements out.")
+@click.option("--egress", is_flag=True, help="Also filter the host's outbound connections.")
+@click.option(
+    "--skip-unbound",
+    is_flag=True,
+    help="Leave out flows whose peer has no address in the inventory (with a warning) "
+    "instead of failing.",
+)
+@click.option(
+    "--family",
+    type=click.Choice(["4", "6"]),
+    help="Render only IPv4 or only IPv6 flows (iptables holds one family per file).",
+)
+@click.option("--list", "list_targets", is_flag=True, help="List the render targets and exit.")
+@json_option
+@catalog_option
+def render_command(
+    target: str | None,
+    inventory: Path | None,
+    *,
+    host: str | None,
+    between: tuple[str, str] | None,
+    output: Path | None,
+    stats: bool,
+    egress: bool,
+    skip_unbound: bool,
+    family: str | None,
+    list_targets: bool,
+    as_json: bool,
+    catalogs: tuple[Path, ...],
+) -> None:
+    """Render firewall rules (nftables, iptables, windows, asa, ios, aerleon) from an inventory.
+
+    With --host, the host firewall of one endpoint: input dropped by default, loopback and
+    replies accepted, each flow to the host accepted from exactly its sources, local-only ports
+    dropped. With --between, the ACL for a firewall between two zones. With neither, every host
+    into -o DIR, one file per host. Every rule names its catalog id and document row.
+    """
+    if list_targets:
+        _list_targets(as_json=as_json)
+        return
+    if target is None or inventory is None:
+        raise click.UsageError("give a TARGET and an INVENTORY (or --list)")
+    if host is not None and between:
+        raise click.UsageError("--host and --between are alternatives; give one")
+    renderer = renderer_for(target)  # an unknown target fails before resolution
+    matrix = _resolve(inventory, catalogs)
+    wanted = int(family) if family else None
+    done: dict[str, Rendered]
+    if host is not None or between:
+        one = render(
+            matrix,
+            renderer,
+            host=host,
+            between=between or None,
+            egress=egress,
+            skip_unbound=skip_unbound,
+            family=wanted,
+        )
+        emit(one.text, output)
+        done = {one.subject: one}
+    else:
+        directory = _directory(output)
+        done = render_hosts(
+            matrix, renderer, egress=egress, skip_unbound=skip_unbound, family=wanted
+        )
+        for name, rendered in done.items():
+            emit(rendered.text, directory / f"{name}{rendered.suffix}")
+    _report(done, stats=stats, as_json=as_json, to_stderr=output is None)
+
+
+def _directory(output: Path | None) -> Path:
+    if output is None:
+        raise click.UsageError("rendering every host needs -o DIR (or give --host/--between)")
+    if output.exists() and not output.is_dir():
+        raise click.UsageError(f"{output} is a file; rendering every host needs a directory")
+    return output
+
+
+def _resolve(inventory: Path, catalogs: tuple[Path, ...]) -> Matrix:
+    from portmatrix.resolve import resolve_file  # only needed once the target is known
+
+    return resolve_file(inventory, catalogs=catalogs)
+
+
+def _report(done: Mapping[str, Rendered], *, stats: bool, as_json: bool, to_stderr: bool) -> None:
+    for rendered in done.values():
+        for warning in rendered.warnings:
+            click.echo(f"portmatrix: warning: {warning}", err=True)
+    if not stats:
+        return
+    rows = [
+        {
+            "target": r.target,
+            "subject": r.subject,
+            "flows_in": r.flows_in,
+            "rules_out": r.counts.rules,
+            "elements_out": r.counts.elements,
+        }
+        for r in done.values()
+    ]
+    if as_json:
+        text = json.dumps(rows, indent=2)
+    else:
+        headers = ["target", "subject", "flows in", "rules out", "elements out"]
+        text = format_table(headers, [list(row.values()) for row in rows])
+    click.echo(text, err=to_stderr)
+
+
+def _list_targets(*, as_json: bool) -> None:
+    renderers = load_all()
+    if as_json:
+        emit_json(
+            [
+                {
+                    "name": r.name,
+                    "suffix": r.suffix,
+                    "modes": sorted(mode.value for mode in r.capabilities.modes),
+                    "families": sorted(r.capabilities.families),
+                    "egress": r.capabilities.egress,
+                    "description": r.description,
+                }
+                for r in renderers
+            ]
+        )
+        return
+    rows = [[r.name, r.suffix, r.capabilities.describe(), r.description] for r in renderers]
+    emit(format_table(["target", "suffix", "can render", "description"], rows, max_width=80))

@@ -1,1 +1,277 @@
-"""Commands for this area; filled in by its owner."""
+"""``emulate``, ``probe`` and ``verify --lab``: proving the matrix on the wire.
+
+Each command resolves the inventory, calls one function of :mod:`portmatrix.verify` and prints
+what it returns. ``probe`` and ``verify`` exit 0 only when every check is ok, 1 when any check
+failed, and 2 when they could not run at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from portmatrix.cli._common import catalog_option, emit, emit_json, main
+from portmatrix.errors import VerifyError
+from portmatrix.model import Matrix
+from portmatrix.resolve import resolve_file
+from portmatrix.verify.emulate import (
+    DEFAULT_MAX_CONNECTIONS,
+    StartReport,
+    emulator_for,
+    serve_until_stopped,
+)
+from portmatrix.verify.lab import run_lab
+from portmatrix.verify.plan import DEFAULT_SAMPLE, Planner, Sampling
+from portmatrix.verify.probe import DEFAULT_CONCURRENCY, ProgressHook, Result
+from portmatrix.verify.report import (
+    FORMATS,
+    failures_table,
+    results_json,
+    results_junit,
+    results_table,
+    summary_table,
+    tally,
+)
+from portmatrix.verify.runner import LAB_OPTIONS, ProbeOptions, probe_from
+from portmatrix.verify.sockets import DEFAULT_RETRIES, DEFAULT_TIMEOUT
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_FAILED_CHECKS = 1
+
+_inventory_argument = click.argument(
+    "inventory", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+_output_option = click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to FILE (atomically).",
+)
+_format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="Report format; junit is for CI gates.",
+)
+
+
+def _sampling_options(func: F) -> F:
+    """``--sample`` and ``--include-ephemeral``: emulate and probe must be given the same."""
+    func = click.option(
+        "--include-ephemeral",
+        is_flag=True,
+        help="Also cover dynamic client ranges (32768-61000), left out by default.",
+    )(func)
+    return click.option(
+        "--sample",
+        type=click.IntRange(min=2),
+        default=DEFAULT_SAMPLE,
+        show_default=True,
+        help="Ports kept from each longer range, both ends included.",
+    )(func)
+
+
+def _timing_options(*, concurrency: int, timeout: float, retries: int) -> Callable[[F], F]:
+    def decorate(func: F) -> F:
+        for option in (
+            click.option(
+                "--retries",
+                type=click.IntRange(min=0),
+                default=retries,
+                show_default=True,
+                help="Extra attempts before silence counts as filtered.",
+            ),
+            click.option(
+                "--timeout",
+                type=click.FloatRange(min=0, min_open=True),
+                default=timeout,
+                show_default=True,
+                help="Seconds to wait for an answer, per attempt.",
+            ),
+            click.option(
+                "--concurrency",
+                type=click.IntRange(min=1),
+                default=concurrency,
+                show_default=True,
+                help="Checks in flight at once.",
+            ),
+        ):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+def _matrix(inventory: Path, catalogs: Sequence[Path]) -> Matrix:
+    return resolve_file(inventory, catalogs=catalogs)
+
+
+@main.command()
+@_inventory_argument
+@click.option("--host", required=True, help="The inventory host whose ports to emulate.")
+@click.option(
+    "--bind",
+    multiple=True,
+    metavar="ADDR",
+    help="Listen on ADDR only (repeatable); default: the host's inventory address.",
+)
+@_sampling_options
+@click.option(
+    "--max-connections",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_CONNECTIONS,
+    show_default=True,
+    help="Connections served at once; more are reset on arrival.",
+)
+@catalog_option
+def emulate(
+    inventory: Path,
+    *,
+    host: str,
+    bind: tuple[str, ...],
+    sample: int,
+    include_ephemeral: bool,
+    max_connections: int,
+    catalogs: tuple[Path, ...],
+) -> None:
+    """Open stand-in listeners on every port HOST's roles listen on, until Ctrl-C or SIGTERM.
+
+    TCP listeners send a one-line token naming the port and catalog entry, then close; UDP
+    listeners answer each datagram with it. Prints `ready` once every listener is up.
+    """
+    emulator = emulator_for(
+        _matrix(inventory, catalogs),
+        host,
+        bind=bind,
+        sampling=Sampling(sample, include_ephemeral),
+        max_connections=max_connections,
+    )
+    asyncio.run(serve_until_stopped(emulator, on_ready=_announce))
+
+
+def _announce(report: StartReport) -> None:
+    for problem in report.problems():
+        click.echo(f"portmatrix: warning: {problem}", err=True)
+    click.echo(f"portmatrix: {report.listening} listeners up", err=True)
+    click.echo("ready")
+
+
+@main.command()
+@_inventory_argument
+@click.option("--from", "source", required=True, help="The inventory host this machine is.")
+@click.option(
+    "--to",
+    "targets",
+    multiple=True,
+    help="Only probe this inventory host (repeatable); default: every other host.",
+)
+@_format_option
+@_output_option
+@_timing_options(concurrency=DEFAULT_CONCURRENCY, timeout=DEFAULT_TIMEOUT, retries=DEFAULT_RETRIES)
+@_sampling_options
+@catalog_option
+def probe(
+    inventory: Path,
+    *,
+    source: str,
+    targets: tuple[str, ...],
+    fmt: str,
+    output: Path | None,
+    concurrency: int,
+    timeout: float,
+    retries: int,
+    sample: int,
+    include_ephemeral: bool,
+    catalogs: tuple[Path, ...],
+) -> None:
+    """Check from this machine (host --from) every flow it may open, and that the other
+    documented ports of each destination are blocked. Exit 0 only if every check is ok.
+
+    Only inventory addresses are probed. Verdicts: open, closed (reached, nothing listening),
+    blocked (a firewall rejected it), filtered (no answer).
+    """
+    matrix = _matrix(inventory, catalogs)
+    options = ProbeOptions(Sampling(sample, include_ephemeral), timeout, retries, concurrency)
+    total = len(Planner(matrix, sampling=options.sampling).probes(source, targets=targets))
+    with _progress(total) as on_result:
+        results = probe_from(matrix, source, targets=targets, options=options, on_result=on_result)
+    _report(results, fmt=fmt, output=output, table=results_table)
+
+
+@main.command()
+@_inventory_argument
+@click.option("--lab", is_flag=True, help="Run the whole deployment in network namespaces here.")
+@_format_option
+@_output_option
+@_timing_options(
+    concurrency=LAB_OPTIONS.concurrency, timeout=LAB_OPTIONS.timeout, retries=LAB_OPTIONS.retries
+)
+@_sampling_options
+@catalog_option
+def verify(
+    inventory: Path,
+    *,
+    lab: bool,
+    fmt: str,
+    output: Path | None,
+    concurrency: int,
+    timeout: float,
+    retries: int,
+    sample: int,
+    include_ephemeral: bool,
+    catalogs: tuple[Path, ...],
+) -> None:
+    """Dry-run the deployment on this machine (root): a namespace per host with its generated
+    nftables rules and emulators, every host probing every other, all torn down afterwards.
+
+    Prints checks, passed and failed per host pair, then every failure in full.
+    """
+    if not lab:
+        raise VerifyError("only --lab is available: verification across real hosts comes later")
+    matrix = _matrix(inventory, catalogs)
+    options = ProbeOptions(Sampling(sample, include_ephemeral), timeout, retries, concurrency)
+    planner = Planner(matrix, sampling=options.sampling)
+    total = sum(len(planner.probes(host)) for host in planner.addresses())
+    with _progress(total) as on_result:
+        results = run_lab(matrix, options=options, on_result=on_result)
+    _report(results, fmt=fmt, output=output, table=_lab_table)
+
+
+def _lab_table(results: Sequence[Result]) -> str:
+    return f"{summary_table(results)}\n\n{tally(results)}\n\nfailures:\n{failures_table(results)}"
+
+
+def _report(
+    results: Sequence[Result],
+    *,
+    fmt: str,
+    output: Path | None,
+    table: Callable[[Sequence[Result]], str],
+) -> None:
+    if fmt == "json":
+        emit_json(results_json(results), output)
+    elif fmt == "junit":
+        emit(results_junit(results), output)
+    else:
+        emit(table(results), output)
+    if not all(result.ok for result in results):
+        click.get_current_context().exit(EXIT_FAILED_CHECKS)
+
+
+@contextlib.contextmanager
+def _progress(total: int) -> Iterator[ProgressHook | None]:
+    """A progress bar on stderr when it is a terminal; nothing otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=total, label="probing", file=sys.stderr) as bar:
+        yield lambda _result: bar.update(1)

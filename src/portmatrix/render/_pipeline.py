@@ -56,7 +56,7 @@ def render_hosts(
     skip_unbound: bool = False,
     family: int | None = None,
 ) -> dict[str, Rendered]:
-    """Every single-address host's firewall, by host name; networks (phone subnets) are not hosts."""
+    """Every single-address host's firewall by name; networks (phone subnets) are not hosts."""
     renderer = renderer_for(target)
     index = FlowIndex.of(matrix)
     out = {}

@@ -43,7 +43,9 @@ def load(name: str) -> Renderer:
     try:
         factory = point.load()
     except (ImportError, AttributeError) as exc:
-        raise RenderError(f"render target {name!r} ({point.value}) cannot be loaded: {exc}") from exc
+        raise RenderError(
+            f"render target {name!r} ({point.value}) cannot be loaded: {exc}"
+        ) from exc
     renderer = factory() if isinstance(factory, type) else factory
     if not isinstance(renderer, Renderer) or renderer.name != name:
         raise RenderError(

@@ -146,7 +146,11 @@ def _build_host(
     local = [flow for flow in into if flow.local_only]
     selection.kept.extend(local)
     inbound = selection.take((flow for flow in into if not flow.local_only), needs="src_address")
-    away = [f for f in index.by_source.get(host.name, []) if not f.local_only] if options.egress else []
+    away = (
+        [f for f in index.by_source.get(host.name, []) if not f.local_only]
+        if options.egress
+        else []
+    )
     outbound = selection.take(away, needs="dst_address")
     selection.problems.extend(_local_conflicts(inbound, local))
     raise_if(target, subject, selection.problems)
@@ -155,7 +159,9 @@ def _build_host(
         Section(Hook.INPUT, Action.ACCEPT, f"to {host.name}", _compact(inbound)),
     ]
     if options.egress:
-        sections.append(Section(Hook.OUTPUT, Action.ACCEPT, f"from {host.name}", _compact(outbound)))
+        sections.append(
+            Section(Hook.OUTPUT, Action.ACCEPT, f"from {host.name}", _compact(outbound))
+        )
     return CompactMatrix(
         deployment=matrix.name,
         mode=Mode.HOST,
@@ -218,6 +224,8 @@ def _local_conflicts(inbound: Sequence[Flow], local: Sequence[Flow]) -> list[Pro
             )
             if overlap:
                 why = f"port is local-only on {flow.dst} by {blocked.rule} ({blocked.source})"
-                problems.append(Problem(flow, "exposure", why, "fix one of the two catalog entries"))
+                problems.append(
+                    Problem(flow, "exposure", why, "fix one of the two catalog entries")
+                )
                 break
     return problems

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from portmatrix import __version__
 from portmatrix.compact import Grant, Reason, parse_network
-from portmatrix.render._scope import CompactMatrix
+from portmatrix.render._scope import Action, CompactMatrix, Section
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9 _.,:;/()+=<>@#%&*!?\[\]{}-]")
 
@@ -50,13 +50,18 @@ def reason_lines(reasons: Iterable[Reason]) -> list[str]:
     return [str(reason) for reason in reasons]
 
 
-def grant_lines(grant: Grant) -> list[str]:
+def grant_lines(grant: Grant, *, label: str = "") -> list[str]:
     """Comment lines above a grant: who to whom, then every catalog row with its reference."""
     sources = _names(grant.source_names) if grant.sources else "any"
     destinations = _names(grant.destination_names) if grant.destinations else "any"
-    lines = [f"{sources} -> {destinations}"]
+    lines = [f"{label}{': ' if label else ''}{sources} -> {destinations}"]
     lines.extend(reason_lines(grant.reasons))
     return lines
+
+
+def section_label(section: Section) -> str:
+    """How a section introduces its grants in comments: local-only blocks say so."""
+    return "local-only" if section.action is Action.DROP else ""
 
 
 def _names(names: Sequence[str], shown: int = 6) -> str:

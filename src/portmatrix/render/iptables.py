@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from portmatrix.compact import Grant, PortBlock, parse_network
 from portmatrix.render._protocol import Capabilities, Counts, Mode, RenderOptions
 from portmatrix.render._scope import Action, CompactMatrix, Hook, Section
-from portmatrix.render._text import grant_lines, header_lines, short_reasons
+from portmatrix.render._text import grant_lines, header_lines, section_label, short_reasons
 
 COMMENT_LIMIT = 255  # xt_comment keeps 256 bytes, NUL included
 MULTIPORT_SLOTS = 15  # xt_multiport: 15 ports per rule, a range takes two
@@ -75,7 +75,9 @@ def _preamble(hook: Hook, family: int) -> list[str]:
         f"-A {chain} -m conntrack --ctstate ESTABLISHED,RELATED "
         '-m comment --comment "replies to allowed connections" -j ACCEPT'
     )
-    lines.append(f'-A {chain} -m conntrack --ctstate INVALID -m comment --comment "invalid" -j DROP')
+    lines.append(
+        f'-A {chain} -m conntrack --ctstate INVALID -m comment --comment "invalid" -j DROP'
+    )
     if family == 6:
         lines.extend(
             f"-A {chain} -p ipv6-icmp -m icmp6 --icmpv6-type {kind} "
@@ -88,7 +90,7 @@ def _preamble(hook: Hook, family: int) -> list[str]:
 def _section_lines(section: Section) -> Iterator[str]:
     target = "DROP" if section.action is Action.DROP else "ACCEPT"
     for grant in section.grants:
-        yield from (f"# {line}" for line in grant_lines(grant))
+        yield from (f"# {line}" for line in grant_lines(grant, label=section_label(section)))
         for addresses in _address_args(section, grant):
             for chunk in port_chunks(grant.ports):
                 yield _rule(section, grant, addresses, chunk, target)
@@ -113,7 +115,9 @@ def _rule(
     reasons = sorted({reason for block in chunk for reason in block.reasons})
     comment = short_reasons(reasons, COMMENT_LIMIT)
     chain = _CHAIN[section.hook]
-    return f'-A {chain}{addresses} -p {protocol} {match} -m comment --comment "{comment}" -j {target}'
+    return (
+        f'-A {chain}{addresses} -p {protocol} {match} -m comment --comment "{comment}" -j {target}'
+    )
 
 
 def port_chunks(blocks: Sequence[PortBlock]) -> list[list[PortBlock]]:

@@ -68,7 +68,13 @@ class NftablesRenderer:
         }
         parts = [_set_text(item) for hook in hooks for item in sets[hook]]
         parts.extend(_chain_text(hook, sets[hook]) for hook in hooks)
-        table = [f"table {TABLE}", f"delete table {TABLE}", f"table {TABLE} {{", "\n\n".join(parts), "}"]
+        table = [
+            f"table {TABLE}",
+            f"delete table {TABLE}",
+            f"table {TABLE} {{",
+            "\n\n".join(parts),
+            "}",
+        ]
         return "\n".join(["#!/usr/sbin/nft -f", *head, "", *table, ""])
 
     def count(self, text: str) -> Counts:

@@ -13,7 +13,7 @@ from portmatrix.verify.emulate import (
     token,
 )
 from portmatrix.verify.fake import FakeBackend
-from portmatrix.verify.lab import Lab, LabOptions, run_lab
+from portmatrix.verify.lab import Lab, run_lab
 from portmatrix.verify.pacing import DestinationPacer
 from portmatrix.verify.plan import (
     DEFAULT_SAMPLE,
@@ -25,27 +25,30 @@ from portmatrix.verify.plan import (
 )
 from portmatrix.verify.probe import Backend, Expected, Observed, Probe, Result, run_probes
 from portmatrix.verify.report import results_json, results_junit, results_table, summary_table
+from portmatrix.verify.runner import LAB_OPTIONS, ProbeOptions, probe_from
 from portmatrix.verify.sockets import SocketBackend
 
 __all__ = [
     "DEFAULT_SAMPLE",
+    "LAB_OPTIONS",
     "Backend",
     "DestinationPacer",
     "Emulator",
     "Expected",
     "FakeBackend",
     "Lab",
-    "LabOptions",
     "ListenPort",
     "Observed",
     "Planner",
     "Probe",
+    "ProbeOptions",
     "Result",
     "Sampling",
     "SocketBackend",
     "StartReport",
     "emulator_for",
     "probe_addresses",
+    "probe_from",
     "results_json",
     "results_junit",
     "results_table",

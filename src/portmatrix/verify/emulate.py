@@ -20,7 +20,9 @@ import signal
 import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from types import TracebackType
+from typing import cast
 
 from portmatrix.errors import VerifyError
 from portmatrix.model import Matrix, Protocol
@@ -86,7 +88,7 @@ class _TokenStream(asyncio.Protocol):
         self._entered = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        transport = cast(asyncio.Transport, transport)
         self._entered = self._gate.enter()
         if not self._entered:
             transport.abort()
@@ -105,8 +107,9 @@ class _TokenDatagram(asyncio.DatagramProtocol):
         self._transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self._transport = transport
+        self._transport = cast(
+            asyncio.DatagramTransport, transport
+        )  # the selector one is not a subclass
 
     def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
         if self._transport is not None:
@@ -202,12 +205,12 @@ class Emulator:
             if listen.protocol is Protocol.TCP:
                 sock.listen(LISTEN_BACKLOG)
                 server = await loop.create_server(
-                    lambda r=reply: _TokenStream(r, self._gate), sock=sock
+                    partial(_TokenStream, reply, self._gate), sock=sock
                 )
                 self._servers.append(server)
             else:
                 transport, _ = await loop.create_datagram_endpoint(
-                    lambda r=reply: _TokenDatagram(r), sock=sock
+                    partial(_TokenDatagram, reply), sock=sock
                 )
                 self._datagrams.append(transport)
             bound.sockets.pop()
@@ -266,7 +269,8 @@ def emulator_for(
     endpoint = planner.endpoint(host)
     if not bind and endpoint.is_network:
         raise VerifyError(
-            f"{host} is a network ({endpoint.address}); pass --bind with this machine's address in it"
+            f"{host} is a network ({endpoint.address}); "
+            "pass --bind with this machine's address in it"
         )
     addresses = [_checked_address(address) for address in bind] or [endpoint.ip]
     return Emulator(

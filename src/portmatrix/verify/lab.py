@@ -26,7 +26,6 @@ import ipaddress
 import signal
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from types import FrameType, TracebackType
@@ -34,11 +33,13 @@ from types import FrameType, TracebackType
 from portmatrix.errors import VerifyError
 from portmatrix.model import Matrix
 from portmatrix.netns import Netns, entered, socket_in, unavailable_reason, unique_name
+from portmatrix.render import render
 from portmatrix.verify.emulate import Emulator, StartReport
 from portmatrix.verify.limits import ensure_open_files
 from portmatrix.verify.pacing import DestinationPacer
 from portmatrix.verify.plan import Planner, Sampling
 from portmatrix.verify.probe import Probe, ProgressHook, Result, run_probes
+from portmatrix.verify.runner import LAB_OPTIONS, ProbeOptions
 from portmatrix.verify.sockets import SocketBackend
 
 #: nftables ruleset text for one host of a matrix (the nftables renderer, in normal use).
@@ -47,17 +48,6 @@ RulesFor = Callable[[Matrix, str], str]
 _BRIDGE = "br0"
 _LINK = "eth0"
 _ICMP_SYSCTLS = ("net/ipv4/icmp_ratelimit", "net/ipv6/icmp/ratelimit")
-
-
-@dataclass(frozen=True, slots=True)
-class LabOptions:
-    """How hard the lab probes. Replies inside one machine take microseconds, so the timeout
-    only has to outlast a loaded CPU, and high concurrency keeps dropped ports from adding up."""
-
-    sampling: Sampling = field(default_factory=Sampling)
-    timeout: float = 1.0
-    retries: int = 1
-    concurrency: int = 1024
 
 
 class _BySource:
@@ -163,13 +153,15 @@ class Lab:
         )
         switch.run(["ip", "link", "set", port, "master", _BRIDGE, "up"])
         version = ipaddress.ip_address(address).version
-        prefix, extra = ("32", "") if version == 4 else ("128", " nodad")
+        prefix, anywhere, extra = (
+            ("32", "0.0.0.0/0", "") if version == 4 else ("128", "::/0", " nodad")
+        )
         namespace.run(
             ["ip", "-batch", "-"],
             input=(
                 f"address add {address}/{prefix} dev {_LINK}{extra}\n"
                 f"link set {_LINK} up\n"
-                f"-{version} route add default dev {_LINK}\n"
+                f"route add {anywhere} dev {_LINK}\n"
             ),
         )
 
@@ -195,13 +187,13 @@ class Lab:
     def probe(
         self,
         *,
-        options: LabOptions | None = None,
+        options: ProbeOptions | None = None,
         sources: Sequence[str] = (),
         targets: Sequence[str] = (),
         on_result: ProgressHook | None = None,
     ) -> list[Result]:
         """Every source probes every target (all hosts unless named), all at once."""
-        options = options or LabOptions()
+        options = options or LAB_OPTIONS
         probes = [
             probe
             for source in (sources or self.hosts)
@@ -215,7 +207,7 @@ class Lab:
         return asyncio.run(self._probe(probes, options, on_result))
 
     async def _probe(
-        self, probes: Sequence[Probe], options: LabOptions, on_result: ProgressHook | None
+        self, probes: Sequence[Probe], options: ProbeOptions, on_result: ProgressHook | None
     ) -> list[Result]:
         pacer = DestinationPacer()  # one for the lab: a destination's ICMP budget is shared
         backends = {
@@ -233,15 +225,24 @@ class Lab:
         )
 
 
+def rendered_nftables(matrix: Matrix, host: str) -> str:
+    """``host``'s rules as ``portmatrix render nftables --host`` prints them.
+
+    Flows from roles nobody in the inventory holds are left out: they have no address to admit
+    and no namespace to come from.
+    """
+    return render(matrix, "nftables", host=host, skip_unbound=True).text
+
+
 def run_lab(
     matrix: Matrix,
     *,
-    rules_for: RulesFor,
-    options: LabOptions | None = None,
+    rules_for: RulesFor = rendered_nftables,
+    options: ProbeOptions | None = None,
     on_result: ProgressHook | None = None,
 ) -> list[Result]:
     """Build the lab, load every host's rules, emulate, probe everything, tear it all down."""
-    options = options or LabOptions()
+    options = options or LAB_OPTIONS
     with _sigterm_as_interrupt(), Lab(matrix, sampling=options.sampling) as lab:
         for host in lab.hosts:
             lab.load_rules(host, rules_for(matrix, host))

@@ -1,0 +1,220 @@
+"""``nft -j list ruleset`` compiled into the ruleset model.
+
+Every base chain on a packet's path takes part, ordered by hook and priority: on the way in,
+ingress, prerouting and input chains; across the box, ingress, prerouting, forward and
+postrouting. A packet one base chain accepts goes on to the next; a drop anywhere is final.
+Named sets, concatenated and interval sets and verdict maps are expanded in place.
+
+JSON has no rule lines, so a finding carries two positions: the rule's ``handle`` (what
+``nft -a list ruleset`` shows and ``nft delete rule ... handle N`` takes) and the line of the
+file on which the rule's object starts. ``nft -j`` prints everything on line 1; pretty-printed
+JSON (``nft -j list ruleset | jq .``) gives every rule a line of its own.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from portmatrix.check import conditions as cond
+from portmatrix.check.nft_expr import ExprCompiler, NftUnsupported
+from portmatrix.check.nft_text import format_rule
+from portmatrix.check.ruleset import Action, Origin, Path, Rule, Ruleset, RulesetType, Stage
+from portmatrix.errors import RulesetError
+
+_HOOK_RANK = {"ingress": 0, "prerouting": 1, "input": 2, "forward": 2, "postrouting": 3}
+_PATH_HOOKS = {
+    Path.INPUT: frozenset({"ingress", "prerouting", "input"}),
+    Path.FORWARD: frozenset({"ingress", "prerouting", "forward", "postrouting"}),
+}
+_FAMILIES = {"ip": frozenset({4}), "ip6": frozenset({6}), "inet": frozenset({4, 6}), "netdev": frozenset({4, 6})}
+_PRIORITY_NAMES = {"raw": -300, "mangle": -150, "dstnat": -100, "filter": 0, "security": 50, "srcnat": 100}
+_VERDICTS = {"accept": Action.ACCEPT, "drop": Action.DROP, "reject": Action.DROP, "return": Action.RETURN,
+             "continue": Action.NONE}  # fmt: skip
+#: Statements that act on a packet and let the rule go on.
+_CONTINUING = frozenset({"counter", "log", "mangle", "set", "flow", "secmark", "snat", "masquerade", "meta"})
+_UNMODELLED = {
+    "dnat": "destination NAT changes where the packet goes",
+    "redirect": "redirection changes where the packet goes",
+    "tproxy": "transparent proxying changes where the packet goes",
+    "queue": "a userspace program decides the verdict",
+    "notrack": "untracked packets never match connection-state rules",
+    "xt": "an iptables extension inside nftables (xt) is opaque in JSON",
+    "fwd": "forwarding to another device bypasses the path",
+    "dup": "duplication is not modelled",
+    "synproxy": "synproxy is not modelled",
+}
+#: Top-level objects that hold no filtering logic of their own.
+_PASSIVE = frozenset({"metainfo", "table", "flowtable", "counter", "quota", "ct helper", "ct timeout",
+                      "ct expectation", "limit", "secmark", "synproxy", "element"})  # fmt: skip
+
+
+def parse_nft_json(text: str, *, name: str) -> Ruleset:
+    """Compile ``nft -j list ruleset`` output (compact or pretty-printed)."""
+    document = _Document(Ruleset(name, RulesetType.NFT_JSON))
+    for obj, line in _elements(text, name):
+        document.add(obj, line)
+    document.finish()
+    return document.ruleset
+
+
+def _elements(text: str, name: str) -> Iterator[tuple[Any, int]]:
+    """The objects of the top-level ``nftables`` array with the line each one starts on."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RulesetError(f"invalid JSON: {exc.msg}", file=name, line=exc.lineno) from exc
+    if not isinstance(data, dict) or not isinstance(data.get("nftables"), list):
+        raise RulesetError("not nft JSON: expected an object with an 'nftables' list (nft -j list ruleset)",
+                           file=name, line=1)  # fmt: skip
+    lines = _start_lines(text, len(data["nftables"]))
+    for index, obj in enumerate(data["nftables"]):
+        yield obj, lines[index] if index < len(lines) else 1
+
+
+def _start_lines(text: str, count: int) -> list[int]:
+    opening = re.search(r'"nftables"\s*:\s*\[', text)
+    if opening is None:
+        return []
+    breaks = [match.start() for match in re.finditer("\n", text)]
+    decoder, whitespace = json.JSONDecoder(), re.compile(r"[\s,]*")
+    pos, lines = opening.end(), []
+    for _ in range(count):
+        pos = whitespace.match(text, pos).end()  # type: ignore[union-attr]
+        lines.append(bisect.bisect_right(breaks, pos - 1) + 1)
+        _, pos = decoder.raw_decode(text, pos)
+    return lines
+
+
+@dataclass
+class _Base:
+    key: str
+    families: frozenset[int]
+    hook: str
+    priority: int
+    order: int
+
+
+@dataclass
+class _Document:
+    ruleset: Ruleset
+    sets: dict[tuple[str, str], dict[str, list[Any]]] = field(default_factory=dict)
+    rules: list[tuple[dict[str, Any], int]] = field(default_factory=list)
+    bases: list[_Base] = field(default_factory=list)
+
+    def add(self, obj: Any, line: int) -> None:
+        if not isinstance(obj, dict) or len(obj) != 1:
+            raise RulesetError("each entry of the 'nftables' list must be one object", file=self.ruleset.file,
+                               line=line)  # fmt: skip
+        kind, body = next(iter(obj.items()))
+        if kind == "chain":
+            self._chain(body, line)
+        elif kind in ("set", "map"):
+            table = self.sets.setdefault((str(body.get("family")), str(body.get("table"))), {})
+            table[str(body.get("name"))] = list(body.get("elem", []))
+        elif kind == "rule":
+            self.rules.append((body, line))
+        elif kind not in _PASSIVE:
+            self.ruleset.unsupported_at(line, json.dumps(obj)[:200], f"nft object {kind!r} is not understood")
+
+    def _chain(self, body: dict[str, Any], line: int) -> None:
+        family, table, chain_name = str(body.get("family")), str(body.get("table")), str(body.get("name"))
+        key = f"{family} {table} {chain_name}"
+        chain = self.ruleset.chain(key)
+        if "hook" not in body:
+            return
+        policy = str(body.get("policy", "accept"))
+        text = f"type {body.get('type')} hook {body['hook']} priority {body.get('prio')}; policy {policy};"
+        chain.set_policy(policy != "drop", line=line, text=text)
+        if family == "bridge":
+            self.ruleset.unsupported_at(line, text, f"bridge chain {key}: bridged traffic is not modelled")
+        elif family in _FAMILIES and body.get("type") == "filter" and str(body["hook"]) in _HOOK_RANK:
+            priority = body.get("prio", 0)
+            if isinstance(priority, str):
+                priority = _PRIORITY_NAMES.get(priority, 0)
+            self.bases.append(_Base(key, _FAMILIES[family], str(body["hook"]), int(priority), len(self.bases)))
+
+    def finish(self) -> None:
+        for body, line in self.rules:
+            self._rule(body, line)
+        for path, hooks in _PATH_HOOKS.items():
+            bases = sorted((b for b in self.bases if b.hook in hooks), key=_stage_order)
+            self.ruleset.paths[path] = [Stage(b.key, b.families, b.priority) for b in bases]
+
+    def _rule(self, body: dict[str, Any], line: int) -> None:
+        family, table = str(body.get("family")), str(body.get("table"))
+        key = f"{family} {table} {body.get('chain')}"
+        handle = body.get("handle") if isinstance(body.get("handle"), int) else None
+        exprs = body.get("expr", [])
+        text = format_rule(exprs if isinstance(exprs, list) else [exprs], body.get("comment"))
+        if key not in self.ruleset.chains:
+            raise RulesetError(f"rule handle {handle} belongs to undeclared chain {key}", file=self.ruleset.file,
+                               line=line)  # fmt: skip
+        origin = Origin(line, text, key, handle)
+        compiler = _RuleCompiler(ExprCompiler(self.sets.get((family, table), {})), origin, f"{family} {table}")
+        try:
+            rules = compiler.compile(exprs if isinstance(exprs, list) else [exprs])
+        except NftUnsupported as exc:
+            self.ruleset.unsupported_at(line, text, str(exc), handle=handle)
+            return
+        for rule in rules:
+            if rule.target is not None and rule.target not in self.ruleset.chains:
+                self.ruleset.unsupported_at(line, text, f"jump to unknown chain {rule.target}", handle=handle)
+                return
+        self.ruleset.chains[key].rules.extend(rules)
+
+
+def _stage_order(base: _Base) -> tuple[int, int, int]:
+    return _HOOK_RANK[base.hook], base.priority, base.order
+
+
+class _RuleCompiler:
+    """Turns one rule's statements into model rules: one, or one per verdict-map element."""
+
+    def __init__(self, exprs: ExprCompiler, origin: Origin, table: str):
+        self.exprs = exprs
+        self.origin = origin
+        self.table = table
+
+    def compile(self, statements: list[Any]) -> list[Rule]:
+        conditions: list[cond.Condition] = []
+        for statement in statements:
+            if not isinstance(statement, dict) or len(statement) != 1:
+                raise NftUnsupported(f"statement {statement!r} is not understood")
+            kind, body = next(iter(statement.items()))
+            if kind == "match":
+                conditions.append(self.exprs.match(str(body.get("op")), body.get("left"), body.get("right")))
+            elif kind == "vmap":
+                return self._vmap(conditions, body)
+            elif kind in _VERDICTS or kind in ("jump", "goto"):
+                return [self._make(conditions, statement)]
+            elif kind in ("limit", "quota"):
+                conditions.append(cond.truth(not (isinstance(body, dict) and body.get("inv"))))
+            elif kind in _UNMODELLED:
+                raise NftUnsupported(f"{kind}: {_UNMODELLED[kind]}")
+            elif kind not in _CONTINUING:
+                raise NftUnsupported(f"statement {kind!r} is not understood")
+        return [Rule(self.origin, tuple(cond.all_of(conditions)), Action.NONE)]
+
+    def _vmap(self, conditions: list[cond.Condition], body: dict[str, Any]) -> list[Rule]:
+        base = cond.all_of(conditions)
+        return [
+            self._make([base, element], verdict)
+            for element, verdict in self.exprs.verdict_map(body.get("key"), body.get("data"))
+        ]
+
+    def _make(self, conditions: list[cond.Condition], verdict: Any) -> Rule:
+        if not isinstance(verdict, dict) or len(verdict) != 1:
+            raise NftUnsupported(f"verdict {verdict!r} is not understood")
+        kind, body = next(iter(verdict.items()))
+        match = tuple(cond.all_of(conditions))
+        if kind in _VERDICTS:
+            return Rule(self.origin, match, _VERDICTS[kind])
+        if kind in ("jump", "goto") and isinstance(body, dict):
+            action = Action.JUMP if kind == "jump" else Action.GOTO
+            return Rule(self.origin, match, action, f"{self.table} {body.get('target')}")
+        raise NftUnsupported(f"verdict {kind!r} is not understood")
