@@ -91,3 +91,17 @@ def test_diff_adding_a_host_opens_only_its_flows(tmp_path: Path) -> None:
     ).items()
     code, out, _ = run("diff", str(new), INVENTORY, *ACME)
     assert code == 0 and "to open (0)" in out and "to close" in out
+
+
+def test_diff_workbook_has_open_and_close_sheets(tmp_path: Path) -> None:
+    data = yaml.safe_load(Path(INVENTORY).read_text(encoding="utf-8"))
+    data["hosts"] = [h for h in data["hosts"] if h["name"] != "vault-2"]
+    new = tmp_path / "new.yaml"
+    new.write_text(yaml.safe_dump(data), encoding="utf-8")
+    target = tmp_path / "change.xlsx"
+    code, _, _ = run("diff", INVENTORY, str(new), "--format", "xlsx", "-o", str(target), *ACME)
+    book = load_workbook(target)
+    assert code == 0 and book.sheetnames == ["Flows", "Flows to close", "Per host"]
+    closed = [row[2].value for row in book["Flows to close"].iter_rows(min_row=2)]
+    sources = [row[0].value for row in book["Flows to close"].iter_rows(min_row=2)]
+    assert closed and all("vault-2" in (dst, src) for dst, src in zip(closed, sources, strict=True))

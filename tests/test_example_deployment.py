@@ -100,3 +100,40 @@ def test_example_has_no_unbound_mandatory_peers(matrix: Matrix) -> None:
 
 def test_no_flow_from_a_host_to_itself_except_local_only(matrix: Matrix) -> None:
     assert all(f.local_only for f in matrix.flows if f.src == f.dst)
+
+
+def _with(catalog: Catalog, mutate: object) -> Matrix:
+    data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    mutate(data)  # type: ignore[operator]
+    parsed, lines = parse_yaml(yaml.safe_dump(data, sort_keys=False), name="x.yaml", error=InventoryError)
+    return resolve(build_deployment(parsed, catalog, file="x.yaml", lines=lines), catalog)
+
+
+def test_risdc_and_genesys_sim_clash_on_2555(catalog: Catalog) -> None:
+    def add_sim(data: dict) -> None:  # type: ignore[type-arg]
+        host = next(h for h in data["hosts"] if h["name"] == "cuc-pub")
+        host["roles"].append("genesys.sim")
+        data["hosts"].append({"name": "tsrv", "address": "10.99.0.1", "roles": ["genesys.tserver"]})
+
+    with pytest.raises(InventoryError, match="2555") as caught:
+        _with(catalog, add_sim)
+    assert caught.value.line is not None
+
+
+def test_two_instances_with_fixed_ports_clash(catalog: Catalog) -> None:
+    def second_router(data: dict) -> None:  # type: ignore[type-arg]
+        host = next(h for h in data["hosts"] if h["name"] == "rtr-a")
+        host["roles"].append({"role": "cce.router", "side": "A", "instance": 2})
+
+    with pytest.raises(InventoryError, match="both need tcp/"):
+        _with(catalog, second_router)
+
+
+def test_second_pg_pair_on_the_same_hosts_is_fine(catalog: Catalog) -> None:
+    def pg2(data: dict) -> None:  # type: ignore[type-arg]
+        for name, side in (("pg-a", "A"), ("pg-b", "B")):
+            host = next(h for h in data["hosts"] if h["name"] == name)
+            host["roles"].append({"role": "cce.pg", "side": side, "instance": 1, "pg": 2})
+
+    grown = _with(catalog, pg2)
+    assert admits(grown, "pg-a", "pg-b", "tcp", 45046)  # PG2 pgagent: 45006 + 40

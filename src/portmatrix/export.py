@@ -99,23 +99,35 @@ def render_text(matrix: Matrix, flows: Sequence[Flow], fmt: str) -> str:
     raise PortmatrixError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
-def write_xlsx(flows: Sequence[Flow], path: Path, *, title: str) -> None:
-    """A change-request workbook: a flows sheet and a per-host summary, headers frozen, filters on."""
+def write_xlsx(
+    flows: Sequence[Flow],
+    path: Path,
+    *,
+    title: str,
+    sheets: Sequence[tuple[str, Sequence[Flow]]] = (),
+) -> None:
+    """A change-request workbook: a flows sheet and a per-host summary, headers frozen, filters on.
+
+    ``sheets`` adds further flow sheets (``diff`` puts the flows to close beside those to open).
+    """
     from openpyxl import Workbook  # imported here: it costs ~150 ms and most commands never need it
     from openpyxl.styles import Font
 
+    bold = Font(bold=True)
     book = Workbook()
-    sheet = book.active
-    sheet.title = "Flows"
-    sheet.append(list(HEADINGS))
-    for flow in flows:
-        sheet.append(_row(flow))
-    _finish_sheet(sheet, Font(bold=True), widths=(16, 18, 16, 18, 9, 13, 30, 60, 44))
+    first = book.active
+    for index, (name, rows) in enumerate([("Flows", flows), *sheets]):
+        sheet = first if index == 0 else book.create_sheet()
+        sheet.title = name
+        sheet.append(list(HEADINGS))
+        for flow in rows:
+            sheet.append(_row(flow))
+        _finish_sheet(sheet, bold, widths=(16, 18, 16, 18, 9, 13, 30, 60, 44))
     summary = book.create_sheet("Per host")
     summary.append(["Host", "Address", "Inbound flows", "Outbound flows", "TCP ports in", "UDP ports in"])
     for row in _host_summary(flows):
         summary.append(row)
-    _finish_sheet(summary, Font(bold=True), widths=(18, 18, 14, 14, 40, 40))
+    _finish_sheet(summary, bold, widths=(18, 18, 14, 14, 40, 40))
     book.properties.title = title
     with atomic_write(path, mode="wb") as handle:
         book.save(handle)

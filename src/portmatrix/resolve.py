@@ -360,8 +360,13 @@ def _clash(
 ) -> str | None:
     proto_a, lo_a, hi_a, role_a, rule_a = first
     proto_b, lo_b, hi_b, role_b, rule_b = second
-    if proto_a != proto_b or lo_b > hi_a or role_a == role_b:
+    if proto_a != proto_b or lo_b > hi_a or role_a is role_b:
         return None
+    if (lo_a, hi_a) == (lo_b, hi_b) and hi_a > lo_a:
+        return None  # the same range named twice is a shared pool (the MDS UDP heartbeat range)
+    same_instance = role_a.params.get("instance") == role_b.params.get("instance")
+    if rule_a == rule_b and (lo_a, hi_a) == (lo_b, hi_b) and same_instance:
+        return None  # one host-wide service both roles of one instance use (PG1 and PG2 on a server)
     overlap = f"{max(lo_a, lo_b)}" if min(hi_a, hi_b) == max(lo_a, lo_b) else f"{max(lo_a, lo_b)}-{min(hi_a, hi_b)}"
     return (
         f"{role_a.describe()} ({rule_a}) and {role_b.describe()} ({rule_b}) both need "

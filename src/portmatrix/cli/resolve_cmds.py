@@ -91,7 +91,12 @@ def diff_cmd(old: Path, new: Path, fmt: str, output: Path | None, catalogs: tupl
     elif fmt == "xlsx":
         if output is None:
             raise PortmatrixError("--format xlsx writes a workbook; give it a file with -o FILE.xlsx")
-        write_xlsx(change.to_open, output, title=f"Flows to open: {before.name} -> {after.name}")
+        write_xlsx(
+            change.to_open,
+            output,
+            title=f"Change: {before.name} -> {after.name}",
+            sheets=[("Flows to close", change.to_close)],
+        )
     elif fmt == "table":
         text = f"to open ({len(change.to_open)}):\n{to_table(change.to_open)}\n\n"
         text += f"to close ({len(change.to_close)}):\n{to_table(change.to_close)}"
