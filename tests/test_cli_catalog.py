@@ -86,7 +86,7 @@ def test_user_catalog_on_every_lookup() -> None:
     _, out, _ = run("port", "50124", "--catalog", pack, "--json")
     assert any(m["id"] == "acme.switch.sync" and m["instance"] == 3 for m in json.loads(out))
     _, out, _ = run("catalog", "list", "--product", "acme", "--catalog", pack, "--json")
-    assert len(json.loads(out)) == 7
+    assert len(json.loads(out)) == 8
     _, out, _ = run("search", "vault", "--catalog", pack, "--json")
     assert {e["product"] for e in json.loads(out)} == {"acme"}
 

@@ -144,7 +144,7 @@ BAD = [
     (lambda d: d["hosts"][1].__setitem__("address", "10.1.0.1"), "same address"),
     (lambda d: d["hosts"][1].__setitem__("address", "10.1.0.300"), "not an IP address"),
     (lambda d: d.__setitem__("options", {"acme_qoss": True}), "did you mean acme_qos"),
-    (lambda d: d["hosts"][0]["roles"].append({"role": "acme.switch", "side": "A", "instance": 1}), "both need tcp/"),
+    (lambda d: d["hosts"][0]["roles"].append({"role": "acme.vault", "cluster": "c1"}), "both need tcp/50047"),
     (lambda d: d["hosts"][0]["roles"][0].__setitem__("colour", "red"), "no parameter 'colour'"),
     (lambda d: d.__setitem__("zones", {"dmz": ["nothere"]}), "neither a host name nor a network"),
 ]

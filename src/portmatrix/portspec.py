@@ -220,7 +220,7 @@ def format_expr(node: Expr, parent: int = 0, right_side: bool = False) -> str:
         return node.name
     mine = _PRECEDENCE[node.op]
     text = f"{format_expr(node.left, mine)} {node.op} {format_expr(node.right, mine, True)}"
-    needs_parens = mine < parent or (right_side and mine == parent and node.op != "*")
+    needs_parens = mine < parent or (right_side and mine == parent)
     return f"({text})" if needs_parens else text
 
 

@@ -22,7 +22,7 @@ from portmatrix.check.cisco_objects import (
     protocols_of,
 )
 from portmatrix.check.ruleset import Action
-from portmatrix.check.space import ALL_ADDRESSES, ALL_PORTS, V4, V6, Intervals, intersect
+from portmatrix.check.space import ALL_ADDRESSES, V4, V6, Intervals, intersect
 
 _LOG_WORDS = frozenset({"disable", "default", "emergencies", "alerts", "critical", "errors", "warnings",
                         "notifications", "informational", "debugging"})  # fmt: skip
@@ -53,7 +53,8 @@ def parse_standard(tokens: list[str], dialect: Dialect, objects: Objects) -> tup
         source = prefix(entry.take())  # a lone address is a host
     else:
         source = entry.address()
-    entry.options(has_ports=False, protocols=ALL_PORTS)
+    if entry.options(with_ports=False, protocols=()) == "inactive":
+        raise CiscoUnsupported("inactive standard entries are not modelled")
     return action, cond.on("src", source)
 
 
@@ -86,32 +87,33 @@ class _Entry:
 
     def extended(self) -> tuple[Action, cond.Condition] | None:
         action = self.verdict()
-        protocol, protocols = self.protocol()
+        protocol, protocols, with_ports = self.protocol()
         parts = [protocol, cond.on("src", self.address())]
-        parts.append(self.ports("sport", protocols))
+        parts.append(self.ports("sport", protocols if with_ports else None))
         parts.append(cond.on("dst", self.address()))
-        parts.append(self.ports("dport", protocols))
-        if not self.options(has_ports=protocols is not None, protocols=protocols or ()):
+        parts.append(self.ports("dport", protocols if with_ports else None))
+        state = self.options(with_ports=with_ports, protocols=protocols)
+        if state == "inactive":
             return None
-        return action, cond.all_of(parts)
+        return action, (cond.NEVER if state == "never" else cond.all_of(parts))
 
-    def protocol(self) -> tuple[cond.Condition, Intervals | None]:
-        """The protocol condition, and the protocols ports may follow for (None: no ports)."""
+    def protocol(self) -> tuple[cond.Condition, Intervals, bool]:
+        """The protocol condition, the protocols it names, and whether ports may follow."""
         word = self.take()
         if word == "object":
-            return self.objects.service(self.take()), None
+            return self.objects.service(self.take()), (), False
         if word == "object-group":
             name = self.take()
             if self.objects.kind(name) == "service":
-                return self.objects.service(name), None
+                return self.objects.service(name), (), False
             protocols = self.objects.protocols(name)
         else:
             protocols = protocols_of(word)
         try:
             port_protocols(protocols)
         except CiscoUnsupported:
-            return cond.on("protocol", protocols), None
-        return cond.on("protocol", protocols), protocols
+            return cond.on("protocol", protocols), protocols, False
+        return cond.on("protocol", protocols), protocols, True
 
     def address(self) -> Intervals:
         word = self.take()
@@ -144,9 +146,10 @@ class _Entry:
             return cond.all_of([cond.on("protocol", intersect(group_protocols, protocols)), cond.on(dim, values)])
         return cond.ALWAYS
 
-    def options(self, *, has_ports: bool, protocols: Intervals) -> bool:
-        """Reads what follows the addresses; False if the entry is ``inactive``."""
-        active, logging = True, False
+    def options(self, *, with_ports: bool, protocols: Intervals) -> str:
+        """Reads what follows the addresses: "active", "inactive", or "never" (``established``,
+        which matches only packets of an existing connection, never the first one)."""
+        state, logging = "active", False
         while (word := self.peek()) is not None:
             self.pos += 1
             if word in ("log", "log-input"):
@@ -154,24 +157,11 @@ class _Entry:
             elif logging and (word.isdigit() or word in _LOG_WORDS or word == "interval"):
                 continue
             elif word == "inactive":
-                active = False
-            elif word == "established" and has_ports:
-                return self._never()
-            elif not has_ports and self._is_icmp(protocols):
+                state = "inactive"
+            elif word == "established" and with_ports:
+                state = "never" if state == "active" else state
+            elif protocols in (((1, 1),), ((58, 58),)):
                 continue  # ICMP types and their groups: outside the traffic space anyway
             else:
                 raise CiscoUnsupported(f"keyword {word!r} is not modelled")
-        return active
-
-    def _never(self) -> bool:
-        """``established`` matches only packets of an existing connection, never the first."""
-        self.tokens = [*self.tokens[: self.pos], "__never__"]
-        raise _Established
-
-    @staticmethod
-    def _is_icmp(protocols: Intervals) -> bool:
-        return not protocols or protocols in (((1, 1),), ((58, 58),))
-
-
-class _Established(Exception):
-    """An ``established`` entry: it can never match the first packet of a connection."""
+        return state

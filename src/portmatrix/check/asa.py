@@ -1,0 +1,66 @@
+"""Cisco ASA configurations (``show running-config``) compiled into the ruleset model.
+
+Every extended ``access-list`` becomes a chain ending in the implicit deny; ``access-group``
+lines record which interface (by ``nameif``) applies which list in which direction. Commands
+that are not about access control (routes, NAT, crypto, ...) are not part of the model and are
+passed over; anything inside an access-list entry that the checker cannot model is reported.
+"""
+
+from __future__ import annotations
+
+from portmatrix.check.cisco_ace import ASA, parse_entry
+from portmatrix.check.cisco_config import Block, add_entry, collect_objects, declare_acl, read_blocks
+from portmatrix.check.cisco_objects import Objects
+from portmatrix.check.ruleset import Binding, Ruleset, RulesetType
+from portmatrix.errors import RulesetError
+
+
+def parse_asa(text: str, *, name: str) -> Ruleset:
+    ruleset = Ruleset(name, RulesetType.ASA)
+    blocks = read_blocks(text)
+    objects = Objects(wildcard=False)
+    collect_objects(blocks, objects)
+    for block in blocks:
+        head = block.tokens[0]
+        if head == "access-list":
+            _access_list(ruleset, block, objects)
+        elif head == "access-group":
+            _access_group(ruleset, block)
+    if not ruleset.acls:
+        raise RulesetError("no access-list found; is this an ASA configuration?", file=name, line=1)
+    return ruleset
+
+
+def _access_list(ruleset: Ruleset, block: Block, objects: Objects) -> None:
+    tokens = _without_counters(block.tokens)
+    if len(tokens) < 3:
+        raise RulesetError("an access-list line needs a name and a type", file=ruleset.file, line=block.line)
+    acl, rest = tokens[1], tokens[2:]
+    if rest[0] == "line" and len(rest) > 1:
+        rest = rest[2:]
+    kind = rest[0] if rest else ""
+    if kind == "remark":
+        declare_acl(ruleset, acl)
+    elif kind == "extended":
+        add_entry(ruleset, acl, block.line, block.text, lambda: parse_entry(rest[1:], ASA, objects))
+    else:
+        reason = f"{kind or 'this'} access-lists do not filter traffic through the ASA; only extended ones are checked"
+        ruleset.unsupported_at(block.line, block.text, reason)
+
+
+def _without_counters(tokens: list[str]) -> list[str]:
+    """Drop the ``(hitcnt=3) 0x1a2b3c4d`` tail that ``show access-list`` adds."""
+    for index, token in enumerate(tokens):
+        if token.startswith("(hitcnt="):
+            return tokens[:index]
+    return tokens
+
+
+def _access_group(ruleset: Ruleset, block: Block) -> None:
+    tokens = block.tokens
+    if len(tokens) >= 3 and tokens[2] == "global":
+        ruleset.bindings.append(Binding(tokens[1], "global", "in"))
+    elif len(tokens) >= 5 and tokens[3] == "interface" and tokens[2] in ("in", "out"):
+        ruleset.bindings.append(Binding(tokens[1], tokens[4], tokens[2]))
+    else:
+        ruleset.unsupported_at(block.line, block.text, "access-group form not understood")

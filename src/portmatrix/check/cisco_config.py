@@ -1,0 +1,71 @@
+"""What ASA and IOS configurations share: indented blocks, objects, and ACLs as chains.
+
+A configuration is a list of top-level commands, each with the indented lines under it. Both
+parsers read it into blocks once, collect the object definitions, then compile their own
+access-list syntax through :func:`add_entry`, which makes every ACL a chain ending in the
+implicit deny.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from portmatrix.check import conditions as cond
+from portmatrix.check.cisco_objects import CiscoUnsupported, ObjectBlock, Objects
+from portmatrix.check.ruleset import Action, Origin, Rule, Ruleset
+
+Entry = tuple[Action, cond.Condition] | None
+
+
+@dataclass
+class Block:
+    line: int
+    text: str
+    tokens: list[str]
+    children: list[tuple[int, str, list[str]]] = field(default_factory=list)
+
+
+def read_blocks(text: str) -> list[Block]:
+    """Top-level commands with their indented lines; comments (``!``, ``:``) and blanks dropped."""
+    blocks: list[Block] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        stripped = raw.strip()
+        if not stripped or stripped.startswith(("!", ":")):
+            continue
+        tokens = stripped.split()
+        if raw[:1].isspace() and blocks:
+            blocks[-1].children.append((number, stripped, tokens))
+        else:
+            blocks.append(Block(number, stripped, tokens))
+    return blocks
+
+
+def collect_objects(blocks: list[Block], objects: Objects) -> None:
+    for block in blocks:
+        head = block.tokens[0]
+        if head in ("object", "object-group") and len(block.tokens) >= 3:
+            kind, name = block.tokens[1], block.tokens[2]
+            definition = ObjectBlock(kind, head == "object-group", name, block.line, block.tokens[3:])
+            definition.members = [(line, tokens) for line, _, tokens in block.children]
+            objects.blocks[name] = definition
+
+
+def declare_acl(ruleset: Ruleset, name: str) -> None:
+    if name not in ruleset.chains:
+        ruleset.acls.append(name)
+        chain = ruleset.chain(name)
+        chain.set_policy(False, line=None, text=f"implicit deny at the end of access-list {name}", what="implicit deny")
+
+
+def add_entry(ruleset: Ruleset, acl: str, line: int, text: str, parse: Callable[[], Entry]) -> None:
+    """Compile one entry into ACL ``acl``; an entry the checker cannot model is reported instead."""
+    declare_acl(ruleset, acl)
+    try:
+        entry = parse()
+    except CiscoUnsupported as exc:
+        ruleset.unsupported_at(line, text, str(exc))
+        return
+    if entry is not None:
+        action, condition = entry
+        ruleset.chains[acl].rules.append(Rule(Origin(line, text, acl), tuple(condition), action))

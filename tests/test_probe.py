@@ -1,0 +1,313 @@
+"""The probe core, its pacing, how errors become verdicts, and the socket backend on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import socket
+import struct
+from collections.abc import Iterator
+
+import pytest
+
+from portmatrix.errors import VerifyError
+from portmatrix.model import Protocol
+from portmatrix.verify import (
+    DestinationPacer,
+    Expected,
+    FakeBackend,
+    Observed,
+    Probe,
+    Result,
+    SocketBackend,
+    run_probes,
+)
+from portmatrix.verify.icmp import IcmpError, classify, parse_extended_error
+from portmatrix.verify.probe import spread_by_destination
+
+
+def make_probe(
+    port: int = 40007,
+    *,
+    address: str = "10.61.1.11",
+    protocol: Protocol = Protocol.TCP,
+    expected: Expected = Expected.OPEN,
+) -> Probe:
+    return Probe("aw-1", "rtr-a", address, protocol, port, expected, "cce.router.rtfeed")
+
+
+# --------------------------------------------------------------------------- verdicts
+
+OK_TABLE = [
+    (Expected.OPEN, Observed.OPEN, True),
+    (Expected.OPEN, Observed.CLOSED, False),
+    (Expected.OPEN, Observed.BLOCKED, False),
+    (Expected.OPEN, Observed.FILTERED, False),
+    (Expected.BLOCKED, Observed.OPEN, False),
+    (Expected.BLOCKED, Observed.CLOSED, False),  # reached the host: no firewall stopped it
+    (Expected.BLOCKED, Observed.BLOCKED, True),
+    (Expected.BLOCKED, Observed.FILTERED, True),
+]
+
+
+@pytest.mark.parametrize(("expected", "observed", "ok"), OK_TABLE)
+def test_ok_means_the_wire_matches_the_matrix(
+    expected: Expected, observed: Observed, ok: bool
+) -> None:
+    assert Result(make_probe(expected=expected), observed).ok is ok
+
+
+def test_result_json_has_exactly_the_documented_fields() -> None:
+    record = Result(make_probe(), Observed.OPEN, "connected").as_dict()
+    assert record == {
+        "src": "aw-1",
+        "dst": "rtr-a",
+        "dst_address": "10.61.1.11",
+        "protocol": "tcp",
+        "port": 40007,
+        "expected": "open",
+        "observed": "open",
+        "ok": True,
+        "rule": "cce.router.rtfeed",
+    }
+
+
+# --------------------------------------------------------------------------- the core
+
+
+def test_results_come_back_in_the_order_given() -> None:
+    probes = [make_probe(port, address=f"10.0.0.{port % 3}") for port in range(1000, 1030)]
+    backend = FakeBackend({("10.0.0.1", "tcp", 1003): Observed.OPEN}, default=Observed.CLOSED)
+    results = asyncio.run(run_probes(probes, backend, concurrency=4))
+    assert [result.probe for result in results] == probes
+    assert [r.probe.port for r in results if r.observed is Observed.OPEN] == [1003]
+
+
+@pytest.mark.parametrize("concurrency", [1, 3, 50])
+def test_concurrency_is_bounded(concurrency: int) -> None:
+    probes = [make_probe(port) for port in range(2000, 2040)]
+    backend = FakeBackend({}, default=Observed.OPEN)
+    asyncio.run(run_probes(probes, backend, concurrency=concurrency))
+    assert backend.most_in_flight == min(concurrency, len(probes))
+    assert len(backend.checked) == len(probes)  # all ok: nothing is checked twice
+
+
+def test_a_failure_is_checked_again_before_it_is_reported() -> None:
+    seen: set[int] = set()
+
+    def late_the_first_time(probe: Probe) -> Observed:
+        first = probe.port not in seen
+        seen.add(probe.port)
+        return Observed.FILTERED if first else Observed.OPEN
+
+    probes = [make_probe(port) for port in (1, 2, 3)]
+    backend = FakeBackend(late_the_first_time)
+    results = asyncio.run(run_probes(probes, backend))
+    assert all(result.ok for result in results)
+    assert len(backend.checked) == 6
+
+
+def test_a_steady_failure_is_reported() -> None:
+    backend = FakeBackend({}, default=Observed.FILTERED)
+    results = asyncio.run(run_probes([make_probe()], backend))
+    assert [result.observed for result in results] == [Observed.FILTERED]
+    assert not results[0].ok
+
+
+def test_progress_is_reported_once_per_check() -> None:
+    seen: list[Result] = []
+    probes = [make_probe(port) for port in range(10)]
+    asyncio.run(run_probes(probes, FakeBackend({}), on_result=seen.append))
+    assert len(seen) == len(probes)
+
+
+def test_a_backend_error_stops_the_run_and_surfaces_as_itself() -> None:
+    class Broken:
+        async def check(self, probe: Probe) -> Result:
+            raise VerifyError("out of sockets")
+
+    with pytest.raises(VerifyError, match="out of sockets"):
+        asyncio.run(run_probes([make_probe(port) for port in range(5)], Broken(), concurrency=2))
+
+
+def test_an_empty_plan_runs_nothing() -> None:
+    assert asyncio.run(run_probes([], FakeBackend({}))) == []
+
+
+def test_checks_take_turns_across_destinations() -> None:
+    probes = [make_probe(1, address="a"), make_probe(2, address="a"), make_probe(3, address="b")]
+    probes += [make_probe(4, address="a"), make_probe(5, address="c")]
+    order = [probes[index].port for index in spread_by_destination(probes)]
+    assert order == [1, 3, 5, 2, 4]
+
+
+# --------------------------------------------------------------------------- pacing
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_pacer_allows_a_burst_then_spaces_sends() -> None:
+    clock = Clock()
+    pacer = DestinationPacer(rate=10, burst=3, clock=clock)
+    delays = [pacer.reserve("10.0.0.1") for _ in range(5)]
+    assert delays == pytest.approx([0, 0, 0, 0.1, 0.2])
+
+
+def test_pacer_keeps_each_destination_apart() -> None:
+    clock = Clock()
+    pacer = DestinationPacer(rate=10, burst=1, clock=clock)
+    assert pacer.reserve("10.0.0.1") == 0
+    assert pacer.reserve("10.0.0.2") == 0
+    assert pacer.reserve("10.0.0.1") == pytest.approx(0.1)
+
+
+def test_pacer_refills_with_time() -> None:
+    clock = Clock()
+    pacer = DestinationPacer(rate=10, burst=2, clock=clock)
+    for _ in range(4):
+        pacer.reserve("x")
+    clock.now += 10
+    assert pacer.reserve("x") == 0
+
+
+# --------------------------------------------------------------------------- reading errors
+
+ICMP_CORPUS = [
+    (IcmpError(2, 3, 3, "10.0.0.2"), Observed.CLOSED, "port unreachable"),
+    (IcmpError(2, 3, 13, "10.0.0.2"), Observed.BLOCKED, "administratively prohibited"),
+    (IcmpError(2, 3, 10, None), Observed.BLOCKED, "administratively prohibited"),
+    (IcmpError(2, 3, 9, None), Observed.BLOCKED, "administratively prohibited"),
+    (IcmpError(2, 3, 1, "10.0.0.1"), Observed.FILTERED, "unreachable"),
+    (IcmpError(2, 11, 0, "10.0.0.254"), Observed.FILTERED, "not a destination-unreachable"),
+    (IcmpError(3, 1, 4, "2001:db8::2"), Observed.CLOSED, "port unreachable"),
+    (IcmpError(3, 1, 1, "2001:db8::2"), Observed.BLOCKED, "administratively prohibited"),
+    (IcmpError(3, 1, 5, None), Observed.BLOCKED, "administratively prohibited"),
+    (IcmpError(3, 1, 3, None), Observed.FILTERED, "unreachable"),
+]
+
+
+@pytest.mark.parametrize(("icmp", "observed", "words"), ICMP_CORPUS)
+def test_icmp_messages_become_verdicts(icmp: IcmpError, observed: Observed, words: str) -> None:
+    verdict, detail = classify(OSError(errno.EHOSTUNREACH, "No route to host"), icmp)
+    assert verdict is observed
+    assert words in detail
+    if icmp.sender:
+        assert icmp.sender in detail
+
+
+@pytest.mark.parametrize(
+    ("code", "observed"),
+    [
+        (errno.ECONNREFUSED, Observed.CLOSED),
+        (errno.EPERM, Observed.BLOCKED),
+        (errno.EACCES, Observed.BLOCKED),
+        (errno.EHOSTUNREACH, Observed.FILTERED),
+        (errno.ENETUNREACH, Observed.FILTERED),
+    ],
+)
+def test_without_an_icmp_message_the_errno_decides(code: int, observed: Observed) -> None:
+    assert classify(OSError(code, "x"), None)[0] is observed
+
+
+def test_an_unexpected_error_is_a_verify_error() -> None:
+    with pytest.raises(VerifyError, match="probe failed"):
+        classify(OSError(errno.EINVAL, "Invalid argument"), None)
+
+
+def test_extended_error_is_decoded_with_its_sender() -> None:
+    header = struct.pack("=IBBBBII", errno.EHOSTUNREACH, 2, 3, 13, 0, 0, 0)
+    sender = struct.pack("=HH4s8x", socket.AF_INET, 0, socket.inet_aton("10.0.0.2"))
+    assert parse_extended_error(header + sender) == IcmpError(2, 3, 13, "10.0.0.2")
+    assert parse_extended_error(header[:5]) is None
+    local = struct.pack("=IBBBBII", errno.EMSGSIZE, 1, 0, 0, 0, 0, 0)
+    assert parse_extended_error(local) is None  # not from ICMP: the errno decides
+
+
+# --------------------------------------------------------------------------- real sockets, loopback only
+
+LOOPBACK = "127.0.0.1"
+
+
+@pytest.fixture
+def tcp_listener() -> Iterator[int]:
+    with socket.socket() as server:
+        server.bind((LOOPBACK, 0))
+        server.listen()
+        yield server.getsockname()[1]
+
+
+def free_port(kind: int) -> int:
+    """A port nothing listens on (bound, read, released)."""
+    with socket.socket(socket.AF_INET, kind) as sock:
+        sock.bind((LOOPBACK, 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+class Echo(asyncio.DatagramProtocol):
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.transport.sendto(b"portmatrix emulator\n", addr)  # type: ignore[attr-defined]
+
+
+def check(probe: Probe, **options: object) -> Result:
+    backend = SocketBackend(timeout=0.5, retries=0, **options)  # type: ignore[arg-type]
+    return asyncio.run(backend.check(probe))
+
+
+def test_tcp_listener_is_open(tcp_listener: int) -> None:
+    result = check(make_probe(tcp_listener, address=LOOPBACK))
+    assert (result.observed, result.ok) == (Observed.OPEN, True)
+
+
+def test_tcp_without_listener_is_closed() -> None:
+    result = check(make_probe(free_port(socket.SOCK_STREAM), address=LOOPBACK))
+    assert result.observed is Observed.CLOSED
+
+
+def test_udp_reply_is_open() -> None:
+    async def scenario() -> Result:
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(Echo, local_addr=(LOOPBACK, 0))
+        try:
+            port = transport.get_extra_info("sockname")[1]
+            backend = SocketBackend(timeout=1, retries=1)
+            return await backend.check(make_probe(port, address=LOOPBACK, protocol=Protocol.UDP))
+        finally:
+            transport.close()
+
+    result = asyncio.run(scenario())
+    assert result.observed is Observed.OPEN
+    assert "portmatrix emulator" in result.detail
+
+
+def test_udp_port_unreachable_is_closed_and_read_from_the_error_queue() -> None:
+    probe = make_probe(free_port(socket.SOCK_DGRAM), address=LOOPBACK, protocol=Protocol.UDP)
+    result = check(probe)
+    assert result.observed is Observed.CLOSED
+    assert "port unreachable" in result.detail
+
+
+def test_probes_leave_from_the_source_address(tcp_listener: int) -> None:
+    result = check(make_probe(tcp_listener, address=LOOPBACK), source_address="127.0.0.1")
+    assert result.observed is Observed.OPEN
+
+
+def test_a_source_address_of_another_machine_is_refused() -> None:
+    with pytest.raises(VerifyError, match="not an address of this machine"):
+        check(make_probe(9, address=LOOPBACK), source_address="192.0.2.77")
+
+
+def test_bad_timing_is_refused() -> None:
+    with pytest.raises(VerifyError):
+        SocketBackend(timeout=0)
+    with pytest.raises(VerifyError):
+        SocketBackend(retries=-1)
