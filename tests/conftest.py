@@ -10,6 +10,8 @@ import pytest
 from portmatrix.catalog import Catalog, load_catalog
 from portmatrix.netns import Netns, unavailable_reason
 
+pytest_plugins = ["golden_plugin"]  # the one golden-file fixture, `golden`, and --regen-golden
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 DATA = Path(__file__).resolve().parent / "data"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from importlib.metadata import EntryPoint
 
 import pytest
@@ -158,7 +159,7 @@ def test_skip_unbound_leaves_them_out_with_a_warning_and_a_header_line() -> None
     out = render(sample_matrix(UNBOUND), "nftables", host="rgr-a", skip_unbound=True)
     assert len(out.warnings) == 1 and "role:cce.aw -> rgr-a tcp/40047" in out.warnings[0]
     assert "# left out (1, as asked):" in out.text
-    assert "40047" not in out.text.split("table inet portmatrix", 1)[1]
+    assert "40047" not in out.text.split("\ntable inet portmatrix {", 1)[1]
 
 
 def test_a_flow_onto_a_local_only_port_is_refused() -> None:
@@ -174,14 +175,20 @@ def test_many_problems_are_listed_in_one_message_and_counted() -> None:
 
 
 def test_iptables_refuses_mixed_families_and_points_at_family() -> None:
-    v6_into_v4 = flow("adm6", "rgr-a", TCP, 22, rule="cce.ssh")
-    matrix = sample_matrix(v6_into_v4)
+    matrix = replace(sample_matrix(), zones={"left": ("aw", "adm6"), "right": ("rgr-a", "cuc6")})
     with pytest.raises(RenderError, match=r"IPv6 flow in a file that also holds IPv4.*--family 4"):
-        render(matrix, "iptables", host="rgr-a")
-    out = render(matrix, "iptables", host="rgr-a", family=4)
-    assert "adm6 -> rgr-a tcp/22 (cce.ssh): IPv6, not rendered" in out.text
+        render(matrix, "iptables", between=("left", "right"))
+    out = render(matrix, "iptables", between=("left", "right"), family=4)
+    assert "adm6 -> cuc6 tcp/22 (cuc.ssh): IPv6, not rendered" in out.text
     assert "fd00" not in out.text.split("*filter", 1)[1]
-    assert "fd00:1::/64 . 22" in render(matrix, "nftables", host="rgr-a").text
+    both = render(matrix, "nftables", between=("left", "right")).text
+    assert "fd00:1::/64 . fd00::10 . 22" in both and "10.20.0.7 . 10.0.0.1 . 443" in both
+
+
+def test_a_flow_between_families_is_refused() -> None:
+    v6_into_v4 = flow("adm6", "rgr-a", TCP, 22, rule="cce.ssh")
+    with pytest.raises(RenderError, match="an IPv4 and an IPv6 endpoint cannot reach each other"):
+        render(sample_matrix(v6_into_v4), "nftables", host="rgr-a")
 
 
 def test_ipv6_host_gets_ip6tables_syntax() -> None:
@@ -192,7 +199,7 @@ def test_ipv6_host_gets_ip6tables_syntax() -> None:
 def test_render_hosts_skips_networks_and_shares_one_index() -> None:
     out = render_hosts(sample_matrix(), "nftables")
     assert sorted(out) == ["aw", "cuc6", "pg-a", "rgr-a", "rgr-b"]
-    assert out["pg-a"].flows_in == 0 and "policy drop" in out["pg-a"].text
+    assert out["rgr-b"].flows_in == 0 and "policy drop" in out["rgr-b"].text
 
 
 def _comment_of(target: str, line: str) -> str | None:

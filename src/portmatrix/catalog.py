@@ -34,6 +34,7 @@ class Catalog:
     roles: dict[str, RoleSpec] = field(default_factory=dict)
     options: dict[str, OptionSpec] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)  # entry id -> pack file it came from
+    role_products: dict[str, str] = field(default_factory=dict)  # role id -> first declaring product
 
     def entry(self, entry_id: str) -> CatalogEntry:
         try:
@@ -111,6 +112,7 @@ def _merge_declarations(catalog: Catalog, pack: Pack, lines: LineMap, name: str)
                 line=lines.line(("roles", role_id)),
             )
         catalog.roles.setdefault(role_id, role)
+        catalog.role_products.setdefault(role_id, pack.product)
     for option_id, option in pack.options.items():
         known_option = catalog.options.get(option_id)
         if known_option is not None and known_option.type != option.type:

@@ -118,6 +118,9 @@ class _Resolver:
                 for role in host.roles:
                     self.holders[role.role].append((host, role))
         self.all_roles = {role.role for host in deployment.hosts for role in host.roles}
+        # A product is deployed when some endpoint holds one of the roles its pack declares; the
+        # rows of an absent product (CCE's Windows rows in a Unity-Connection-only site) do not apply.
+        self.products = {catalog.role_products.get(role) for role in self.all_roles}
         self.unbound: dict[str, set[str]] = defaultdict(set)  # missing role -> entry ids
         self.listening: dict[str, list[tuple[Protocol, int, int, BoundRole, str]]] = defaultdict(list)
         self.ranges: dict[tuple[str, str, Protocol, str], list[tuple[int, int]]] = defaultdict(list)
@@ -127,6 +130,8 @@ class _Resolver:
     # ------------------------------------------------------------------ driving
     def run(self) -> list[Flow]:
         for entry in self.catalog.entries:
+            if entry.product not in self.products:
+                continue
             for host, role in self.holders.get(entry.role.role, ()):
                 if _selects(entry.role, role):
                     self.entry_for_owner(entry, host, role)

@@ -46,12 +46,16 @@ def load(name: str) -> Renderer:
         raise RenderError(
             f"render target {name!r} ({point.value}) cannot be loaded: {exc}"
         ) from exc
-    renderer = factory() if isinstance(factory, type) else factory
+    not_a_renderer = RenderError(
+        f"render target {name!r} ({point.value}) is not a portmatrix renderer "
+        "(needs name, suffix, description, capabilities, render() and count())"
+    )
+    try:
+        renderer = factory() if isinstance(factory, type) else factory
+    except TypeError as exc:
+        raise not_a_renderer from exc
     if not isinstance(renderer, Renderer) or renderer.name != name:
-        raise RenderError(
-            f"render target {name!r} ({point.value}) is not a portmatrix renderer "
-            "(needs name, suffix, description, capabilities, render() and count())"
-        )
+        raise not_a_renderer
     return renderer
 
 

@@ -95,6 +95,12 @@ def flow_family(flow: Flow) -> int | None:
     return parse_network(address).version if address else None
 
 
+def _families_differ(flow: Flow) -> bool:
+    if flow.src_address is None or flow.dst_address is None:
+        return False
+    return parse_network(flow.src_address).version != parse_network(flow.dst_address).version
+
+
 def build(
     matrix: Matrix, *, target: str, options: RenderOptions, index: FlowIndex | None = None
 ) -> CompactMatrix:
@@ -121,6 +127,10 @@ class _Selection:
         for flow in flows:
             if getattr(flow, needs) is None:
                 self._unbound(flow, needs)
+            elif _families_differ(flow):
+                why = "an IPv4 and an IPv6 endpoint cannot reach each other"
+                hint = "give both endpoints addresses of one family"
+                self.problems.append(Problem(flow, "src_address", why, hint))
             elif self.options.family and flow_family(flow) != self.options.family:
                 self.skipped.append(Skipped(flow, f"IPv{flow_family(flow)}, not rendered"))
             else:

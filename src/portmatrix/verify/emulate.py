@@ -14,10 +14,12 @@ exhaust the descriptors the listeners need.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import ipaddress
 import signal
 import socket
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -253,6 +255,57 @@ def _bind_error(exc: OSError, address: str, listen: ListenPort) -> VerifyError:
             f"{address} is not an address of this machine; pass --bind with one that is"
         )
     return VerifyError(f"cannot listen on {listen} at {address}: {exc.strerror or exc}")
+
+
+class BackgroundEmulators:
+    """Emulators served from a thread with an event loop of its own.
+
+    A prober on the main loop can then be as busy as it likes: the emulators still answer
+    within microseconds, so a slow reply is never mistaken for a dropped packet. ``start``
+    returns once every listener is up (or raises what went wrong); ``stop`` closes them all.
+    """
+
+    def __init__(self, emulators: Sequence[Emulator]):
+        self._emulators = list(emulators)
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, name="portmatrix-lab-emulators", daemon=True
+        )
+        self.reports: list[StartReport] = []
+
+    def start(self) -> list[StartReport]:
+        self._thread.start()
+        self._ready.wait()
+        if self._error is not None:
+            self._thread.join()
+            raise self._error
+        return self.reports
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        asyncio.run(self._serve())
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        async with contextlib.AsyncExitStack() as running:
+            try:
+                for emulator in self._emulators:
+                    self.reports.append(await running.enter_async_context(emulator))
+            except BaseException as exc:  # handed to the main thread, which re-raises it
+                self._error = exc
+            finally:
+                self._ready.set()
+            if self._error is None:
+                await self._stop.wait()
 
 
 def emulator_for(

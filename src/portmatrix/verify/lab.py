@@ -34,7 +34,7 @@ from portmatrix.errors import VerifyError
 from portmatrix.model import Matrix
 from portmatrix.netns import Netns, entered, socket_in, unavailable_reason, unique_name
 from portmatrix.render import render
-from portmatrix.verify.emulate import Emulator, StartReport
+from portmatrix.verify.emulate import BackgroundEmulators, Emulator, StartReport
 from portmatrix.verify.limits import ensure_open_files
 from portmatrix.verify.pacing import DestinationPacer
 from portmatrix.verify.plan import Planner, Sampling
@@ -60,52 +60,6 @@ class _BySource:
         return await self._backends[probe.src].check(probe)
 
 
-class _EmulatorThread:
-    """Runs every emulator of the lab on an event loop of its own, in a background thread."""
-
-    def __init__(self, emulators: Sequence[Emulator]):
-        self._emulators = list(emulators)
-        self._ready = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(
-            target=self._run, name="portmatrix-lab-emulators", daemon=True
-        )
-        self.reports: list[StartReport] = []
-
-    def start(self) -> list[StartReport]:
-        self._thread.start()
-        self._ready.wait()
-        if self._error is not None:
-            self._thread.join()
-            raise self._error
-        return self.reports
-
-    def stop(self) -> None:
-        if self._loop is not None and self._stop is not None and self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._stop.set)
-        if self._thread.is_alive():
-            self._thread.join()
-
-    def _run(self) -> None:
-        asyncio.run(self._serve())
-
-    async def _serve(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        async with contextlib.AsyncExitStack() as running:
-            try:
-                for emulator in self._emulators:
-                    self.reports.append(await running.enter_async_context(emulator))
-            except BaseException as exc:  # handed to the main thread, which re-raises it
-                self._error = exc
-            finally:
-                self._ready.set()
-            if self._error is None:
-                await self._stop.wait()
-
-
 class Lab:
     """The namespaces of one matrix; a context manager that always removes them."""
 
@@ -114,7 +68,7 @@ class Lab:
         self.addresses = self.planner.addresses()
         self.namespaces: dict[str, Netns] = {}
         self._stack = contextlib.ExitStack()
-        self._emulators: _EmulatorThread | None = None
+        self._emulators: BackgroundEmulators | None = None
 
     @property
     def hosts(self) -> list[str]:
@@ -180,7 +134,7 @@ class Lab:
             )
             for host in self.hosts
         ]
-        self._emulators = _EmulatorThread(emulators)
+        self._emulators = BackgroundEmulators(emulators)
         self._stack.callback(self._emulators.stop)
         return self._emulators.start()
 

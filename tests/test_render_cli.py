@@ -1,0 +1,111 @@
+"""``portmatrix render`` through the CLI runner: targets, scopes, files, stats and errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from render_sample import TCP, flow, sample_matrix
+
+from portmatrix.cli import main
+from portmatrix.cli import render_cmd
+from portmatrix.model import Matrix
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "duplex-cce.yaml"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, ["render", *args], catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_list_names_every_target() -> None:
+    code, out, _ = run("--list")
+    assert code == 0
+    for name in ["aerleon", "asa", "ios", "iptables", "nftables", "windows"]:
+        assert name in out
+    code, out, _ = run("--list", "--json")
+    rows = json.loads(out)
+    assert {row["name"] for row in rows} >= {"nftables", "windows"}
+    assert next(r for r in rows if r["name"] == "windows")["modes"] == ["host"]
+
+
+def test_one_host_to_stdout_with_stats_on_stderr() -> None:
+    code, out, err = run("nftables", str(EXAMPLE), "--host", "rtr-a", "--stats")
+    assert code == 0
+    assert out.startswith("#!/usr/sbin/nft -f") and "table inet portmatrix" in out
+    assert "flows in" in err and "host rtr-a" in err
+
+
+def test_one_host_to_a_file(tmp_path: Path) -> None:
+    target = tmp_path / "rtr-a.rules"
+    code, out, _ = run("iptables", str(EXAMPLE), "--host", "rtr-a", "-o", str(target), "--egress")
+    assert code == 0 and out == ""
+    text = target.read_text()
+    assert text.startswith("# portmatrix") and ":OUTPUT DROP" in text and text.endswith("COMMIT\n")
+
+
+def test_between_two_zones(tmp_path: Path) -> None:
+    code, out, _ = run("ios", str(EXAMPLE), "--between", "users", "services")
+    assert code == 0 and "ip access-list extended PM-USERS-SERVICES" in out
+
+
+def test_every_host_into_a_directory_with_json_stats(tmp_path: Path) -> None:
+    code, out, _ = run("windows", str(EXAMPLE), "-o", str(tmp_path / "fw"), "--stats", "--json")
+    assert code == 0
+    files = sorted(p.name for p in (tmp_path / "fw").iterdir())
+    assert "rtr-a.ps1" in files and "phones.ps1" not in files  # a network is not a host
+    stats = json.loads(out)
+    assert len(stats) == len(files)
+    assert {"target", "subject", "flows_in", "rules_out", "elements_out"} == set(stats[0])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nftables"], "give a TARGET and an INVENTORY"),
+        (["nftables", str(EXAMPLE), "--host", "rtr-a", "--between", "a", "b"], "alternatives"),
+        (["nftables", str(EXAMPLE)], "needs -o DIR"),
+    ],
+)
+def test_usage_errors(args: list[str], message: str) -> None:
+    code, _, err = run(*args)
+    assert code == 2 and message in err
+
+
+def test_every_host_refuses_a_file_as_directory(tmp_path: Path) -> None:
+    existing = tmp_path / "x"
+    existing.write_text("")
+    code, _, err = run("nftables", str(EXAMPLE), "-o", str(existing))
+    assert code == 2 and "is a file" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["pf", str(EXAMPLE), "--host", "rtr-a"], "no render target 'pf'"),
+        (["nftables", str(EXAMPLE), "--host", "rtr-z"], "no host 'rtr-z'"),
+        (["windows", str(EXAMPLE), "--between", "users", "services"], "host mode only"),
+    ],
+)
+def test_library_errors_are_one_line_and_exit_2(args: list[str], message: str) -> None:
+    code, out, err = run(*args)
+    assert code == 2 and out == ""
+    assert err.startswith("portmatrix: error:") and message in err and err.count("\n") == 1
+
+
+@pytest.fixture
+def unbound_matrix(monkeypatch: pytest.MonkeyPatch) -> Matrix:
+    matrix = sample_matrix(flow("role:cce.aw", "rgr-a", TCP, 40047, rule="cce.router.rtfeed"))
+    monkeypatch.setattr(render_cmd, "_resolve", lambda inventory, catalogs: matrix)
+    return matrix
+
+
+def test_unbound_flows_fail_unless_skipped_with_a_warning(unbound_matrix: Matrix) -> None:
+    code, _, err = run("nftables", "inv.yaml", "--host", "rgr-a")
+    assert code == 2 and "--skip-unbound" in err
+    code, out, err = run("nftables", "inv.yaml", "--host", "rgr-a", "--skip-unbound")
+    assert code == 0 and "left out" in out
+    assert "portmatrix: warning: host rgr-a: left out role:cce.aw -> rgr-a tcp/40047" in err
