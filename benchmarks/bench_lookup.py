@@ -42,8 +42,10 @@ def main() -> int:
     print(f"{'command':<36} {'median ms':>10} {'min ms':>8} {'max ms':>8}  (runs={args.runs})")
     for label, argv in cases.items():
         samples = _time(argv, args.runs)
-        print(f"{label:<36} {statistics.median(samples) * 1000:>10.1f} "
-              f"{min(samples) * 1000:>8.1f} {max(samples) * 1000:>8.1f}")
+        print(
+            f"{label:<36} {statistics.median(samples) * 1000:>10.1f} "
+            f"{min(samples) * 1000:>8.1f} {max(samples) * 1000:>8.1f}"
+        )
     return 0
 
 

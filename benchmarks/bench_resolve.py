@@ -16,8 +16,8 @@ import tracemalloc
 from pathlib import Path
 
 import yaml
-
 from gen_inventory import generate
+
 from portmatrix.catalog import load_catalog
 from portmatrix.errors import InventoryError
 from portmatrix.inventory import build_deployment
@@ -38,7 +38,9 @@ def main() -> int:
     args = parser.parse_args()
     start = time.perf_counter()
     catalog = load_catalog()
-    print(f"catalog load: {(time.perf_counter() - start) * 1000:.0f} ms, {len(catalog.entries)} entries")
+    print(
+        f"catalog load: {(time.perf_counter() - start) * 1000:.0f} ms, {len(catalog.entries)} entries"
+    )
     data = generate()
     text = yaml.safe_dump(data, sort_keys=False)
     best = min(_resolve_text(text, catalog)[1] for _ in range(args.runs))
@@ -46,14 +48,18 @@ def main() -> int:
     flows, _ = _resolve_text(text, catalog)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    print(f"default inventory: {len(data['hosts'])} endpoints -> {flows} flows, "
-          f"resolve (parse + validate + resolve) best of {args.runs}: {best * 1000:.0f} ms, "
-          f"peak traced memory {peak / 2**20:.1f} MiB")
+    print(
+        f"default inventory: {len(data['hosts'])} endpoints -> {flows} flows, "
+        f"resolve (parse + validate + resolve) best of {args.runs}: {best * 1000:.0f} ms, "
+        f"peak traced memory {peak / 2**20:.1f} MiB"
+    )
     print(f"{'sites':>6} {'instances':>10} {'endpoints':>10} {'flows':>8} {'ms':>7}")
     for sites, instances in ((10, 2), (20, 2), (40, 2), (20, 4), (20, 8), (40, 8)):
         grid = generate(sites=sites, instances=instances)
         flows, seconds = _resolve_text(yaml.safe_dump(grid, sort_keys=False), catalog)
-        print(f"{sites:>6} {instances:>10} {len(grid['hosts']):>10} {flows:>8} {seconds * 1000:>7.0f}")
+        print(
+            f"{sites:>6} {instances:>10} {len(grid['hosts']):>10} {flows:>8} {seconds * 1000:>7.0f}"
+        )
     return 0
 
 

@@ -67,17 +67,26 @@ def test_ids_are_unique_and_products_known(catalog: Catalog) -> None:
     assert {entry.product for entry in catalog.entries} == {"cuc", "cce"}
 
 
-@pytest.mark.parametrize("fact", _facts(), ids=lambda f: f"{f.get('protocol')}/{f.get('port')}-{f.get('id')}" if isinstance(f, dict) else str(f))
+@pytest.mark.parametrize(
+    "fact",
+    _facts(),
+    ids=lambda f: (
+        f"{f.get('protocol')}/{f.get('port')}-{f.get('id')}" if isinstance(f, dict) else str(f)
+    ),
+)
 def test_reverse_lookup_facts(catalog: Catalog, fact: dict[str, object]) -> None:
     matches = find_port(
-        catalog, int(str(fact["port"])), protocol=Protocol(str(fact["protocol"])), include_ephemeral=True
+        catalog,
+        int(str(fact["port"])),
+        protocol=Protocol(str(fact["protocol"])),
+        include_ephemeral=True,
     )
     wanted = [m for m in matches if m.id == fact["id"]]
     assert wanted, f"{fact['id']} not among {[m.id for m in matches]}"
     if fact.get("instance") is not None or fact.get("side") is not None:
-        assert any(m.instance == fact.get("instance") and m.side == fact.get("side") for m in wanted), [
-            (m.instance, m.side) for m in wanted
-        ]
+        assert any(
+            m.instance == fact.get("instance") and m.side == fact.get("side") for m in wanted
+        ), [(m.instance, m.side) for m in wanted]
 
 
 def test_router_rtfeed_solved_backwards(catalog: Catalog) -> None:
@@ -136,7 +145,9 @@ def test_every_entry_has_notes_and_a_source(catalog: Catalog) -> None:
 
 
 def test_flagged_readings_are_explained(catalog: Catalog) -> None:
-    flagged = [entry for entry in catalog.entries if {"ambiguous", "contradiction"} & set(entry.flags)]
+    flagged = [
+        entry for entry in catalog.entries if {"ambiguous", "contradiction"} & set(entry.flags)
+    ]
     assert flagged
     assert any(entry.ports[0].ports == "44027" or "44027" in str(entry.ports) for entry in flagged)
 
@@ -156,12 +167,18 @@ ACME = DATA / "acme-pack.yaml"
 def test_user_pack_loads_beside_the_bundled_ones() -> None:
     catalog = load_catalog([ACME])
     assert "acme.switch.sync" in catalog.by_id
-    assert any(m.id == "acme.switch.sync" and m.instance == 3 for m in find_port(catalog, 50004 + 120))
+    assert any(
+        m.id == "acme.switch.sync" and m.instance == 3 for m in find_port(catalog, 50004 + 120)
+    )
 
 
 BAD_PACKS = [
     ("product: x\nentries: [\n", "invalid YAML", 3),
-    ("schema_version: 1\nproduct: x\ndocument: d\nentries: []\n", "title: required field is missing", 1),
+    (
+        "schema_version: 1\nproduct: x\ndocument: d\nentries: []\n",
+        "title: required field is missing",
+        1,
+    ),
     (
         "schema_version: 1\nproduct: x\ntitle: {en: t}\ndocument: d\nroles: {r: {name: R}}\nentries:\n"
         "  - id: x.a\n    component: A\n    role: {role: r}\n    notes: {en: n}\n"
@@ -201,7 +218,9 @@ BAD_PACKS = [
 
 
 @pytest.mark.parametrize(("text", "message", "line"), BAD_PACKS)
-def test_bad_user_packs_name_file_and_line(tmp_path: Path, text: str, message: str, line: int) -> None:
+def test_bad_user_packs_name_file_and_line(
+    tmp_path: Path, text: str, message: str, line: int
+) -> None:
     pack = tmp_path / "mine.yaml"
     pack.write_text(text, encoding="utf-8")
     with pytest.raises(CatalogError) as caught:

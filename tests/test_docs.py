@@ -14,10 +14,17 @@ COMMANDS = docs.commands()
 
 def test_there_are_commands() -> None:
     names = {" ".join(path) for path, _ in COMMANDS}
-    assert {"portmatrix port", "portmatrix resolve", "portmatrix render", "portmatrix check"} <= names
+    assert {
+        "portmatrix port",
+        "portmatrix resolve",
+        "portmatrix render",
+        "portmatrix check",
+    } <= names
 
 
-@pytest.mark.parametrize(("path", "command"), COMMANDS, ids=lambda v: " ".join(v) if isinstance(v, list) else "")
+@pytest.mark.parametrize(
+    ("path", "command"), COMMANDS, ids=lambda v: " ".join(v) if isinstance(v, list) else ""
+)
 def test_every_command_has_help(path: list[str], command: object) -> None:
     text = docs.help_text(path, command)  # type: ignore[arg-type]
     summary = text.split("\n\n")[1].strip() if "\n\n" in text else ""

@@ -68,14 +68,18 @@ def test_forbidden_flows(matrix: Matrix, src: str, dst: str, proto: str, port: i
     assert not admits(matrix, src, dst, proto, port)
 
 
-@pytest.mark.parametrize(("proto", "port"), [("tcp", 4904), ("tcp", 5001), ("tcp", 8005), ("udp", 7800)])
+@pytest.mark.parametrize(
+    ("proto", "port"), [("tcp", 4904), ("tcp", 5001), ("tcp", 8005), ("udp", 7800)]
+)
 def test_local_only_ports_reach_nobody(matrix: Matrix, proto: str, port: int) -> None:
     for host in ("cuc-pub", "cuc-sub"):
         assert not any(
             f.dst == host and f.protocol == proto and f.port_start <= port <= f.port_end
             for f in matrix.network_flows()
         )
-        assert any(f.dst == host and f.port_start <= port <= f.port_end for f in matrix.local_only(host))
+        assert any(
+            f.dst == host and f.port_start <= port <= f.port_end for f in matrix.local_only(host)
+        )
 
 
 def test_cluster_only_flows_never_leave_the_cluster(matrix: Matrix) -> None:
@@ -95,7 +99,9 @@ def test_qos_removes_the_private_udp_range(catalog: Catalog) -> None:
 
 
 def test_example_has_no_unbound_mandatory_peers(matrix: Matrix) -> None:
-    assert not any(f.unbound for f in matrix.flows if f.rule.startswith("cuc.")), "CUC peers are all present"
+    assert not any(f.unbound for f in matrix.flows if f.rule.startswith("cuc.")), (
+        "CUC peers are all present"
+    )
 
 
 def test_no_flow_from_a_host_to_itself_except_local_only(matrix: Matrix) -> None:
@@ -105,7 +111,9 @@ def test_no_flow_from_a_host_to_itself_except_local_only(matrix: Matrix) -> None
 def _with(catalog: Catalog, mutate: object) -> Matrix:
     data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
     mutate(data)  # type: ignore[operator]
-    parsed, lines = parse_yaml(yaml.safe_dump(data, sort_keys=False), name="x.yaml", error=InventoryError)
+    parsed, lines = parse_yaml(
+        yaml.safe_dump(data, sort_keys=False), name="x.yaml", error=InventoryError
+    )
     return resolve(build_deployment(parsed, catalog, file="x.yaml", lines=lines), catalog)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -19,7 +21,11 @@ CASES = [
     ("40007 + instance * 40", {"instance": 2}, [(40087, 40087)]),
     ("40007 + (instance × 40)", {"instance": 1}, [(40047, 40047)]),
     ("38001 + instNum", {"instance": 3}, [(38004, 38004)]),
-    ("base + instance * 2000 .. base + instance * 2000 + 1999", {"instance": 1, "base": 10000}, [(12000, 13999)]),
+    (
+        "base + instance * 2000 .. base + instance * 2000 + 1999",
+        {"instance": 1, "base": 10000},
+        [(12000, 13999)],
+    ),
     ("sip", {"sip": "5060-5100"}, [(5060, 5100)]),
     ("80, 81, 82", {}, [(80, 82)]),
     ("2 * (3 + 4)", {}, [(14, 14)]),
@@ -112,4 +118,4 @@ def test_merge_ranges_covers_exactly_the_same_ports(raw: list[tuple[int, int]]) 
     merged = portspec.merge_ranges(ranges)
     covered = {p for lo, hi in ranges for p in range(lo, hi + 1)}
     assert {p for lo, hi in merged for p in range(lo, hi + 1)} == covered
-    assert all(b[0] > a[1] + 1 for a, b in zip(merged, merged[1:], strict=False))
+    assert all(b[0] > a[1] + 1 for a, b in itertools.pairwise(merged))

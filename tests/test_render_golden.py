@@ -55,7 +55,7 @@ SCENARIOS = scenarios()
 
 
 def golden_name(deployment: str, scope: str, target: str) -> str:
-    return f"{deployment}/{scope}.{target}{load(target).suffix}"
+    return f"{deployment}/{scope}{load(target).suffix}"
 
 
 @pytest.mark.parametrize("target", TARGETS)

@@ -34,12 +34,16 @@ def _inventory() -> dict[str, Any]:
 def _resolve(catalog: Catalog, data: dict[str, Any], *, strict: bool = False) -> Matrix:
     text = yaml.safe_dump(data, sort_keys=False)
     parsed, lines = parse_yaml(text, name="inv.yaml", error=InventoryError)
-    return resolve(build_deployment(parsed, catalog, file="inv.yaml", lines=lines), catalog, strict=strict)
+    return resolve(
+        build_deployment(parsed, catalog, file="inv.yaml", lines=lines), catalog, strict=strict
+    )
 
 
 def _pairs(matrix: Matrix, rule: str) -> set[tuple[str, str, str, int, int]]:
     return {
-        (f.src, f.dst, f.protocol.value, f.port_start, f.port_end) for f in matrix.flows if f.rule == rule
+        (f.src, f.dst, f.protocol.value, f.port_start, f.port_end)
+        for f in matrix.flows
+        if f.rule == rule
     }
 
 
@@ -56,7 +60,9 @@ def test_duplex_pair_talks_within_its_instance(acme: Catalog) -> None:
 def test_option_removes_conditional_ports(acme: Catalog) -> None:
     data = _inventory()
     data["options"] = {"acme_qos": False}
-    assert any(f.protocol == "udp" for f in _resolve(acme, data).flows if f.rule == "acme.switch.sync")
+    assert any(
+        f.protocol == "udp" for f in _resolve(acme, data).flows if f.rule == "acme.switch.sync"
+    )
     data["options"] = {"acme_qos": True, "acme_base": 30000}
     matrix = _resolve(acme, data)
     assert not any(f.protocol == "udp" for f in matrix.flows if f.rule == "acme.switch.sync")
@@ -81,11 +87,16 @@ def test_local_only_ports_stay_in_the_matrix_without_a_network_source(acme: Cata
 
 def test_cluster_only_flows_stay_inside_the_cluster(acme: Catalog) -> None:
     pairs = _pairs(_resolve(acme, _inventory()), "acme.vault.replication")
-    assert pairs == {("vault-2", "vault-1", "tcp", 7000, 7001), ("vault-1", "vault-2", "tcp", 7000, 7001)}
+    assert pairs == {
+        ("vault-2", "vault-1", "tcp", 7000, 7001),
+        ("vault-1", "vault-2", "tcp", 7000, 7001),
+    }
 
 
 def test_sites_scope_flows_and_serves_widens_them(acme: Catalog) -> None:
-    media = {(src, dst) for src, dst, *_ in _pairs(_resolve(acme, _inventory()), "acme.vault.media")}
+    media = {
+        (src, dst) for src, dst, *_ in _pairs(_resolve(acme, _inventory()), "acme.vault.media")
+    }
     assert ("phones-north", "vault-1") in media and ("phones-north", "vault-2") in media
     assert ("phones-east", "vault-3") in media, "vault-3 serves east"
     assert ("phones-north", "vault-3") not in media
@@ -93,7 +104,11 @@ def test_sites_scope_flows_and_serves_widens_them(acme: Catalog) -> None:
 
 
 def test_port_list_options_feed_port_expressions(acme: Catalog) -> None:
-    tcp = {(lo, hi) for s, d, p, lo, hi in _pairs(_resolve(acme, _inventory()), "acme.vault.media") if p == "tcp"}
+    tcp = {
+        (lo, hi)
+        for s, d, p, lo, hi in _pairs(_resolve(acme, _inventory()), "acme.vault.media")
+        if p == "tcp"
+    }
     assert tcp == {(5060, 5062)}
 
 
@@ -136,7 +151,10 @@ def test_explain_gives_the_reason_for_each_decision(acme: Catalog) -> None:
 
 
 BAD = [
-    (lambda d: d["hosts"][0]["roles"].__setitem__(0, {"role": "acme.swtch", "side": "A"}), "did you mean acme.switch"),
+    (
+        lambda d: d["hosts"][0]["roles"].__setitem__(0, {"role": "acme.swtch", "side": "A"}),
+        "did you mean acme.switch",
+    ),
     (lambda d: d["hosts"][0]["roles"][0].__setitem__("instance", 25), "outside 0-24"),
     (lambda d: d["hosts"][0]["roles"][0].__setitem__("side", "C"), "must be one of A, B"),
     (lambda d: d["hosts"][0]["roles"][0].pop("side"), "needs 'side'"),
@@ -144,14 +162,19 @@ BAD = [
     (lambda d: d["hosts"][1].__setitem__("address", "10.1.0.1"), "same address"),
     (lambda d: d["hosts"][1].__setitem__("address", "10.1.0.300"), "not an IP address"),
     (lambda d: d.__setitem__("options", {"acme_qoss": True}), "did you mean acme_qos"),
-    (lambda d: d["hosts"][0]["roles"].append({"role": "acme.vault", "cluster": "c1"}), "both need tcp/50047"),
+    (
+        lambda d: d["hosts"][0]["roles"].append({"role": "acme.vault", "cluster": "c1"}),
+        "both need tcp/50047",
+    ),
     (lambda d: d["hosts"][0]["roles"][0].__setitem__("colour", "red"), "no parameter 'colour'"),
     (lambda d: d.__setitem__("zones", {"dmz": ["nothere"]}), "neither a host name nor a network"),
 ]
 
 
 @pytest.mark.parametrize(("mutate", "message"), BAD)
-def test_bad_inventories_fail_with_a_located_message(acme: Catalog, mutate: Any, message: str) -> None:
+def test_bad_inventories_fail_with_a_located_message(
+    acme: Catalog, mutate: Any, message: str
+) -> None:
     data = _inventory()
     mutate(data)
     with pytest.raises(InventoryError) as caught:
@@ -192,7 +215,9 @@ def test_renumbering_shifts_exactly_the_formula_ports(instance: int, step: int) 
         if f.rule in formula_rules and f.protocol == "tcp"
     }
     assert shifted == {
-        (f.src, f.dst, f.protocol, f.port_start, f.rule) for f in new.flows if f.rule in formula_rules and f.protocol == "tcp"
+        (f.src, f.dst, f.protocol, f.port_start, f.rule)
+        for f in new.flows
+        if f.rule in formula_rules and f.protocol == "tcp"
     }
     fixed = lambda m: {f for f in m.flows if f.rule not in formula_rules or f.protocol != "tcp"}  # noqa: E731
     assert {(f.src, f.dst, f.port_start, f.rule) for f in fixed(old)} == {
@@ -225,6 +250,10 @@ def test_adding_an_endpoint_never_removes_a_flow(role: dict[str, Any], site: str
     after = _resolve(catalog, grown)
 
     def bound(flows: tuple[Flow, ...]) -> set[tuple[str, str, str, int, int, str]]:
-        return {(f.src, f.dst, f.protocol, f.port_start, f.port_end, f.rule) for f in flows if not f.unbound}
+        return {
+            (f.src, f.dst, f.protocol, f.port_start, f.port_end, f.rule)
+            for f in flows
+            if not f.unbound
+        }
 
     assert bound(before.flows) <= bound(after.flows)

@@ -34,7 +34,9 @@ class Catalog:
     roles: dict[str, RoleSpec] = field(default_factory=dict)
     options: dict[str, OptionSpec] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)  # entry id -> pack file it came from
-    role_products: dict[str, str] = field(default_factory=dict)  # role id -> first declaring product
+    role_products: dict[str, str] = field(
+        default_factory=dict
+    )  # role id -> first declaring product
 
     def entry(self, entry_id: str) -> CatalogEntry:
         try:
@@ -74,7 +76,9 @@ def load_pack_file(path: str | Path) -> tuple[Pack, LineMap]:
 
 def _validate_pack(data: object, *, name: str, lines: LineMap) -> Pack:
     if not isinstance(data, dict):
-        raise CatalogError("a catalog pack must be a mapping with 'product' and 'entries'", file=name, line=1)
+        raise CatalogError(
+            "a catalog pack must be a mapping with 'product' and 'entries'", file=name, line=1
+        )
     try:
         pack = Pack.model_validate(data)
     except ValidationError as exc:
@@ -145,7 +149,10 @@ def _check_entry(
     def fail(message: str, *path: str | int) -> CatalogError:
         return CatalogError(f"{entry.id}: {message}", file=name, line=lines.line((*where, *path)))
 
-    for label, selector in [("role", entry.role), *[(f"peers.{i}", p) for i, p in enumerate(entry.peers)]]:
+    for label, selector in [
+        ("role", entry.role),
+        *[(f"peers.{i}", p) for i, p in enumerate(entry.peers)],
+    ]:
         role = catalog.roles.get(selector.role)
         path = tuple(label.split(".")) if "." not in label else ("peers", int(label.split(".")[1]))
         if role is None:
@@ -178,7 +185,11 @@ def _check_entry(
                 "ports",
             )
         if item.side is not None and "side" not in own_params:
-            raise fail(f"port is for side {item.side} but role {entry.role.role!r} has no side", "ports", index)
+            raise fail(
+                f"port is for side {item.side} but role {entry.role.role!r} has no side",
+                "ports",
+                index,
+            )
         for key in item.when:
             if key not in catalog.options:
                 raise fail(f"condition names unknown option {key!r}", "ports", index, "when")

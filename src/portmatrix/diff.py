@@ -27,8 +27,12 @@ class MatrixDiff:
 
 def diff_matrices(old: Matrix, new: Matrix) -> MatrixDiff:
     old_index, new_index = _index(old.flows), _index(new.flows)
-    to_open = [f for key, flows in new_index.items() for f in _subtract(flows, old_index.get(key, []))]
-    to_close = [f for key, flows in old_index.items() for f in _subtract(flows, new_index.get(key, []))]
+    to_open = [
+        f for key, flows in new_index.items() for f in _subtract(flows, old_index.get(key, []))
+    ]
+    to_close = [
+        f for key, flows in old_index.items() for f in _subtract(flows, new_index.get(key, []))
+    ]
     order = lambda flow: (flow.dst, flow.src, flow.protocol, flow.port_start, flow.rule)  # noqa: E731
     return MatrixDiff(tuple(sorted(to_open, key=order)), tuple(sorted(to_close, key=order)))
 

@@ -20,7 +20,17 @@ from portmatrix.table import format_table
 from portmatrix.yamlio import atomic_write
 
 FORMATS = ("table", "json", "csv", "md", "xlsx")
-COLUMNS = ("src", "src_address", "dst", "dst_address", "protocol", "ports", "rule", "purpose", "source")
+COLUMNS = (
+    "src",
+    "src_address",
+    "dst",
+    "dst_address",
+    "protocol",
+    "ports",
+    "rule",
+    "purpose",
+    "source",
+)
 HEADINGS = (
     "Source",
     "Source address",
@@ -35,7 +45,11 @@ HEADINGS = (
 
 
 def ports_text(flow: Flow) -> str:
-    return str(flow.port_start) if flow.port_start == flow.port_end else f"{flow.port_start}-{flow.port_end}"
+    return (
+        str(flow.port_start)
+        if flow.port_start == flow.port_end
+        else f"{flow.port_start}-{flow.port_end}"
+    )
 
 
 def _row(flow: Flow) -> list[str]:
@@ -124,7 +138,9 @@ def write_xlsx(
             sheet.append(_row(flow))
         _finish_sheet(sheet, bold, widths=(16, 18, 16, 18, 9, 13, 30, 60, 44))
     summary = book.create_sheet("Per host")
-    summary.append(["Host", "Address", "Inbound flows", "Outbound flows", "TCP ports in", "UDP ports in"])
+    summary.append(
+        ["Host", "Address", "Inbound flows", "Outbound flows", "TCP ports in", "UDP ports in"]
+    )
     for row in _host_summary(flows):
         summary.append(row)
     _finish_sheet(summary, bold, widths=(18, 18, 14, 14, 40, 40))

@@ -73,7 +73,9 @@ class Deployment:
                 return host
         from portmatrix.errors import LookupFailure
 
-        raise LookupFailure(f"{self.file}: no host named {name!r}{_suggest(name, [h.name for h in self.hosts])}")
+        raise LookupFailure(
+            f"{self.file}: no host named {name!r}{_suggest(name, [h.name for h in self.hosts])}"
+        )
 
     def line_of(self, host: DeployedHost, *path: str | int) -> int | None:
         return self.lines.line(("hosts", host.index, *path))
@@ -91,7 +93,9 @@ def load_inventory(path: str | Path, catalog: Catalog) -> Deployment:
 
 def build_deployment(data: Any, catalog: Catalog, *, file: str, lines: LineMap) -> Deployment:
     if not isinstance(data, dict):
-        raise InventoryError("an inventory must be a mapping with 'name' and 'hosts'", file=file, line=1)
+        raise InventoryError(
+            "an inventory must be a mapping with 'name' and 'hosts'", file=file, line=1
+        )
     try:
         inventory = Inventory.model_validate(data)
     except ValidationError as exc:
@@ -115,7 +119,9 @@ class _Checker:
 
     def options(self, given: dict[str, ScalarValue]) -> dict[str, ScalarValue]:
         merged: dict[str, ScalarValue] = {
-            key: spec.default for key, spec in self.catalog.options.items() if spec.default is not None
+            key: spec.default
+            for key, spec in self.catalog.options.items()
+            if spec.default is not None
         }
         for key, value in given.items():
             spec = self.catalog.options.get(key)
@@ -153,12 +159,18 @@ class _Checker:
         except ValueError as exc:
             raise self.fail(
                 f"host {host.name!r}: {host.address!r} is not an IP address or network ({exc})",
-                "hosts", index, "address",
+                "hosts",
+                index,
+                "address",
             ) from exc
-        roles = tuple(self.role(host, assignment, index, i) for i, assignment in enumerate(host.roles))
+        roles = tuple(
+            self.role(host, assignment, index, i) for i, assignment in enumerate(host.roles)
+        )
         return DeployedHost(host.name, network, roles, host.site, host.zone, index)
 
-    def role(self, host: Host, assignment: RoleAssignment, host_index: int, index: int) -> BoundRole:
+    def role(
+        self, host: Host, assignment: RoleAssignment, host_index: int, index: int
+    ) -> BoundRole:
         where = ("hosts", host_index, "roles", index)
         spec = self.catalog.roles.get(assignment.role)
         if spec is None:
@@ -171,9 +183,12 @@ class _Checker:
                 allowed = ", ".join(spec.params) or "no parameters"
                 raise self.fail(
                     f"host {host.name!r}: role {assignment.role} has no parameter {key!r} (it takes {allowed})",
-                    *where, key,
+                    *where,
+                    key,
                 )
-            params[key] = self.param_value(host.name, assignment.role, key, value, pspec, (*where, key))
+            params[key] = self.param_value(
+                host.name, assignment.role, key, value, pspec, (*where, key)
+            )
         for key, pspec in spec.params.items():
             if key in params:
                 continue
@@ -184,13 +199,21 @@ class _Checker:
         return BoundRole(assignment.role, params, tuple(assignment.serves), index)
 
     def param_value(
-        self, host: str, role: str, key: str, value: Any, spec: ParamSpec, where: tuple[str | int, ...]
+        self,
+        host: str,
+        role: str,
+        key: str,
+        value: Any,
+        spec: ParamSpec,
+        where: tuple[str | int, ...],
     ) -> ScalarValue:
         label = f"host {host!r}: {role} {key}"
         if spec.type == "int":
             if isinstance(value, bool) or not isinstance(value, int):
                 raise self.fail(f"{label} must be a whole number, not {value!r}", *where)
-            if (spec.min is not None and value < spec.min) or (spec.max is not None and value > spec.max):
+            if (spec.min is not None and value < spec.min) or (
+                spec.max is not None and value > spec.max
+            ):
                 raise self.fail(f"{label} {value} is outside {spec.min}-{spec.max}", *where)
             return int(value)
         if spec.type == "bool":
@@ -212,13 +235,17 @@ class _Checker:
         addresses: dict[IPNetwork, DeployedHost] = {}
         for host in hosts:
             if host.name in names:
-                raise self.fail(f"host name {host.name!r} is used twice", "hosts", host.index, "name")
+                raise self.fail(
+                    f"host name {host.name!r} is used twice", "hosts", host.index, "name"
+                )
             names[host.name] = host
             if host.network in addresses:
                 other = addresses[host.network]
                 raise self.fail(
                     f"host {host.name!r} has the same address {host.address} as {other.name!r}",
-                    "hosts", host.index, "address",
+                    "hosts",
+                    host.index,
+                    "address",
                 )
             addresses[host.network] = host
 
@@ -235,7 +262,12 @@ class _Checker:
         return {zone: tuple(dict.fromkeys(names)) for zone, names in members.items()}
 
     def zone_member(
-        self, zone: str, entry: str, by_name: dict[str, DeployedHost], hosts: list[DeployedHost], position: int
+        self,
+        zone: str,
+        entry: str,
+        by_name: dict[str, DeployedHost],
+        hosts: list[DeployedHost],
+        position: int,
     ) -> list[str]:
         if entry in by_name:
             return [entry]
@@ -244,7 +276,10 @@ class _Checker:
         except ValueError:
             hint = _suggest(entry, list(by_name))
             raise self.fail(
-                f"zone {zone!r}: {entry!r} is neither a host name nor a network{hint}", "zones", zone, position
+                f"zone {zone!r}: {entry!r} is neither a host name nor a network{hint}",
+                "zones",
+                zone,
+                position,
             ) from None
         return [
             host.name

@@ -63,7 +63,9 @@ def find_port(
     check_port(port)
     if max_instance < 0:
         raise LookupFailure("--max-instance must be 0 or more")
-    defaults = {key: spec.default for key, spec in catalog.options.items() if spec.default is not None}
+    defaults = {
+        key: spec.default for key, spec in catalog.options.items() if spec.default is not None
+    }
     matches: list[PortMatch] = []
     for entry in catalog.entries:
         for item in entry.ports:

@@ -56,14 +56,23 @@ class Netns:
         return self
 
     def run(
-        self, argv: Sequence[str], *, input: str | None = None, check: bool = True, timeout: float = 30
+        self,
+        argv: Sequence[str],
+        *,
+        input: str | None = None,
+        check: bool = True,
+        timeout: float = 30,
     ) -> subprocess.CompletedProcess[str]:
         """Run a command inside the namespace and return its completed process."""
-        return _run(["ip", "netns", "exec", self.name, *argv], input=input, check=check, timeout=timeout)
+        return _run(
+            ["ip", "netns", "exec", self.name, *argv], input=input, check=check, timeout=timeout
+        )
 
     def popen(self, argv: Sequence[str], **kwargs: object) -> subprocess.Popen[str]:
-        process: subprocess.Popen[str] = subprocess.Popen(  # noqa: S603 - argv is ours, no shell
-            ["ip", "netns", "exec", self.name, *argv], text=True, **kwargs  # type: ignore[call-overload]
+        process: subprocess.Popen[str] = subprocess.Popen(
+            ["ip", "netns", "exec", self.name, *argv],
+            text=True,
+            **kwargs,  # type: ignore[call-overload]
         )
         return process
 
@@ -85,7 +94,7 @@ def _run(
     argv: Sequence[str], *, input: str | None = None, check: bool = True, timeout: float = 30
 ) -> subprocess.CompletedProcess[str]:
     try:
-        done = subprocess.run(  # noqa: S603
+        done = subprocess.run(
             list(argv), input=input, capture_output=True, text=True, timeout=timeout, check=False
         )
     except FileNotFoundError as exc:

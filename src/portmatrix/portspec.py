@@ -298,7 +298,9 @@ def evaluate(spec: PortExpression, env: Env | None = None) -> list[tuple[int, in
         lo = _check_port(eval_expr(item.lo, env), spec)
         hi = lo if item.hi is None else _check_port(eval_expr(item.hi, env), spec)
         if hi < lo:
-            raise PortExpressionError(f"port expression {spec.text!r} gives an empty range {lo}-{hi}")
+            raise PortExpressionError(
+                f"port expression {spec.text!r} gives an empty range {lo}-{hi}"
+            )
         ranges.append((lo, hi))
     return merge_ranges(ranges)
 

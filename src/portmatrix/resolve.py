@@ -122,9 +122,13 @@ class _Resolver:
         # rows of an absent product (CCE's Windows rows in a Unity-Connection-only site) do not apply.
         self.products = {catalog.role_products.get(role) for role in self.all_roles}
         self.unbound: dict[str, set[str]] = defaultdict(set)  # missing role -> entry ids
-        self.listening: dict[str, list[tuple[Protocol, int, int, BoundRole, str]]] = defaultdict(list)
+        self.listening: dict[str, list[tuple[Protocol, int, int, BoundRole, str]]] = defaultdict(
+            list
+        )
         self.ranges: dict[tuple[str, str, Protocol, str], list[tuple[int, int]]] = defaultdict(list)
-        self.meta: dict[tuple[str, str, Protocol, str], tuple[CatalogEntry, BoundRole, bool, Exposure]] = {}
+        self.meta: dict[
+            tuple[str, str, Protocol, str], tuple[CatalogEntry, BoundRole, bool, Exposure]
+        ] = {}
         self.addresses: dict[str, str | None] = {}
 
     # ------------------------------------------------------------------ driving
@@ -137,7 +141,9 @@ class _Resolver:
                     self.entry_for_owner(entry, host, role)
         return self.flows()
 
-    def trace(self, entry: CatalogEntry, owner: str, peer: str | None, made: bool, reason: str) -> None:
+    def trace(
+        self, entry: CatalogEntry, owner: str, peer: str | None, made: bool, reason: str
+    ) -> None:
         if self.tracer is not None:
             self.tracer(Decision(entry.id, owner, peer, made, reason))
 
@@ -165,7 +171,9 @@ class _Resolver:
             if item.at is PortsAt.SELF:
                 ranges = self.evaluate(entry, item, host, role)
                 self.add(host.name, host, host, role, entry, item, ranges, exposure)
-                self.trace(entry, host.name, None, True, f"{label} is local only: blocked from the network")
+                self.trace(
+                    entry, host.name, None, True, f"{label} is local only: blocked from the network"
+                )
             return
         if not entry.peers:
             self.trace(entry, host.name, None, False, "the document names no client for this port")
@@ -187,7 +195,9 @@ class _Resolver:
     ) -> None:
         if peer.role not in self.all_roles:
             if peer.optional:
-                self.trace(entry, host.name, None, False, f"optional client {peer.role} is not deployed")
+                self.trace(
+                    entry, host.name, None, False, f"optional client {peer.role} is not deployed"
+                )
                 return
             self.unbound[peer.role].add(entry.id)
             self.unbound_flow(entry, host, role, item, peer, exposure)
@@ -205,7 +215,10 @@ class _Resolver:
                 self.add(host.name, host, peer_host, peer_role, entry, item, ranges, exposure)
             direction = "to" if item.at is PortsAt.SELF else "from"
             self.trace(
-                entry, host.name, peer_host.name, True,
+                entry,
+                host.name,
+                peer_host.name,
+                True,
                 f"{peer_role.describe()} connects {direction} {role.describe()} on "
                 f"{item.protocol}/{portspec.format_ranges(ranges)}",
             )
@@ -225,10 +238,18 @@ class _Resolver:
         if not _selects(peer, peer_role):
             return f"peer role parameters do not match {peer.where}"
         for key in peer.same:
-            if key in role.params and key in peer_role.params and role.params[key] != peer_role.params[key]:
+            if (
+                key in role.params
+                and key in peer_role.params
+                and role.params[key] != peer_role.params[key]
+            ):
                 return f"{key} differs ({role.params[key]} vs {peer_role.params[key]})"
         for key in peer.other:
-            if key in role.params and key in peer_role.params and role.params[key] == peer_role.params[key]:
+            if (
+                key in role.params
+                and key in peer_role.params
+                and role.params[key] == peer_role.params[key]
+            ):
                 return f"{key} is the same ({role.params[key]}); the entry needs the other one"
         if exposure is Exposure.CLUSTER_ONLY:
             mine, theirs = role.params.get("cluster"), peer_role.params.get("cluster")
@@ -254,7 +275,9 @@ class _Resolver:
                 ranges = self.evaluate(entry, item, host, role)
             except InventoryError:
                 return  # the peer's own parameters would be needed; nothing to show
-            self.add(host.name, host, None, role, entry, item, ranges, exposure, dst_name=placeholder)
+            self.add(
+                host.name, host, None, role, entry, item, ranges, exposure, dst_name=placeholder
+            )
         self.trace(entry, host.name, None, False, f"no endpoint holds {peer.role}: unbound flow")
 
     # ------------------------------------------------------------------ evaluation
@@ -316,7 +339,9 @@ class _Resolver:
                         ephemeral=ephemeral,
                     )
                 )
-        result.sort(key=lambda flow: (flow.dst, flow.src, flow.protocol, flow.port_start, flow.rule))
+        result.sort(
+            key=lambda flow: (flow.dst, flow.src, flow.protocol, flow.port_start, flow.rule)
+        )
         return result
 
     # ------------------------------------------------------------------ checks
@@ -361,7 +386,8 @@ class _Resolver:
 
 
 def _clash(
-    first: tuple[Protocol, int, int, BoundRole, str], second: tuple[Protocol, int, int, BoundRole, str]
+    first: tuple[Protocol, int, int, BoundRole, str],
+    second: tuple[Protocol, int, int, BoundRole, str],
 ) -> str | None:
     proto_a, lo_a, hi_a, role_a, rule_a = first
     proto_b, lo_b, hi_b, role_b, rule_b = second
@@ -371,8 +397,14 @@ def _clash(
         return None  # the same range named twice is a shared pool (the MDS UDP heartbeat range)
     same_instance = role_a.params.get("instance") == role_b.params.get("instance")
     if rule_a == rule_b and (lo_a, hi_a) == (lo_b, hi_b) and same_instance:
-        return None  # one host-wide service both roles of one instance use (PG1 and PG2 on a server)
-    overlap = f"{max(lo_a, lo_b)}" if min(hi_a, hi_b) == max(lo_a, lo_b) else f"{max(lo_a, lo_b)}-{min(hi_a, hi_b)}"
+        return (
+            None  # one host-wide service both roles of one instance use (PG1 and PG2 on a server)
+        )
+    overlap = (
+        f"{max(lo_a, lo_b)}"
+        if min(hi_a, hi_b) == max(lo_a, lo_b)
+        else f"{max(lo_a, lo_b)}-{min(hi_a, hi_b)}"
+    )
     return (
         f"{role_a.describe()} ({rule_a}) and {role_b.describe()} ({rule_b}) both need "
         f"{proto_a}/{overlap}; move one role to another host or change its instance"
@@ -412,7 +444,11 @@ def _site_refusal(
 
 
 def _purpose(entry: CatalogEntry) -> str:
-    return entry.component if not entry.notes.en else f"{entry.component}: {entry.notes.en.split('. ')[0].rstrip('.')}"
+    return (
+        entry.component
+        if not entry.notes.en
+        else f"{entry.component}: {entry.notes.en.split('. ')[0].rstrip('.')}"
+    )
 
 
 def _int_or_none(value: ScalarValue | None) -> int | None:

@@ -39,8 +39,12 @@ def main(argv: list[str]) -> int:
         for name, text in texts.items():
             (SCHEMA_DIR / name).write_text(text, encoding="utf-8")
         return 0
-    stale = [name for name, text in texts.items() if not (SCHEMA_DIR / name).is_file()
-             or (SCHEMA_DIR / name).read_text(encoding="utf-8") != text]
+    stale = [
+        name
+        for name, text in texts.items()
+        if not (SCHEMA_DIR / name).is_file()
+        or (SCHEMA_DIR / name).read_text(encoding="utf-8") != text
+    ]
     for name in stale:
         print(f"schemas/{name} is out of date; run `make schema`", file=sys.stderr)
     return 1 if stale else 0

@@ -14,7 +14,9 @@ def _pad(text: str, width: int) -> str:
     return text + " " * (width - display_width(text))
 
 
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, max_width: int = 60) -> str:
+def format_table(
+    headers: Sequence[str], rows: Sequence[Sequence[object]], *, max_width: int = 60
+) -> str:
     """Left-aligned columns separated by two spaces; long cells are cut with an ellipsis."""
 
     def cell(value: object) -> str:
@@ -35,5 +37,7 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, ma
         widths = [max(w, display_width(c)) for w, c in zip(widths, row, strict=True)]
     lines = ["  ".join(_pad(h, w) for h, w in zip(headers, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
-    lines.extend("  ".join(_pad(c, w) for c, w in zip(row, widths, strict=True)).rstrip() for row in body)
+    lines.extend(
+        "  ".join(_pad(c, w) for c, w in zip(row, widths, strict=True)).rstrip() for row in body
+    )
     return "\n".join(lines)

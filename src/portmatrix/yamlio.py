@@ -66,7 +66,9 @@ def load_yaml(path: str | Path, *, error: type[InputError] = InputError) -> tupl
     return parse_yaml(text, name=str(path), error=error)
 
 
-def parse_yaml(text: str, *, name: str, error: type[InputError] = InputError) -> tuple[Any, LineMap]:
+def parse_yaml(
+    text: str, *, name: str, error: type[InputError] = InputError
+) -> tuple[Any, LineMap]:
     loader = _Loader(text)
     try:  # one parse: compose the node tree (for lines), then construct data from it
         node = loader.get_single_node()
@@ -87,7 +89,12 @@ def parse_yaml(text: str, *, name: str, error: type[InputError] = InputError) ->
 
 
 def validation_error(
-    exc: ValidationError, *, file: str | Path, lines: LineMap, error: type[InputError], prefix: PathKey = ()
+    exc: ValidationError,
+    *,
+    file: str | Path,
+    lines: LineMap,
+    error: type[InputError],
+    prefix: PathKey = (),
 ) -> InputError:
     """The first pydantic complaint as one user-facing line at its file:line."""
     first = exc.errors()[0]

@@ -47,7 +47,7 @@ class Origin:
     text: str
     chain: str
     handle: int | None = None
-    what: str = "rule"  # "rule", "policy" or "implicit deny"
+    what: str = "rule"  # "rule", "policy", "implicit deny" or "default" (nothing filters)
 
     def where(self) -> str:
         """How a message names this place: ``line 14``, ``handle 7 (line 1)``, ``the policy ...``."""
@@ -56,6 +56,8 @@ class Origin:
             return f"the policy of chain {self.chain}" + (f" ({line})" if line else "")
         if self.what == "implicit deny":
             return f"the implicit deny at the end of access-list {self.chain}"
+        if self.what == "default":
+            return "the kernel default (no chain filters this path)"
         if self.handle is not None:
             return f"handle {self.handle}" + (f" ({line})" if line else "")
         return line or f"a rule of {self.chain}"

@@ -7,7 +7,7 @@ the heavier areas are imported on first use (see ``_common.LAZY_MODULES``).
 
 from __future__ import annotations
 
-from portmatrix.cli._common import main
 from portmatrix.cli import catalog_cmds, resolve_cmds  # noqa: F401  (the rest load lazily)
+from portmatrix.cli._common import main
 
 __all__ = ["main"]

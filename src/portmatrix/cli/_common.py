@@ -22,7 +22,11 @@ EXIT_USAGE = 2
 
 #: Command modules imported only when one of their commands is asked for (or for --help), so
 #: a quick look-up does not pay for the renderers, the checker and the prober at start-up.
-LAZY_MODULES = ("portmatrix.cli.render_cmd", "portmatrix.cli.check_cmd", "portmatrix.cli.verify_cmds")
+LAZY_MODULES = (
+    "portmatrix.cli.render_cmd",
+    "portmatrix.cli.check_cmd",
+    "portmatrix.cli.verify_cmds",
+)
 
 
 class _Group(click.Group):
@@ -70,7 +74,9 @@ def catalog_option(func: F) -> F:
 
 
 def json_option(func: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(func)
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(
+        func
+    )
 
 
 def emit(text: str, output: Path | None = None) -> None:
@@ -84,5 +90,3 @@ def emit(text: str, output: Path | None = None) -> None:
 
 def emit_json(data: Any, output: Path | None = None) -> None:
     emit(json.dumps(data, indent=2, ensure_ascii=False), output)
-
-

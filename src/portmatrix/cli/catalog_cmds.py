@@ -16,7 +16,15 @@ from portmatrix.table import format_table
 
 HEADERS = {
     "en": ("id", "protocol", "ports", "instance", "side", "component / process", "source"),
-    "ja": ("ID", "プロトコル", "ポート", "インスタンス", "サイド", "コンポーネント / プロセス", "出典"),
+    "ja": (
+        "ID",
+        "プロトコル",
+        "ポート",
+        "インスタンス",
+        "サイド",
+        "コンポーネント / プロセス",
+        "出典",
+    ),
 }
 
 
@@ -35,7 +43,9 @@ def catalog_list(product: str | None, as_json: bool, catalogs: tuple[Path, ...])
     entries = [entry for entry in catalog.entries if product is None or entry.product == product]
     if product is not None and not entries:
         known = ", ".join(sorted({entry.product for entry in catalog.entries}))
-        raise click.BadParameter(f"no entries for product {product!r} (known: {known})", param_hint="--product")
+        raise click.BadParameter(
+            f"no entries for product {product!r} (known: {known})", param_hint="--product"
+        )
     if as_json:
         emit_json([_entry_json(entry) for entry in entries])
         return
@@ -69,7 +79,9 @@ def search_cmd(text: str, as_json: bool, catalogs: tuple[Path, ...]) -> None:
     if as_json:
         emit_json([_entry_json(entry) for entry in entries])
         return
-    rows = [(entry.id, _ports_summary(entry), entry.component, entry.process or "") for entry in entries]
+    rows = [
+        (entry.id, _ports_summary(entry), entry.component, entry.process or "") for entry in entries
+    ]
     emit(format_table(("id", "ports", "component", "process"), rows, max_width=48))
 
 
@@ -109,7 +121,11 @@ def port_cmd(
         emit_json([match.as_dict() for match in matches])
         return
     if not matches:
-        emit(f"port {port}: no catalog entry" if lang == "en" else f"ポート {port}: 該当するエントリはありません")
+        emit(
+            f"port {port}: no catalog entry"
+            if lang == "en"
+            else f"ポート {port}: 該当するエントリはありません"
+        )
         return
     rows = [
         (
@@ -118,7 +134,11 @@ def port_cmd(
             f"{m.port_start}" if m.port_start == m.port_end else f"{m.port_start}-{m.port_end}",
             "" if m.instance is None else m.instance,
             m.side or "",
-            (m.description if lang == "ja" else m.component + (f" / {m.process}" if m.process else ""))
+            (
+                m.description
+                if lang == "ja"
+                else m.component + (f" / {m.process}" if m.process else "")
+            )
             + (" (remote)" if m.at == "remote" else ""),
             m.source,
         )
@@ -129,7 +149,8 @@ def port_cmd(
 
 def _ports_summary(entry: CatalogEntry) -> str:
     return "; ".join(
-        f"{item.protocol}/{item.ports}" + (f" ({item.side})" if item.side else "") for item in entry.ports
+        f"{item.protocol}/{item.ports}" + (f" ({item.side})" if item.side else "")
+        for item in entry.ports
     )
 
 
@@ -145,7 +166,11 @@ def _entry_text(entry: CatalogEntry) -> str:
         f"  component : {entry.component}",
         f"  role      : {entry.role.role} {entry.role.where or ''}".rstrip(),
     ]
-    for label, value in (("process", entry.process), ("service", entry.service), ("account", entry.account)):
+    for label, value in (
+        ("process", entry.process),
+        ("service", entry.service),
+        ("account", entry.account),
+    ):
         if value:
             lines.append(f"  {label:<10}: {value}")
     lines.append(f"  remote    : {entry.remote or '-'}")

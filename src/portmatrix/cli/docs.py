@@ -34,8 +34,12 @@ def commands() -> list[tuple[list[str], click.Command]]:
 def help_text(path: list[str], command: click.Command) -> str:
     parent: click.Context | None = None
     for depth in range(1, len(path)):
-        parent = click.Context(main if depth == 1 else command, info_name=" ".join(path[:depth]), parent=parent)
-    ctx = click.Context(command, info_name=path[-1], parent=parent, terminal_width=100, max_content_width=100)
+        parent = click.Context(
+            main if depth == 1 else command, info_name=" ".join(path[:depth]), parent=parent
+        )
+    ctx = click.Context(
+        command, info_name=path[-1], parent=parent, terminal_width=100, max_content_width=100
+    )
     return command.get_help(ctx)
 
 
@@ -49,7 +53,14 @@ def generate() -> str:
         "",
     ]
     for path, command in commands():
-        parts += [f"## `{' '.join(path)}`", "", "```text", help_text(path, command).rstrip(), "```", ""]
+        parts += [
+            f"## `{' '.join(path)}`",
+            "",
+            "```text",
+            help_text(path, command).rstrip(),
+            "```",
+            "",
+        ]
     return "\n".join(parts)
 
 

@@ -18,10 +18,18 @@ from portmatrix.resolve import explain, resolve
 from portmatrix.table import format_table
 
 format_option = click.option(
-    "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format."
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="Output format.",
 )
 output_option = click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE (atomically)."
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to FILE (atomically).",
 )
 strict_option = click.option(
     "--strict", is_flag=True, help="Fail when a catalog role needed by a flow has no endpoint."
@@ -38,7 +46,9 @@ def _warn(matrix: Matrix) -> None:
 @format_option
 @output_option
 @strict_option
-@click.option("--explain", "pair", nargs=2, metavar="SRC DST", help="Explain the flows between two endpoints.")
+@click.option(
+    "--explain", "pair", nargs=2, metavar="SRC DST", help="Explain the flows between two endpoints."
+)
 @catalog_option
 def resolve_cmd(
     inventory: Path,
@@ -53,14 +63,19 @@ def resolve_cmd(
     deployment = load_inventory(inventory, catalog)
     if pair:
         decisions = explain(deployment, catalog, *pair)
-        rows = [(d.rule, d.owner, d.peer or "-", "flow" if d.made else "no flow", d.reason) for d in decisions]
+        rows = [
+            (d.rule, d.owner, d.peer or "-", "flow" if d.made else "no flow", d.reason)
+            for d in decisions
+        ]
         emit(format_table(("rule", "owner", "peer", "result", "why"), rows, max_width=70), output)
         return
     matrix = resolve(deployment, catalog, strict=strict)
     _warn(matrix)
     if fmt == "xlsx":
         if output is None:
-            raise PortmatrixError("--format xlsx writes a workbook; give it a file with -o FILE.xlsx")
+            raise PortmatrixError(
+                "--format xlsx writes a workbook; give it a file with -o FILE.xlsx"
+            )
         write_xlsx(matrix.flows, output, title=f"Flow matrix: {matrix.name}")
         return
     emit(render_text(matrix, matrix.flows, fmt), output)
@@ -72,7 +87,9 @@ def resolve_cmd(
 @format_option
 @output_option
 @catalog_option
-def diff_cmd(old: Path, new: Path, fmt: str, output: Path | None, catalogs: tuple[Path, ...]) -> None:
+def diff_cmd(
+    old: Path, new: Path, fmt: str, output: Path | None, catalogs: tuple[Path, ...]
+) -> None:
     """Flows to open and flows to close when moving from deployment OLD to NEW."""
     catalog = load_catalog(catalogs)
     before = resolve(load_inventory(old, catalog), catalog)
@@ -86,11 +103,17 @@ def diff_cmd(old: Path, new: Path, fmt: str, output: Path | None, catalogs: tupl
         emit(json.dumps(data, indent=2, ensure_ascii=False), output)
     elif fmt == "csv":
         opened, closed = to_csv(change.to_open).splitlines(), to_csv(change.to_close).splitlines()
-        rows = ["change," + opened[0]] + [f"open,{r}" for r in opened[1:]] + [f"close,{r}" for r in closed[1:]]
+        rows = (
+            ["change," + opened[0]]
+            + [f"open,{r}" for r in opened[1:]]
+            + [f"close,{r}" for r in closed[1:]]
+        )
         emit("\n".join(rows) + "\n", output)
     elif fmt == "xlsx":
         if output is None:
-            raise PortmatrixError("--format xlsx writes a workbook; give it a file with -o FILE.xlsx")
+            raise PortmatrixError(
+                "--format xlsx writes a workbook; give it a file with -o FILE.xlsx"
+            )
         write_xlsx(
             change.to_open,
             output,
@@ -102,6 +125,10 @@ def diff_cmd(old: Path, new: Path, fmt: str, output: Path | None, catalogs: tupl
         text += f"to close ({len(change.to_close)}):\n{to_table(change.to_close)}"
         emit(text, output)
     else:
-        text = render_text(after, change.to_open, fmt).replace("# Flow matrix", "# Flows to open", 1)
-        text += "\n" + render_text(before, change.to_close, fmt).replace("# Flow matrix", "# Flows to close", 1)
+        text = render_text(after, change.to_open, fmt).replace(
+            "# Flow matrix", "# Flows to open", 1
+        )
+        text += "\n" + render_text(before, change.to_close, fmt).replace(
+            "# Flow matrix", "# Flows to close", 1
+        )
         emit(text, output)

@@ -38,14 +38,16 @@ class _Acl:
     name: str
     groups: list[str] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
+    serial: int = 0
 
-    def group(self, kind: str, suffix: str, members: list[str], note: str) -> str:
+    def group(self, kind: str, suffix: str, members: list[str], note: str, protocol: str = "") -> str:
         """Define an object-group (removing any old one of that name) and return its name."""
-        name = f"{self.name}-{len(self.groups) + 1}-{suffix}"
+        self.serial += 1
+        name = f"{self.name}-{self.serial}-{suffix}"
         self.groups.extend(
             [
-                f"no object-group {kind.split()[0]} {name}",
-                f"object-group {kind} {name}".rstrip(),
+                f"no object-group {kind} {name}",
+                f"object-group {kind} {name} {protocol}".rstrip(),
                 f" description {clip(safe(note), DESCRIPTION_LIMIT)}",
                 *(f" {member}" for member in members),
             ]
@@ -100,4 +102,4 @@ def _ports(acl: _Acl, entry: Entry, note: str) -> str:
     if len(entry.ports) <= 1:
         return port_match(entry.ports[0]) if entry.ports else ""
     members = [f"port-object {port_match(block)}" for block in entry.ports]
-    return f"object-group {acl.group(f'service {entry.protocol}', 'PORTS', members, note)}"
+    return f"object-group {acl.group('service', 'PORTS', members, note, entry.protocol)}"
