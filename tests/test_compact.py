@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import random
 
 import pytest
@@ -15,15 +16,25 @@ from portmatrix.compact import (
     collapse,
     compact_flows,
     disjoint_blocks,
+    interval_of,
     merge_port_blocks,
     parse_network,
+    prefixes,
 )
 from portmatrix.model import Flow, Protocol
 
 TCP, UDP = Protocol.TCP, Protocol.UDP
 
 
-def make(src: str, dst: str, start: int, end: int | None = None, *, proto: Protocol = TCP, rule: str = "r") -> Flow:
+def make(
+    src: str,
+    dst: str,
+    start: int,
+    end: int | None = None,
+    *,
+    proto: Protocol = TCP,
+    rule: str = "r",
+) -> Flow:
     return Flow(
         src=f"n-{src}",
         dst=f"n-{dst}",
@@ -64,14 +75,27 @@ def test_collapse_gives_fewest_prefixes_ipv4_first() -> None:
 
 
 def test_nested_networks_are_cut_into_disjoint_blocks() -> None:
-    outer, inner = parse_network("10.20.0.0/24"), parse_network("10.20.0.7/32")
+    outer, inner = interval_of("10.20.0.0/24"), interval_of("10.20.0.7/32")
     blocks = disjoint_blocks([outer, inner])
     assert blocks[inner] == (inner,)
     assert inner in blocks[outer]
-    pieces = list(blocks[outer])
-    assert sum(piece.num_addresses for piece in pieces) == outer.num_addresses
-    for i, left in enumerate(pieces):
-        assert all(not left.overlaps(right) for right in pieces[i + 1 :])
+    pieces = sorted(blocks[outer])
+    assert sum(last - first + 1 for _, first, last in pieces) == 256
+    assert all(left[2] < right[1] for left, right in itertools.pairwise(pieces))
+    assert prefixes(pieces) == ("10.20.0.0/24",)
+
+
+def test_prefixes_cut_unaligned_ranges_into_the_fewest_cidrs() -> None:
+    assert prefixes(
+        [(4, int(ipaddress.IPv4Address("10.0.0.1")), int(ipaddress.IPv4Address("10.0.0.6")))]
+    ) == (
+        "10.0.0.1/32",
+        "10.0.0.2/31",
+        "10.0.0.4/31",
+        "10.0.0.6/32",
+    )
+    assert prefixes([interval_of("::/0")]) == ("::/0",)
+    assert prefixes([interval_of("0.0.0.0/0")]) == ("0.0.0.0/0",)
 
 
 def test_sources_with_identical_allowances_become_one_collapsed_grant() -> None:
@@ -110,7 +134,14 @@ def test_order_of_flows_does_not_change_the_result() -> None:
     assert compact_flows(flows) == compact_flows(shuffled)
 
 
-ADDRESSES = ["10.0.0.0/29", "10.0.0.4/30", "10.0.0.1/32", "10.0.0.5/32", "10.0.0.9/32", "fd00::1/128"]
+ADDRESSES = [
+    "10.0.0.0/29",
+    "10.0.0.4/30",
+    "10.0.0.1/32",
+    "10.0.0.5/32",
+    "10.0.0.9/32",
+    "fd00::1/128",
+]
 DESTS = ["10.9.0.0/31", "10.9.0.1/32", "10.9.0.2/32"]
 
 flows_strategy = st.lists(

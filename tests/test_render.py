@@ -9,7 +9,6 @@ from dataclasses import replace
 from importlib.metadata import EntryPoint
 
 import pytest
-from render_sample import TCP, UDP, flow, sample_matrix
 
 from portmatrix.errors import LookupFailure, RenderError
 from portmatrix.model import Exposure
@@ -28,6 +27,7 @@ from portmatrix.render import (
     render_hosts,
 )
 from portmatrix.render.iptables import MULTIPORT_SLOTS, port_chunks
+from render_sample import TCP, UDP, flow, sample_matrix
 
 TARGETS = ["aerleon", "asa", "ios", "iptables", "nftables", "windows"]
 
@@ -69,7 +69,7 @@ def test_the_same_entry_point_seen_twice_is_not_a_clash(monkeypatch: pytest.Monk
 
 
 def test_unknown_and_broken_targets(monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(LookupFailure, match="no render target 'pf'.*nftables"):
+    with pytest.raises(LookupFailure, match=r"no render target 'pf'.*nftables"):
         load("pf")
     points = _points(("bad", "portmatrix.model:Flow"), ("gone", "portmatrix.nothing:X"))
     monkeypatch.setattr(_registry, "_entry_points", lambda: points)
@@ -134,7 +134,7 @@ def test_between_holds_both_directions_and_only_crossing_flows() -> None:
 
 
 def test_unknown_host_or_zone_is_a_lookup_failure() -> None:
-    with pytest.raises(LookupFailure, match="no host 'rgr-c'.*did you mean"):
+    with pytest.raises(LookupFailure, match=r"no host 'rgr-c'.*did you mean"):
         render(sample_matrix(), "nftables", host="rgr-c")
     with pytest.raises(LookupFailure, match="no zone 'dmz'"):
         render(sample_matrix(), "nftables", between=("dc", "dmz"))
@@ -164,7 +164,9 @@ def test_skip_unbound_leaves_them_out_with_a_warning_and_a_header_line() -> None
 
 def test_a_flow_onto_a_local_only_port_is_refused() -> None:
     clash = flow("rgr-b", "rgr-a", TCP, 40001, rule="cce.router.oops", row=30)
-    with pytest.raises(RenderError, match=r"exposure: port is local-only on rgr-a by cce.mds-local"):
+    with pytest.raises(
+        RenderError, match=r"exposure: port is local-only on rgr-a by cce.mds-local"
+    ):
         render(sample_matrix(clash), "nftables", host="rgr-a")
 
 

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from render_sample import TCP, flow, sample_matrix
 
-from portmatrix.cli import main
-from portmatrix.cli import render_cmd
+from portmatrix.cli import main, render_cmd
 from portmatrix.model import Matrix
+from render_sample import TCP, flow, sample_matrix
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "duplex-cce.yaml"
 

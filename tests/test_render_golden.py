@@ -13,12 +13,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from golden_plugin import Golden, golden  # noqa: F401  (the fixture, if conftest does not load it)
-from render_sample import sample_matrix
 
+from golden_plugin import Golden
 from portmatrix.model import Matrix
 from portmatrix.render import Mode, available, load, render
 from portmatrix.resolve import resolve_file
+from render_sample import sample_matrix
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.yaml"))
 TARGETS = list(available())
@@ -65,7 +65,7 @@ def golden_name(deployment: str, scope: str, target: str) -> str:
     ids=[f"{d}-{s}" for d, _, s, _ in SCENARIOS],
 )
 def test_golden(
-    golden: Golden,  # noqa: F811
+    golden: Golden,
     target: str,
     deployment: str,
     matrix: Matrix,

@@ -19,19 +19,25 @@ carry the catalog id and the document reference of the rows behind it.
 from __future__ import annotations
 
 import ipaddress
+from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from portmatrix.model import Flow, Protocol
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+#: An address block as integers: (IP version, first address, last address), inclusive.
+Interval = tuple[int, int, int]
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Reason:
-    """A catalog row behind a rule: its id and the document reference, as printed in comments."""
+class Reason(NamedTuple):
+    """A catalog row behind a rule: its id and the document reference, as printed in comments.
+
+    A named tuple rather than a dataclass: reasons are hashed into sets millions of times.
+    """
 
     rule: str
     source: str
@@ -89,8 +95,27 @@ def parse_network(text: str) -> Network:
     return ipaddress.ip_network(text, strict=False)
 
 
+@lru_cache(maxsize=65536)
+def interval_of(text: str) -> Interval:
+    """An address or CIDR as integers; compaction works on these, not on ipaddress objects."""
+    network = parse_network(text)
+    return network.version, int(network.network_address), int(network.broadcast_address)
+
+
 def merge_port_blocks(items: Iterable[tuple[int, int, Iterable[Reason]]]) -> tuple[PortBlock, ...]:
     """Sort ranges and merge those that overlap or touch, keeping the union of their reasons."""
+    return tuple(
+        PortBlock(start, end, tuple(sorted(reasons))) for start, end, reasons in _merge(items)
+    )
+
+
+def _merge(
+    items: Iterable[tuple[int, int, Iterable[Reason]]],
+) -> list[tuple[int, int, set[Reason]]]:
+    items = list(items)
+    if len(items) == 1:
+        start, end, reasons = items[0]
+        return [(start, end, set(reasons))]
     merged: list[tuple[int, int, set[Reason]]] = []
     for start, end, reasons in sorted(items, key=lambda item: (item[0], item[1])):
         if merged and start <= merged[-1][1] + 1:
@@ -98,59 +123,59 @@ def merge_port_blocks(items: Iterable[tuple[int, int, Iterable[Reason]]]) -> tup
             merged[-1] = (last[0], max(last[1], end), last[2] | set(reasons))
         else:
             merged.append((start, end, set(reasons)))
-    return tuple(PortBlock(start, end, tuple(sorted(reasons))) for start, end, reasons in merged)
+    return merged
 
 
 def collapse(networks: Iterable[Network]) -> tuple[str, ...]:
     """The fewest prefixes covering exactly these networks, IPv4 before IPv6, as CIDR text."""
-    by_version: dict[int, list[Network]] = defaultdict(list)
-    for network in networks:
-        by_version[network.version].append(network)
-    out: list[str] = []
-    for version in sorted(by_version):
-        out.extend(str(net) for net in ipaddress.collapse_addresses(by_version[version]))  # type: ignore[type-var]
-    return tuple(out)
-
-
-def disjoint_blocks(networks: Iterable[Network]) -> dict[Network, tuple[Network, ...]]:
-    """Cut nesting networks apart: each network -> the disjoint blocks that together make it.
-
-    A network that contains others keeps only what lies outside them; the inner ones stand for
-    themselves. Blocks of different networks never overlap, and every block of a network lies
-    inside it, so a permission given to a network is the union of its blocks' permissions.
-    """
-    ordered = sorted(
-        set(networks), key=lambda net: (net.version, net.network_address, net.prefixlen)
+    return prefixes(
+        (net.version, int(net.network_address), int(net.broadcast_address)) for net in networks
     )
-    children: dict[Network, list[Network]] = defaultdict(list)
-    stack: list[Network] = []
-    for network in ordered:
-        while stack and not _inside(network, stack[-1]):
-            stack.pop()
-        if stack:
-            children[stack[-1]].append(network)
-        stack.append(network)
-    blocks: dict[Network, tuple[Network, ...]] = {}
-    for network in reversed(ordered):
-        inner = children.get(network, [])
-        own = _exclude(network, inner)
-        blocks[network] = (*own, *(block for child in inner for block in blocks[child]))
+
+
+def prefixes(intervals: Iterable[Interval]) -> tuple[str, ...]:
+    """The fewest CIDR prefixes covering exactly these address intervals, IPv4 first."""
+    merged: list[list[int]] = []
+    for version, first, last in sorted(intervals):
+        if merged and merged[-1][0] == version and first <= merged[-1][2] + 1:
+            merged[-1][2] = max(merged[-1][2], last)
+        else:
+            merged.append([version, first, last])
+    return tuple(text for version, first, last in merged for text in _cidrs(version, first, last))
+
+
+def _cidrs(version: int, first: int, last: int) -> Iterator[str]:
+    bits = 32 if version == 4 else 128
+    while first <= last:
+        aligned = (first & -first).bit_length() - 1 if first else bits
+        fits = (last - first + 1).bit_length() - 1
+        step = min(aligned, fits)
+        yield f"{_address_text(version, first)}/{bits - step}"
+        first += 1 << step
+
+
+@lru_cache(maxsize=65536)
+def _address_text(version: int, value: int) -> str:
+    return str(ipaddress.IPv4Address(value) if version == 4 else ipaddress.IPv6Address(value))
+
+
+def disjoint_blocks(intervals: Iterable[Interval]) -> dict[Interval, tuple[Interval, ...]]:
+    """Cut overlapping address blocks apart: each block -> the disjoint pieces that make it.
+
+    Every boundary of every block cuts the address line; a block is the run of pieces between
+    its own boundaries. Pieces of different blocks are equal or disjoint, never partly shared,
+    so a permission given to a network is exactly the union of its pieces' permissions.
+    """
+    by_version: dict[int, set[Interval]] = defaultdict(set)
+    for interval in intervals:
+        by_version[interval[0]].add(interval)
+    blocks: dict[Interval, tuple[Interval, ...]] = {}
+    for version, items in by_version.items():
+        cuts = sorted({i[1] for i in items} | {i[2] + 1 for i in items})
+        for item in items:
+            lo, hi = bisect_left(cuts, item[1]), bisect_left(cuts, item[2] + 1)
+            blocks[item] = tuple((version, cuts[k], cuts[k + 1] - 1) for k in range(lo, hi))
     return blocks
-
-
-def _inside(network: Network, container: Network) -> bool:
-    return network.version == container.version and network.subnet_of(container)  # type: ignore[arg-type]
-
-
-def _exclude(network: Network, holes: Sequence[Network]) -> list[Network]:
-    parts = [network]
-    for hole in holes:
-        parts = [
-            piece
-            for part in parts
-            for piece in (part.address_exclude(hole) if _inside(hole, part) else (part,))  # type: ignore[arg-type]
-        ]
-    return parts
 
 
 @dataclass(slots=True)
@@ -163,7 +188,7 @@ class _Cell:
     flows: int = 0
 
 
-Side = Network | None
+Side = Interval | None
 CellKey = tuple[int, Protocol, Side, Side]
 
 
@@ -191,10 +216,10 @@ def _blocks_by_address(
     texts = {getattr(flow, attribute) for flow in flows}
     if None in texts:
         raise ValueError(f"compact_flows needs every flow's {attribute}")
-    networks = {text: parse_network(text) for text in texts}
-    blocks = disjoint_blocks(networks.values())
+    intervals = {text: interval_of(text) for text in texts}
+    blocks = disjoint_blocks(intervals.values())
     by_text: dict[str | None, Sequence[Side]] = {
-        text: blocks[net] for text, net in networks.items()
+        text: blocks[interval] for text, interval in intervals.items()
     }
     return by_text.__getitem__
 
@@ -205,8 +230,10 @@ def _fill_cells(
     destination_blocks: Callable[[str | None], Sequence[Side]],
 ) -> dict[CellKey, _Cell]:
     cells: dict[CellKey, _Cell] = {}
+    reasons: dict[tuple[str, str], tuple[Reason, ...]] = {}
     for flow in flows:
-        reason = (Reason(flow.rule, flow.source),)
+        row = (flow.rule, flow.source)
+        reason = reasons.get(row) or reasons.setdefault(row, (Reason(*row),))
         family = _family(flow)
         for src in source_blocks(flow.src_address):
             for dst in destination_blocks(flow.dst_address):
@@ -221,7 +248,7 @@ def _fill_cells(
 
 def _family(flow: Flow) -> int:
     address = flow.dst_address or flow.src_address
-    return parse_network(address).version if address else 4
+    return interval_of(address)[0] if address else 4
 
 
 Shape = tuple[tuple[int, int], ...]
@@ -256,10 +283,10 @@ def _group(cells: dict[CellKey, _Cell]) -> tuple[Grant, ...]:
     """Group sources with identical allowances, then destinations with identical source groups."""
     by_destination: dict[tuple[int, Protocol, Side, Shape], _Group] = {}
     for (family, protocol, src, dst), cell in cells.items():
-        blocks = merge_port_blocks(cell.ranges)
-        key = (family, protocol, dst, tuple((block.start, block.end) for block in blocks))
-        group = by_destination.get(key) or by_destination.setdefault(key, _Group.empty(len(blocks)))
-        group.absorb(src, [block.reasons for block in blocks], cell)
+        merged = _merge(cell.ranges)
+        key = (family, protocol, dst, tuple((start, end) for start, end, _ in merged))
+        group = by_destination.get(key) or by_destination.setdefault(key, _Group.empty(len(merged)))
+        group.absorb(src, [reasons for _, _, reasons in merged], cell)
     by_sources: dict[tuple[int, Protocol, Shape, frozenset[Side]], _Group] = {}
     for (family, protocol, dst, shape), sources in by_destination.items():
         key2 = (family, protocol, shape, frozenset(sources.members))
@@ -279,8 +306,8 @@ def _grant(key: tuple[int, Protocol, Shape, frozenset[Side]], group: _Group) -> 
     return Grant(
         family=family,
         protocol=protocol,
-        sources=collapse(net for net in sources if net is not None),
-        destinations=collapse(net for net in group.members if net is not None),
+        sources=prefixes(block for block in sources if block is not None),
+        destinations=prefixes(block for block in group.members if block is not None),
         ports=ports,
         source_names=tuple(sorted(group.source_names)),
         destination_names=tuple(sorted(group.destination_names)),
@@ -290,7 +317,7 @@ def _grant(key: tuple[int, Protocol, Shape, frozenset[Side]], group: _Group) -> 
 
 def _grant_order(grant: Grant) -> tuple[object, ...]:
     def address_key(texts: tuple[str, ...]) -> tuple[int, ...]:
-        return tuple(int(parse_network(text).network_address) for text in texts[:1])
+        return tuple(interval_of(text)[1] for text in texts[:1])
 
     return (
         grant.family,

@@ -9,7 +9,13 @@ passed over; anything inside an access-list entry that the checker cannot model 
 from __future__ import annotations
 
 from portmatrix.check.cisco_ace import ASA, parse_entry
-from portmatrix.check.cisco_config import Block, add_entry, collect_objects, declare_acl, read_blocks
+from portmatrix.check.cisco_config import (
+    Block,
+    add_entry,
+    collect_objects,
+    declare_acl,
+    read_blocks,
+)
 from portmatrix.check.cisco_objects import Objects
 from portmatrix.check.ruleset import Binding, Ruleset, RulesetType
 from portmatrix.errors import RulesetError
@@ -34,7 +40,9 @@ def parse_asa(text: str, *, name: str) -> Ruleset:
 def _access_list(ruleset: Ruleset, block: Block, objects: Objects) -> None:
     tokens = _without_counters(block.tokens)
     if len(tokens) < 3:
-        raise RulesetError("an access-list line needs a name and a type", file=ruleset.file, line=block.line)
+        raise RulesetError(
+            "an access-list line needs a name and a type", file=ruleset.file, line=block.line
+        )
     acl, rest = tokens[1], tokens[2:]
     if rest[0] == "line" and len(rest) > 1:
         rest = rest[2:]

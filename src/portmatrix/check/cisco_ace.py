@@ -24,8 +24,20 @@ from portmatrix.check.cisco_objects import (
 from portmatrix.check.ruleset import Action
 from portmatrix.check.space import ALL_ADDRESSES, V4, V6, Intervals, intersect
 
-_LOG_WORDS = frozenset({"disable", "default", "emergencies", "alerts", "critical", "errors", "warnings",
-                        "notifications", "informational", "debugging"})  # fmt: skip
+_LOG_WORDS = frozenset(
+    {
+        "disable",
+        "default",
+        "emergencies",
+        "alerts",
+        "critical",
+        "errors",
+        "warnings",
+        "notifications",
+        "informational",
+        "debugging",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -40,16 +52,24 @@ IOS_V4 = Dialect(wildcard=True, any_space=V4, many_ports=True)
 IOS_V6 = Dialect(wildcard=True, any_space=V6, many_ports=True)
 
 
-def parse_entry(tokens: list[str], dialect: Dialect, objects: Objects) -> tuple[Action, cond.Condition] | None:
+def parse_entry(
+    tokens: list[str], dialect: Dialect, objects: Objects
+) -> tuple[Action, cond.Condition] | None:
     """An extended ACE as (permit/deny, condition); None for an ``inactive`` entry."""
     return _Entry(tokens, dialect, objects).extended()
 
 
-def parse_standard(tokens: list[str], dialect: Dialect, objects: Objects) -> tuple[Action, cond.Condition]:
+def parse_standard(
+    tokens: list[str], dialect: Dialect, objects: Objects
+) -> tuple[Action, cond.Condition]:
     """A standard ACE (``permit 10.0.0.0 0.0.0.255``): it matches on the source only."""
     entry = _Entry(tokens, dialect, objects)
     action = entry.verdict()
-    if entry.peek() is not None and entry.peek() not in ("any", "host") and entry.peek_at(1) in (None, "log"):
+    if (
+        entry.peek() is not None
+        and entry.peek() not in ("any", "host")
+        and entry.peek_at(1) in (None, "log")
+    ):
         source = prefix(entry.take())  # a lone address is a host
     else:
         source = entry.address()
@@ -136,14 +156,17 @@ class _Entry:
         if protocols is None or word is None:
             return cond.ALWAYS
         if word in PORT_OPERATORS:
-            values, self.pos = port_operator(self.tokens, self.pos, port_protocols(protocols),
-                                             many=self.dialect.many_ports)  # fmt: skip
+            values, self.pos = port_operator(
+                self.tokens, self.pos, port_protocols(protocols), many=self.dialect.many_ports
+            )
             return cond.on(dim, values)
         name = self.peek_at(1)
         if word == "object-group" and name is not None and self.objects.is_port_group(name):
             self.pos += 2
             group_protocols, values = self.objects.ports(name)
-            return cond.all_of([cond.on("protocol", intersect(group_protocols, protocols)), cond.on(dim, values)])
+            return cond.all_of(
+                [cond.on("protocol", intersect(group_protocols, protocols)), cond.on(dim, values)]
+            )
         return cond.ALWAYS
 
     def options(self, *, with_ports: bool, protocols: Intervals) -> str:

@@ -46,7 +46,9 @@ def collect_objects(blocks: list[Block], objects: Objects) -> None:
         head = block.tokens[0]
         if head in ("object", "object-group") and len(block.tokens) >= 3:
             kind, name = block.tokens[1], block.tokens[2]
-            definition = ObjectBlock(kind, head == "object-group", name, block.line, block.tokens[3:])
+            definition = ObjectBlock(
+                kind, head == "object-group", name, block.line, block.tokens[3:]
+            )
             definition.members = [(line, tokens) for line, _, tokens in block.children]
             objects.blocks[name] = definition
 
@@ -55,7 +57,12 @@ def declare_acl(ruleset: Ruleset, name: str) -> None:
     if name not in ruleset.chains:
         ruleset.acls.append(name)
         chain = ruleset.chain(name)
-        chain.set_policy(False, line=None, text=f"implicit deny at the end of access-list {name}", what="implicit deny")
+        chain.set_policy(
+            False,
+            line=None,
+            text=f"implicit deny at the end of access-list {name}",
+            what="implicit deny",
+        )
 
 
 def add_entry(ruleset: Ruleset, acl: str, line: int, text: str, parse: Callable[[], Entry]) -> None:

@@ -66,7 +66,11 @@ def protocols_of(token: str) -> Intervals:
 
 def port_protocols(protocols: Intervals) -> tuple[int, ...]:
     """The protocols whose port names apply, or an error if ports make no sense for them."""
-    found = tuple(number for number in (TCP, UDP) if protocols and not subtract(span(number, number), protocols))
+    found = tuple(
+        number
+        for number in (TCP, UDP)
+        if protocols and not subtract(span(number, number), protocols)
+    )
     if not found or subtract(protocols, ((TCP, TCP), (UDP, UDP))):
         raise CiscoUnsupported("port conditions need the protocol to be tcp, udp or tcp-udp")
     return found
@@ -75,7 +79,9 @@ def port_protocols(protocols: Intervals) -> tuple[int, ...]:
 PORT_OPERATORS = frozenset({"eq", "neq", "lt", "gt", "range"})
 
 
-def port_operator(tokens: list[str], pos: int, protocols: tuple[int, ...], *, many: bool) -> tuple[Intervals, int]:
+def port_operator(
+    tokens: list[str], pos: int, protocols: tuple[int, ...], *, many: bool
+) -> tuple[Intervals, int]:
     """Read ``eq P``, ``neq P``, ``lt P``, ``gt P`` or ``range A B`` at ``pos``; IOS allows ``eq P P ...``."""
     operator = tokens[pos]
 
@@ -169,13 +175,19 @@ class Objects:
         if block is None:
             raise CiscoUnsupported(f"object {name!r} is not defined")
         if block.kind != kind:
-            raise CiscoUnsupported(f"object {name!r} (line {block.line}) is a {block.kind} object, not {kind}")
+            raise CiscoUnsupported(
+                f"object {name!r} (line {block.line}) is a {block.kind} object, not {kind}"
+            )
         if name in self._resolving:
             raise CiscoUnsupported(f"object {name!r} contains itself")
         return block
 
     def _members(self, block: ObjectBlock) -> list[tuple[int, list[str]]]:
-        return [(line, tokens) for line, tokens in block.members if tokens[0] not in ("description", "nat")]
+        return [
+            (line, tokens)
+            for line, tokens in block.members
+            if tokens[0] not in ("description", "nat")
+        ]
 
     def network(self, name: str) -> Intervals:
         block = self._block(name, "network")
@@ -194,7 +206,9 @@ class Objects:
     def _network_member(self, tokens: list[str]) -> Intervals:
         head, args = tokens[0], tokens[1:]
         if head == "network-object":
-            head, args = (args[0], args[1:]) if args and args[0] in ("host", "object") else ("subnet", args)
+            head, args = (
+                (args[0], args[1:]) if args and args[0] in ("host", "object") else ("subnet", args)
+            )
         if head == "group-object" or (head == "object" and args):
             return self.network(args[0])
         if head == "host" and args:
@@ -218,7 +232,10 @@ class Objects:
             found: Intervals = ()
             for _, tokens in self._members(block):
                 target = tokens[1] if len(tokens) > 1 else ""
-                found = union(found, self.protocols(target) if tokens[0] == "group-object" else protocols_of(target))
+                found = union(
+                    found,
+                    self.protocols(target) if tokens[0] == "group-object" else protocols_of(target),
+                )
             return found
         finally:
             self._resolving.discard(name)
@@ -227,7 +244,9 @@ class Objects:
         """An ASA typed service group (``object-group service N tcp``): its protocols and ports."""
         block = self._block(name, "service")
         if not block.header:
-            raise CiscoUnsupported(f"service group {name!r} (line {block.line}) holds services, not ports")
+            raise CiscoUnsupported(
+                f"service group {name!r} (line {block.line}) holds services, not ports"
+            )
         protocols = protocols_of(block.header[0])
         self._resolving.add(name)
         try:
@@ -236,9 +255,13 @@ class Objects:
                 if tokens[0] == "group-object":
                     found = union(found, self.ports(tokens[1])[1])
                 elif tokens[0] == "port-object":
-                    found = union(found, port_operator(tokens, 1, port_protocols(protocols), many=False)[0])
+                    found = union(
+                        found, port_operator(tokens, 1, port_protocols(protocols), many=False)[0]
+                    )
                 else:
-                    raise CiscoUnsupported(f"member {' '.join(tokens)!r} of {name} is not understood")
+                    raise CiscoUnsupported(
+                        f"member {' '.join(tokens)!r} of {name} is not understood"
+                    )
             return protocols, found
         finally:
             self._resolving.discard(name)
@@ -260,7 +283,9 @@ class Objects:
 
     def _service_member(self, tokens: list[str]) -> cond.Condition:
         head, args = tokens[0], tokens[1:]
-        if head in ("group-object", "object") or (head == "service-object" and args[:1] == ["object"]):
+        if head in ("group-object", "object") or (
+            head == "service-object" and args[:1] == ["object"]
+        ):
             return self.service(args[-1])
         if head in ("service-object", "service"):
             return service_entry(args)
@@ -286,4 +311,3 @@ def service_entry(tokens: list[str]) -> cond.Condition:
         values, pos = port_operator(tokens, pos, port_protocols(protocols), many=True)
         parts.append(cond.on(dim, values))
     return cond.all_of(parts)
-

@@ -40,7 +40,9 @@ FIRST_PACKET_FLAGS = frozenset({"syn"})
 TCP_FLAGS = frozenset({"fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr"})
 
 
-def on(dim: str, values: Intervals, *, negate: bool = False, within: Intervals | None = None) -> Condition:
+def on(
+    dim: str, values: Intervals, *, negate: bool = False, within: Intervals | None = None
+) -> Condition:
     """Traffic whose ``dim`` lies in ``values`` (or, negated, in ``within`` but not in ``values``)."""
     if negate:
         values = subtract(within if within is not None else _DOMAINS[dim], values)

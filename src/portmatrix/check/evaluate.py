@@ -24,7 +24,9 @@ from portmatrix.errors import RulesetError
 MAX_DEPTH = 64  # the kernel refuses deeper jump chains; a loop in the model must not hang us
 
 #: The verdict when no base chain lies on the path at all: nothing filters, so the kernel accepts.
-UNFILTERED = Rule(Origin(None, "no chain filters this path", "-", what="default"), (FULL,), Action.ACCEPT)
+UNFILTERED = Rule(
+    Origin(None, "no chain filters this path", "-", what="default"), (FULL,), Action.ACCEPT
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +42,6 @@ class Tracker:
 
     reached: set[Rule] = field(default_factory=set)
     in_scope: dict[Rule, set[int]] = field(default_factory=dict)  # rule -> lanes it matters to
-    entered: set[str] = field(default_factory=set)
 
 
 class RulesetIndex:
@@ -89,6 +90,7 @@ class Evaluator:
         self.window = window
         self.tracker = tracker
         self._candidates: dict[str, list[Rule]] = {}
+        self.entered: set[str] = set()  # chains some traffic of this window walked through
 
     def candidates(self, chain: str) -> list[Rule]:
         found = self._candidates.get(chain)
@@ -102,8 +104,7 @@ class Evaluator:
         final: list[Decision] = []
         pending: dict[Rule | None, list[Box]] = {None: region}
         for chain in self.pipeline:
-            if self.tracker is not None:
-                self.tracker.entered.add(chain)
+            self.entered.add(chain)
             accepted: dict[Rule | None, list[Box]] = {}
             for prior, boxes in pending.items():
                 for decision in self._stage(chain, boxes):
@@ -111,7 +112,9 @@ class Evaluator:
                         final.append(decision)
                         continue
                     keeps_prior = prior is not None and decision.rule.origin.what != "rule"
-                    accepted.setdefault(prior if keeps_prior else decision.rule, []).append(decision.box)
+                    accepted.setdefault(prior if keeps_prior else decision.rule, []).append(
+                        decision.box
+                    )
             pending = accepted
         for rule, boxes in pending.items():
             assert rule is not None
@@ -126,10 +129,11 @@ class Evaluator:
 
     def _run(self, chain: str, region: list[Box], depth: int) -> tuple[list[Decision], list[Box]]:
         if depth > MAX_DEPTH:
-            raise RulesetError(f"chain {chain} is reached through more than {MAX_DEPTH} jumps; is there a loop?",
-                               file=self.index.ruleset.file)  # fmt: skip
-        if self.tracker is not None:
-            self.tracker.entered.add(chain)
+            raise RulesetError(
+                f"chain {chain} is reached through more than {MAX_DEPTH} jumps; is there a loop?",
+                file=self.index.ruleset.file,
+            )
+        self.entered.add(chain)
         decided: list[Decision] = []
         returned: list[Box] = []
         remaining = region
@@ -137,9 +141,7 @@ class Evaluator:
             if not remaining:
                 break
             if rule.action is Action.NONE:
-                if self.tracker is not None and rule not in self.tracker.reached:
-                    if region_overlaps(remaining, rule.match):
-                        self.tracker.reached.add(rule)
+                self._note_passing(rule, remaining)
                 continue
             hit, remaining = split(remaining, rule.match)
             if not hit:
@@ -157,3 +159,13 @@ class Evaluator:
                 (remaining if rule.action is Action.JUMP else returned).extend(back)
         returned.extend(remaining)
         return decided, returned
+
+    def _note_passing(self, rule: Rule, region: list[Box]) -> None:
+        """A rule without a verdict (log, counter) is reached when traffic passes over it."""
+        tracker = self.tracker
+        if (
+            tracker is not None
+            and rule not in tracker.reached
+            and region_overlaps(region, rule.match)
+        ):
+            tracker.reached.add(rule)

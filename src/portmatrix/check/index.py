@@ -8,7 +8,7 @@ check against tens of thousands of rules in seconds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 _SHIFT = 8  # 256 addresses per bucket
 _NARROW = 16  # entries spanning more buckets than this are "wide"
@@ -32,10 +32,11 @@ class IntervalIndex:
     def query(self, lo: int, hi: int) -> list[int]:
         keys = {key for start, end, key in self._wide if start <= hi and lo <= end}
         first, last = lo >> _SHIFT, hi >> _SHIFT
+        lists: Iterable[Sequence[tuple[int, int, int]]]
         if last - first <= _SCAN:
             lists = (self._buckets.get(bucket, ()) for bucket in range(first, last + 1))
         else:
-            lists = iter(self._buckets.values())
+            lists = self._buckets.values()
         for entries in lists:
             keys.update(key for start, end, key in entries if start <= hi and lo <= end)
         return sorted(keys)

@@ -9,8 +9,16 @@ never matches it and replies are out of scope.
 
 from __future__ import annotations
 
+import functools
+
 from portmatrix.check.cisco_ace import IOS_V4, IOS_V6, Dialect, parse_entry, parse_standard
-from portmatrix.check.cisco_config import Block, add_entry, collect_objects, declare_acl, read_blocks
+from portmatrix.check.cisco_config import (
+    Block,
+    add_entry,
+    collect_objects,
+    declare_acl,
+    read_blocks,
+)
 from portmatrix.check.cisco_objects import Objects
 from portmatrix.check.ruleset import Binding, Ruleset, RulesetType
 from portmatrix.errors import RulesetError
@@ -36,7 +44,9 @@ def parse_ios(text: str, *, name: str) -> Ruleset:
     return ruleset
 
 
-def _named(ruleset: Ruleset, block: Block, objects: Objects, *, standard: bool, dialect: Dialect) -> None:
+def _named(
+    ruleset: Ruleset, block: Block, objects: Objects, *, standard: bool, dialect: Dialect
+) -> None:
     acl = block.tokens[-1]
     declare_acl(ruleset, acl)
     for line, text, tokens in block.children:
@@ -45,26 +55,32 @@ def _named(ruleset: Ruleset, block: Block, objects: Objects, *, standard: bool, 
             words = words[2:]
         if not words or words[0] == "remark":
             continue
-        if standard:
-            add_entry(ruleset, acl, line, text, lambda w=words: parse_standard(w, dialect, objects))
-        else:
-            add_entry(ruleset, acl, line, text, lambda w=words: parse_entry(w, dialect, objects))
+        parse = parse_standard if standard else parse_entry
+        add_entry(ruleset, acl, line, text, functools.partial(parse, words, dialect, objects))
 
 
 def _numbered(ruleset: Ruleset, block: Block, objects: Objects) -> None:
     number, words = block.tokens[1], block.tokens[2:]
     if not number.isdigit():
-        ruleset.unsupported_at(block.line, block.text, f"access-list {number!r} is not a numbered list")
+        ruleset.unsupported_at(
+            block.line, block.text, f"access-list {number!r} is not a numbered list"
+        )
         return
     value = int(number)
     if words[0] == "remark":
         declare_acl(ruleset, number)
     elif 1 <= value <= 99 or 1300 <= value <= 1999:
-        add_entry(ruleset, number, block.line, block.text, lambda: parse_standard(words, IOS_V4, objects))
+        add_entry(
+            ruleset, number, block.line, block.text, lambda: parse_standard(words, IOS_V4, objects)
+        )
     elif 100 <= value <= 199 or 2000 <= value <= 2699:
-        add_entry(ruleset, number, block.line, block.text, lambda: parse_entry(words, IOS_V4, objects))
+        add_entry(
+            ruleset, number, block.line, block.text, lambda: parse_entry(words, IOS_V4, objects)
+        )
     else:
-        ruleset.unsupported_at(block.line, block.text, f"access-list {number} is not an IP access list")
+        ruleset.unsupported_at(
+            block.line, block.text, f"access-list {number} is not an IP access list"
+        )
 
 
 def _interface(ruleset: Ruleset, block: Block) -> None:

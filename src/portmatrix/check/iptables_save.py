@@ -29,17 +29,54 @@ from portmatrix.check.space import (
 from portmatrix.errors import RulesetError
 
 _PATHS = {
-    Path.INPUT: [("raw", "PREROUTING"), ("mangle", "PREROUTING"), ("mangle", "INPUT"),
-                 ("filter", "INPUT"), ("security", "INPUT")],
-    Path.FORWARD: [("raw", "PREROUTING"), ("mangle", "PREROUTING"), ("mangle", "FORWARD"),
-                   ("filter", "FORWARD"), ("security", "FORWARD"), ("mangle", "POSTROUTING")],
-}  # fmt: skip
+    Path.INPUT: [
+        ("raw", "PREROUTING"),
+        ("mangle", "PREROUTING"),
+        ("mangle", "INPUT"),
+        ("filter", "INPUT"),
+        ("security", "INPUT"),
+    ],
+    Path.FORWARD: [
+        ("raw", "PREROUTING"),
+        ("mangle", "PREROUTING"),
+        ("mangle", "FORWARD"),
+        ("filter", "FORWARD"),
+        ("security", "FORWARD"),
+        ("mangle", "POSTROUTING"),
+    ],
+}
 
-_VERDICTS = {"ACCEPT": Action.ACCEPT, "DROP": Action.DROP, "REJECT": Action.DROP, "RETURN": Action.RETURN}
+_VERDICTS = {
+    "ACCEPT": Action.ACCEPT,
+    "DROP": Action.DROP,
+    "REJECT": Action.DROP,
+    "RETURN": Action.RETURN,
+}
 #: Targets that act on a packet and let it go on to the next rule.
 _CONTINUING = frozenset(
-    "LOG NFLOG ULOG MARK CONNMARK TCPMSS CLASSIFY DSCP TOS TTL HL SECMARK CONNSECMARK AUDIT TRACE "
-    "CHECKSUM IDLETIMER LED RATEEST SNAT MASQUERADE".split()
+    {
+        "LOG",
+        "NFLOG",
+        "ULOG",
+        "MARK",
+        "CONNMARK",
+        "TCPMSS",
+        "CLASSIFY",
+        "DSCP",
+        "TOS",
+        "TTL",
+        "HL",
+        "SECMARK",
+        "CONNSECMARK",
+        "AUDIT",
+        "TRACE",
+        "CHECKSUM",
+        "IDLETIMER",
+        "LED",
+        "RATEEST",
+        "SNAT",
+        "MASQUERADE",
+    }
 )
 _UNMODELLED = {
     "DNAT": "destination NAT changes where the packet goes",
@@ -50,8 +87,20 @@ _UNMODELLED = {
     "NFQUEUE": "a userspace program decides the verdict",
     "TPROXY": "transparent proxying changes where the packet goes",
 }
-_MODULES = frozenset({"tcp", "udp", "multiport", "state", "conntrack", "comment", "iprange", "icmp", "icmp6",
-                      "limit"})  # fmt: skip
+_MODULES = frozenset(
+    {
+        "tcp",
+        "udp",
+        "multiport",
+        "state",
+        "conntrack",
+        "comment",
+        "iprange",
+        "icmp",
+        "icmp6",
+        "limit",
+    }
+)
 
 
 def chain_key(table: str, chain: str) -> str:
@@ -65,11 +114,15 @@ def parse_iptables_save(text: str, *, name: str) -> Ruleset:
     for number, raw in enumerate(text.splitlines(), start=1):
         reader.line(number, raw.strip())
     if reader.table is not None:
-        raise RulesetError(f"table {reader.table!r} has no COMMIT", file=name, line=reader.table_line)
+        raise RulesetError(
+            f"table {reader.table!r} has no COMMIT", file=name, line=reader.table_line
+        )
     if not reader.seen_table:
         raise RulesetError("no table found; is this iptables-save output?", file=name, line=1)
     for path, stages in _PATHS.items():
-        ruleset.paths[path] = [Stage(chain_key(*stage)) for stage in stages if chain_key(*stage) in ruleset.chains]
+        ruleset.paths[path] = [
+            Stage(chain_key(*stage)) for stage in stages if chain_key(*stage) in ruleset.chains
+        ]
     return ruleset
 
 
@@ -107,17 +160,23 @@ class _Reader:
                 raise self.fail(number, "COMMIT outside a table")
             self.table = None
         elif self.table is None:
-            raise self.fail(number, f"{text.split()[0]!r} outside a table (expected '*filter' first)")
+            raise self.fail(
+                number, f"{text.split()[0]!r} outside a table (expected '*filter' first)"
+            )
         elif text.startswith(":"):
             self._declare(number, text)
         elif text.startswith(("-A ", "[")):
             self._rule(number, text)
         else:
-            raise self.fail(number, f"cannot read {text[:40]!r}; expected ':CHAIN', '-A CHAIN' or COMMIT")
+            raise self.fail(
+                number, f"cannot read {text[:40]!r}; expected ':CHAIN', '-A CHAIN' or COMMIT"
+            )
 
     def _open_table(self, number: int, table: str) -> None:
         if self.table is not None:
-            raise self.fail(number, f"table {table!r} starts before table {self.table!r} has its COMMIT")
+            raise self.fail(
+                number, f"table {table!r} starts before table {self.table!r} has its COMMIT"
+            )
         self.table, self.table_line, self.seen_table = table, number, True
 
     def _declare(self, number: int, text: str) -> None:
@@ -144,7 +203,9 @@ class _Reader:
         assert self.table is not None
         key = chain_key(self.table, tokens[1]) if len(tokens) > 1 else ""
         if key not in self.chains:
-            raise self.fail(number, f"rule for undeclared chain {tokens[1] if len(tokens) > 1 else ''!r}")
+            raise self.fail(
+                number, f"rule for undeclared chain {tokens[1] if len(tokens) > 1 else ''!r}"
+            )
         parsed = _RuleParser(tokens[2:], self.table, self.ruleset.families).parse()
         if parsed.problem is not None:
             self.ruleset.unsupported_at(number, text, parsed.problem)
@@ -184,26 +245,45 @@ class _RuleParser:
         self.out = _Parsed()
         self.module = ""
         self.options: dict[str, Callable[[bool], None]] = {
-            "-s": lambda n: self._address("src", n), "--source": lambda n: self._address("src", n),
-            "-d": lambda n: self._address("dst", n), "--destination": lambda n: self._address("dst", n),
-            "-p": self._protocol, "--protocol": self._protocol,
-            "-i": self._interface, "--in-interface": self._interface,
-            "-o": self._interface, "--out-interface": self._interface,
-            "-m": self._module, "--match": self._module,
-            "--sport": lambda n: self._ports("sport", n), "--source-port": lambda n: self._ports("sport", n),
-            "--dport": lambda n: self._ports("dport", n), "--destination-port": lambda n: self._ports("dport", n),
-            "--sports": lambda n: self._ports("sport", n), "--source-ports": lambda n: self._ports("sport", n),
-            "--dports": lambda n: self._ports("dport", n), "--destination-ports": lambda n: self._ports("dport", n),
+            "-s": lambda n: self._address("src", n),
+            "--source": lambda n: self._address("src", n),
+            "-d": lambda n: self._address("dst", n),
+            "--destination": lambda n: self._address("dst", n),
+            "-p": self._protocol,
+            "--protocol": self._protocol,
+            "-i": self._interface,
+            "--in-interface": self._interface,
+            "-o": self._interface,
+            "--out-interface": self._interface,
+            "-m": self._module,
+            "--match": self._module,
+            "--sport": lambda n: self._ports("sport", n),
+            "--source-port": lambda n: self._ports("sport", n),
+            "--dport": lambda n: self._ports("dport", n),
+            "--destination-port": lambda n: self._ports("dport", n),
+            "--sports": lambda n: self._ports("sport", n),
+            "--source-ports": lambda n: self._ports("sport", n),
+            "--dports": lambda n: self._ports("dport", n),
+            "--destination-ports": lambda n: self._ports("dport", n),
             "--ports": self._either_port,
             "--syn": lambda n: self._flags(["SYN", "RST", "ACK", "FIN"], ["SYN"], n),
-            "--tcp-flags": lambda n: self._flags(self._take().split(","), self._take().split(","), n),
-            "--state": self._state, "--ctstate": self._state,
-            "--src-range": lambda n: self._range("src", n), "--dst-range": lambda n: self._range("dst", n),
-            "--comment": lambda n: self._skip(1), "--limit": lambda n: self._skip(1),
-            "--limit-burst": lambda n: self._skip(1), "--icmp-type": lambda n: self._skip(1),
+            "--tcp-flags": lambda n: self._flags(
+                self._take().split(","), self._take().split(","), n
+            ),
+            "--state": self._state,
+            "--ctstate": self._state,
+            "--src-range": lambda n: self._range("src", n),
+            "--dst-range": lambda n: self._range("dst", n),
+            "--comment": lambda n: self._skip(1),
+            "--limit": lambda n: self._skip(1),
+            "--limit-burst": lambda n: self._skip(1),
+            "--icmp-type": lambda n: self._skip(1),
             "--icmpv6-type": lambda n: self._skip(1),
-            "-j": self._jump, "--jump": self._jump, "-g": self._goto, "--goto": self._goto,
-        }  # fmt: skip
+            "-j": self._jump,
+            "--jump": self._jump,
+            "-g": self._goto,
+            "--goto": self._goto,
+        }
 
     def parse(self) -> _Parsed:
         try:
@@ -291,7 +371,11 @@ class _RuleParser:
         except ValueError as exc:
             raise _Unsupported(str(exc)) from None
         if negate:
-            self._add(cond.all_of([cond.on("sport", values, negate=True), cond.on("dport", values, negate=True)]))
+            self._add(
+                cond.all_of(
+                    [cond.on("sport", values, negate=True), cond.on("dport", values, negate=True)]
+                )
+            )
         else:
             self._add([*cond.on("sport", values), *cond.on("dport", values)])
 
@@ -311,7 +395,9 @@ class _RuleParser:
         if target in _VERDICTS:
             self.out.action = _VERDICTS[target]
         elif target in _UNMODELLED or (target == "CT" and "--notrack" in rest):
-            raise _Unsupported(f"target {target}: {_UNMODELLED.get(target, _UNMODELLED['NOTRACK'])}")
+            raise _Unsupported(
+                f"target {target}: {_UNMODELLED.get(target, _UNMODELLED['NOTRACK'])}"
+            )
         elif target in _CONTINUING or target == "CT":
             self.out.action = Action.NONE
         else:

@@ -8,10 +8,17 @@ them, the whole scope is ``any``, and anything else is printed as the fewest CID
 from __future__ import annotations
 
 from portmatrix.check.index import IntervalIndex
-from portmatrix.check.space import Interval, Intervals, format_addresses, network_interval, normalise, subtract
+from portmatrix.check.space import (
+    Interval,
+    Intervals,
+    covering_prefix,
+    network_interval,
+    normalise,
+    prefixes,
+    span,
+    subtract,
+)
 from portmatrix.model import Matrix
-
-_MAX_EXCEPTIONS = 5
 
 
 class Endpoints:
@@ -23,7 +30,8 @@ class Endpoints:
             name: network_interval(endpoint.address) for name, endpoint in matrix.endpoints.items()
         }
         self._index = IntervalIndex(
-            (lo, hi, position) for position, (lo, hi) in enumerate(self.intervals[name] for name in self.names)
+            (lo, hi, position)
+            for position, (lo, hi) in enumerate(self.intervals[name] for name in self.names)
         )
 
     def overlapping(self, lo: int, hi: int) -> list[str]:
@@ -32,29 +40,54 @@ class Endpoints:
     def most_specific(self, lo: int, hi: int) -> str | None:
         """The smallest endpoint that holds all of ``lo..hi``."""
         holders = [
-            name for name in self.overlapping(lo, hi) if self.intervals[name][0] <= lo and hi <= self.intervals[name][1]
+            name
+            for name in self.overlapping(lo, hi)
+            if self.intervals[name][0] <= lo and hi <= self.intervals[name][1]
         ]
-        return min(holders, key=lambda name: self.intervals[name][1] - self.intervals[name][0], default=None)
+        return min(
+            holders,
+            key=lambda name: self.intervals[name][1] - self.intervals[name][0],
+            default=None,
+        )
 
     def exactly(self, values: Intervals) -> list[str] | None:
         """Endpoints whose addresses together are exactly ``values``, or None."""
         names: list[str] = []
         for lo, hi in values:
-            inside = [n for n in self.overlapping(lo, hi) if lo <= self.intervals[n][0] and self.intervals[n][1] <= hi]
+            inside = [
+                n
+                for n in self.overlapping(lo, hi)
+                if lo <= self.intervals[n][0] and self.intervals[n][1] <= hi
+            ]
             names.extend(inside)
         if not names or normalise(self.intervals[name] for name in names) != values:
             return None
         return sorted(set(names), key=lambda name: self.intervals[name])
 
     def label(self, values: Intervals, scope: Intervals, *, exceptions: bool = False) -> str:
-        """``any``, endpoint names, ``any except ...`` (when ``exceptions``), or addresses."""
+        """``any``, endpoint names, or addresses; with ``exceptions`` also ``X except Y`` (X is
+        ``any`` or the smallest prefix holding the set) where that reads shorter."""
         if values == scope:
             return "any"
+        best = self.names_or_addresses(values)
+        if not exceptions or not values:
+            return best
+        bases = [(scope, "any"), (span(*covering_prefix(values[0][0], values[-1][1])), "")]
+        for base, base_label in bases:
+            missing = subtract(base, values)
+            if not missing or subtract(values, base):
+                continue
+            text = f"{base_label or self.names_or_addresses(base)} except {self.names_or_addresses(missing)}"
+            if len(text) < len(best):
+                best = text
+        return best
+
+    def names_or_addresses(self, values: Intervals) -> str:
+        """Endpoint names where the set is exactly some endpoints, else prefixes, each named if it can be."""
         names = self.exactly(values)
         if names is not None:
             return ",".join(names)
-        if exceptions:
-            missing = self.exactly(subtract(scope, values))
-            if missing is not None and len(missing) <= _MAX_EXCEPTIONS:
-                return "any except " + ",".join(missing)
-        return format_addresses(values)
+        return ",".join(self._named(interval) or text for interval, text in prefixes(values))
+
+    def _named(self, interval: Interval) -> str | None:
+        return next((n for n in self.overlapping(*interval) if self.intervals[n] == interval), None)

@@ -10,7 +10,7 @@ unsupported, and the rule that uses it is reported rather than guessed at.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from portmatrix.check import conditions as cond
@@ -50,7 +50,9 @@ class Key:
     read: Reader | None = None  # value -> intervals on ``dim``
     test: Predicate | None = None  # value -> does the evaluated packet have it
     within: Intervals | None = None  # where a negation stays (an address family)
-    implied: cond.Condition = cond.ALWAYS  # what the key itself requires: tcp dport -> tcp
+    implied: cond.Condition = field(
+        default_factory=lambda: cond.ALWAYS
+    )  # tcp dport -> protocol tcp
     irrelevant: bool = False  # a header field of a protocol outside the traffic space (icmp type)
 
 
@@ -136,7 +138,9 @@ def _payload_key(protocol: str, field: str) -> Key:
         if field in ("saddr", "daddr"):
             return Key("src" if field == "saddr" else "dst", _read_address(space), within=space)
         if field in ("protocol", "nexthdr"):
-            return Key("protocol", _read_protocol, within=ALL_PROTOCOLS, implied=cond.on("src", space))
+            return Key(
+                "protocol", _read_protocol, within=ALL_PROTOCOLS, implied=cond.on("src", space)
+            )
     if protocol in _TRANSPORT and field in ("sport", "dport"):
         return Key(field, _read_port, within=ALL_PORTS, implied=_protocol_is(_TRANSPORT[protocol]))
     if protocol == "th" and field in ("sport", "dport"):
@@ -246,7 +250,9 @@ class ExprCompiler:
         """``tcp flags syn`` (any of them set) or ``tcp flags == syn`` (exactly these)."""
         values = {str(flag) for flag in self.elements(right)}
         if op == "in":
-            return cond.all_of([_protocol_is(6), cond.truth(bool(values & cond.FIRST_PACKET_FLAGS))])
+            return cond.all_of(
+                [_protocol_is(6), cond.truth(bool(values & cond.FIRST_PACKET_FLAGS))]
+            )
         if op not in ("==", "!="):
             raise NftUnsupported(f"comparison {op!r} on tcp flags is not modelled")
         exact = values == cond.FIRST_PACKET_FLAGS
@@ -260,11 +266,17 @@ class ExprCompiler:
         wanted = [str(flag) for flag in self.elements(right) if flag not in (0, "0")]
         if op not in ("==", "!="):
             raise NftUnsupported(f"comparison {op!r} on tcp flags is not modelled")
-        return cond.all_of([_protocol_is(6), cond.truth(cond.flags_match(masks, wanted) != (op == "!="))])
+        return cond.all_of(
+            [_protocol_is(6), cond.truth(cond.flags_match(masks, wanted) != (op == "!="))]
+        )
 
     def verdict_map(self, key_expr: Any, data: Any) -> list[tuple[cond.Condition, Any]]:
         """``key vmap { value : verdict, ... }`` as (condition, verdict) pairs in order."""
-        parts = key_expr["concat"] if isinstance(key_expr, dict) and "concat" in key_expr else [key_expr]
+        parts = (
+            key_expr["concat"]
+            if isinstance(key_expr, dict) and "concat" in key_expr
+            else [key_expr]
+        )
         keys = [key_of(part) for part in parts]
         implied = cond.all_of(key.implied for key in keys)
         pairs = []

@@ -31,12 +31,31 @@ _PATH_HOOKS = {
     Path.INPUT: frozenset({"ingress", "prerouting", "input"}),
     Path.FORWARD: frozenset({"ingress", "prerouting", "forward", "postrouting"}),
 }
-_FAMILIES = {"ip": frozenset({4}), "ip6": frozenset({6}), "inet": frozenset({4, 6}), "netdev": frozenset({4, 6})}
-_PRIORITY_NAMES = {"raw": -300, "mangle": -150, "dstnat": -100, "filter": 0, "security": 50, "srcnat": 100}
-_VERDICTS = {"accept": Action.ACCEPT, "drop": Action.DROP, "reject": Action.DROP, "return": Action.RETURN,
-             "continue": Action.NONE}  # fmt: skip
+_FAMILIES = {
+    "ip": frozenset({4}),
+    "ip6": frozenset({6}),
+    "inet": frozenset({4, 6}),
+    "netdev": frozenset({4, 6}),
+}
+_PRIORITY_NAMES = {
+    "raw": -300,
+    "mangle": -150,
+    "dstnat": -100,
+    "filter": 0,
+    "security": 50,
+    "srcnat": 100,
+}
+_VERDICTS = {
+    "accept": Action.ACCEPT,
+    "drop": Action.DROP,
+    "reject": Action.DROP,
+    "return": Action.RETURN,
+    "continue": Action.NONE,
+}
 #: Statements that act on a packet and let the rule go on.
-_CONTINUING = frozenset({"counter", "log", "mangle", "set", "flow", "secmark", "snat", "masquerade", "meta"})
+_CONTINUING = frozenset(
+    {"counter", "log", "mangle", "set", "flow", "secmark", "snat", "masquerade", "meta"}
+)
 _UNMODELLED = {
     "dnat": "destination NAT changes where the packet goes",
     "redirect": "redirection changes where the packet goes",
@@ -49,8 +68,22 @@ _UNMODELLED = {
     "synproxy": "synproxy is not modelled",
 }
 #: Top-level objects that hold no filtering logic of their own.
-_PASSIVE = frozenset({"metainfo", "table", "flowtable", "counter", "quota", "ct helper", "ct timeout",
-                      "ct expectation", "limit", "secmark", "synproxy", "element"})  # fmt: skip
+_PASSIVE = frozenset(
+    {
+        "metainfo",
+        "table",
+        "flowtable",
+        "counter",
+        "quota",
+        "ct helper",
+        "ct timeout",
+        "ct expectation",
+        "limit",
+        "secmark",
+        "synproxy",
+        "element",
+    }
+)
 
 
 def parse_nft_json(text: str, *, name: str) -> Ruleset:
@@ -69,8 +102,11 @@ def _elements(text: str, name: str) -> Iterator[tuple[Any, int]]:
     except json.JSONDecodeError as exc:
         raise RulesetError(f"invalid JSON: {exc.msg}", file=name, line=exc.lineno) from exc
     if not isinstance(data, dict) or not isinstance(data.get("nftables"), list):
-        raise RulesetError("not nft JSON: expected an object with an 'nftables' list (nft -j list ruleset)",
-                           file=name, line=1)  # fmt: skip
+        raise RulesetError(
+            "not nft JSON: expected an object with an 'nftables' list (nft -j list ruleset)",
+            file=name,
+            line=1,
+        )
     lines = _start_lines(text, len(data["nftables"]))
     for index, obj in enumerate(data["nftables"]):
         yield obj, lines[index] if index < len(lines) else 1
@@ -108,8 +144,11 @@ class _Document:
 
     def add(self, obj: Any, line: int) -> None:
         if not isinstance(obj, dict) or len(obj) != 1:
-            raise RulesetError("each entry of the 'nftables' list must be one object", file=self.ruleset.file,
-                               line=line)  # fmt: skip
+            raise RulesetError(
+                "each entry of the 'nftables' list must be one object",
+                file=self.ruleset.file,
+                line=line,
+            )
         kind, body = next(iter(obj.items()))
         if kind == "chain":
             self._chain(body, line)
@@ -119,10 +158,16 @@ class _Document:
         elif kind == "rule":
             self.rules.append((body, line))
         elif kind not in _PASSIVE:
-            self.ruleset.unsupported_at(line, json.dumps(obj)[:200], f"nft object {kind!r} is not understood")
+            self.ruleset.unsupported_at(
+                line, json.dumps(obj)[:200], f"nft object {kind!r} is not understood"
+            )
 
     def _chain(self, body: dict[str, Any], line: int) -> None:
-        family, table, chain_name = str(body.get("family")), str(body.get("table")), str(body.get("name"))
+        family, table, chain_name = (
+            str(body.get("family")),
+            str(body.get("table")),
+            str(body.get("name")),
+        )
         key = f"{family} {table} {chain_name}"
         chain = self.ruleset.chain(key)
         if "hook" not in body:
@@ -131,12 +176,18 @@ class _Document:
         text = f"type {body.get('type')} hook {body['hook']} priority {body.get('prio')}; policy {policy};"
         chain.set_policy(policy != "drop", line=line, text=text)
         if family == "bridge":
-            self.ruleset.unsupported_at(line, text, f"bridge chain {key}: bridged traffic is not modelled")
-        elif family in _FAMILIES and body.get("type") == "filter" and str(body["hook"]) in _HOOK_RANK:
+            self.ruleset.unsupported_at(
+                line, text, f"bridge chain {key}: bridged traffic is not modelled"
+            )
+        elif (
+            family in _FAMILIES and body.get("type") == "filter" and str(body["hook"]) in _HOOK_RANK
+        ):
             priority = body.get("prio", 0)
             if isinstance(priority, str):
                 priority = _PRIORITY_NAMES.get(priority, 0)
-            self.bases.append(_Base(key, _FAMILIES[family], str(body["hook"]), int(priority), len(self.bases)))
+            self.bases.append(
+                _Base(key, _FAMILIES[family], str(body["hook"]), int(priority), len(self.bases))
+            )
 
     def finish(self) -> None:
         for body, line in self.rules:
@@ -152,10 +203,15 @@ class _Document:
         exprs = body.get("expr", [])
         text = format_rule(exprs if isinstance(exprs, list) else [exprs], body.get("comment"))
         if key not in self.ruleset.chains:
-            raise RulesetError(f"rule handle {handle} belongs to undeclared chain {key}", file=self.ruleset.file,
-                               line=line)  # fmt: skip
+            raise RulesetError(
+                f"rule handle {handle} belongs to undeclared chain {key}",
+                file=self.ruleset.file,
+                line=line,
+            )
         origin = Origin(line, text, key, handle)
-        compiler = _RuleCompiler(ExprCompiler(self.sets.get((family, table), {})), origin, f"{family} {table}")
+        compiler = _RuleCompiler(
+            ExprCompiler(self.sets.get((family, table), {})), origin, f"{family} {table}"
+        )
         try:
             rules = compiler.compile(exprs if isinstance(exprs, list) else [exprs])
         except NftUnsupported as exc:
@@ -163,7 +219,9 @@ class _Document:
             return
         for rule in rules:
             if rule.target is not None and rule.target not in self.ruleset.chains:
-                self.ruleset.unsupported_at(line, text, f"jump to unknown chain {rule.target}", handle=handle)
+                self.ruleset.unsupported_at(
+                    line, text, f"jump to unknown chain {rule.target}", handle=handle
+                )
                 return
         self.ruleset.chains[key].rules.extend(rules)
 
@@ -187,7 +245,9 @@ class _RuleCompiler:
                 raise NftUnsupported(f"statement {statement!r} is not understood")
             kind, body = next(iter(statement.items()))
             if kind == "match":
-                conditions.append(self.exprs.match(str(body.get("op")), body.get("left"), body.get("right")))
+                conditions.append(
+                    self.exprs.match(str(body.get("op")), body.get("left"), body.get("right"))
+                )
             elif kind == "vmap":
                 return self._vmap(conditions, body)
             elif kind in _VERDICTS or kind in ("jump", "goto"):

@@ -26,8 +26,11 @@ def format_statement(expr: Any) -> str:
     if not isinstance(expr, dict) or len(expr) != 1:
         return json.dumps(expr)
     key, value = next(iter(expr.items()))
+    key = str(key)
     if key == "match" and isinstance(value, dict):
         op = _OPS.get(str(value.get("op")), f"{value.get('op')} ")
+        if not op and isinstance(value.get("left"), dict) and "&" in value["left"]:
+            op = "== "  # nft prints the comparison after a mask
         return f"{format_value(value.get('left'))} {op}{format_value(value.get('right'))}"
     if key in _SIMPLE:
         return key

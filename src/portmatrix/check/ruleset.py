@@ -50,7 +50,7 @@ class Origin:
     what: str = "rule"  # "rule", "policy", "implicit deny" or "default" (nothing filters)
 
     def where(self) -> str:
-        """How a message names this place: ``line 14``, ``handle 7 (line 1)``, ``the policy ...``."""
+        """How a message names this place: ``line 14``, ``handle 7 at line 1``, ``the policy ...``."""
         line = f"line {self.line}" if self.line is not None else None
         if self.what == "policy":
             return f"the policy of chain {self.chain}" + (f" ({line})" if line else "")
@@ -59,7 +59,7 @@ class Origin:
         if self.what == "default":
             return "the kernel default (no chain filters this path)"
         if self.handle is not None:
-            return f"handle {self.handle}" + (f" ({line})" if line else "")
+            return f"handle {self.handle}" + (f" at {line}" if line else "")
         return line or f"a rule of {self.chain}"
 
 
@@ -82,7 +82,9 @@ class Chain:
     rules: list[Rule] = field(default_factory=list)
     policy: Rule | None = None  # base chains only; user chains return to their caller
 
-    def set_policy(self, accept: bool, *, line: int | None, text: str, what: str = "policy") -> None:
+    def set_policy(
+        self, accept: bool, *, line: int | None, text: str, what: str = "policy"
+    ) -> None:
         origin = Origin(line, text, self.name, what=what)
         self.policy = Rule(origin, (FULL,), Action.ACCEPT if accept else Action.DROP)
 
@@ -129,5 +131,7 @@ class Ruleset:
     def chain(self, name: str) -> Chain:
         return self.chains.setdefault(name, Chain(name))
 
-    def unsupported_at(self, line: int | None, text: str, reason: str, *, handle: int | None = None) -> None:
+    def unsupported_at(
+        self, line: int | None, text: str, reason: str, *, handle: int | None = None
+    ) -> None:
         self.unsupported.append(Unsupported(line, text, reason, handle))

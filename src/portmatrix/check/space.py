@@ -35,11 +35,31 @@ ALL_PORTS: Intervals = ((0, 65535),)
 
 TCP, UDP = 6, 17
 PROTOCOL_NUMBERS = {
-    "icmp": 1, "igmp": 2, "ipip": 4, "ipinip": 4, "tcp": 6, "egp": 8, "udp": 17, "ipv6": 41,
-    "gre": 47, "esp": 50, "ah": 51, "ahp": 51, "icmpv6": 58, "ipv6-icmp": 58, "icmp6": 58,
-    "eigrp": 88, "ospf": 89, "pim": 103, "pcp": 108, "vrrp": 112, "sctp": 132, "udplite": 136,
-    "dccp": 33, "nos": 94,
-}  # fmt: skip
+    "icmp": 1,
+    "igmp": 2,
+    "ipip": 4,
+    "ipinip": 4,
+    "tcp": 6,
+    "egp": 8,
+    "udp": 17,
+    "ipv6": 41,
+    "gre": 47,
+    "esp": 50,
+    "ah": 51,
+    "ahp": 51,
+    "icmpv6": 58,
+    "ipv6-icmp": 58,
+    "icmp6": 58,
+    "eigrp": 88,
+    "ospf": 89,
+    "pim": 103,
+    "pcp": 108,
+    "vrrp": 112,
+    "sctp": 132,
+    "udplite": 136,
+    "dccp": 33,
+    "nos": 94,
+}
 PROTOCOL_NAMES = {TCP: "tcp", UDP: "udp"}
 
 #: Transport protocols that carry ports in the first four bytes of their header (nft's ``th``).
@@ -144,10 +164,7 @@ def box_intersect(a: Box, b: Box) -> Box | None:
 
 
 def box_overlaps(a: Box, b: Box) -> bool:
-    for dim in _ORDER:
-        if not overlaps(a[dim], b[dim]):
-            return False
-    return True
+    return all(overlaps(a[dim], b[dim]) for dim in _ORDER)
 
 
 def box_subtract(a: Box, b: Box) -> list[Box]:
@@ -259,14 +276,30 @@ def _to_address(value: int) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     return ipaddress.IPv6Address(value)
 
 
-def format_addresses(intervals: Intervals) -> str:
-    """Addresses as the fewest CIDR prefixes, comma-separated; a lone host without ``/32``."""
-    parts: list[str] = []
+def prefixes(intervals: Intervals) -> list[tuple[Interval, str]]:
+    """Addresses as the fewest CIDR prefixes, each with its text (a lone host without ``/32``)."""
+    parts: list[tuple[Interval, str]] = []
     for lo, hi in intervals:
         for network in ipaddress.summarize_address_range(_to_address(lo), _to_address(hi)):
+            start = address_value(network.network_address)
             single = network.num_addresses == 1
-            parts.append(str(network.network_address) if single else str(network))
-    return ",".join(parts)
+            text = str(network.network_address) if single else str(network)
+            parts.append(((start, start + network.num_addresses - 1), text))
+    return parts
+
+
+def format_addresses(intervals: Intervals) -> str:
+    return ",".join(text for _, text in prefixes(intervals))
+
+
+def covering_prefix(lo: int, hi: int) -> Interval:
+    """The smallest CIDR prefix that holds ``lo..hi`` (within one address family)."""
+    base, width = (V4_BASE, 32) if family_of(lo) == 4 else (0, 128)
+    bits = ((lo - base) ^ (hi - base)).bit_length()
+    if bits >= width:
+        return (base, base + 2**width - 1)
+    start = ((lo - base) >> bits << bits) + base
+    return start, start + 2**bits - 1
 
 
 def format_ports(intervals: Intervals) -> str:

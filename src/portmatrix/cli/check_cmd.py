@@ -1,1 +1,84 @@
-"""Commands for this area; filled in by its owner."""
+"""``portmatrix check``: judge an existing firewall against the inventory's matrix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from portmatrix.check import FORMATS, RulesetType, check_files, format_report
+from portmatrix.cli._common import catalog_option, emit, main
+
+
+@main.command()
+@click.argument("inventory", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--ruleset",
+    "ruleset",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The firewall to check: nft -j list ruleset, iptables-save, or an ASA/IOS configuration.",
+)
+@click.option(
+    "--type",
+    "ruleset_type",
+    required=True,
+    type=click.Choice([t.value for t in RulesetType]),
+    help="Format of the ruleset file.",
+)
+@click.option("--host", default=None, help="Check traffic to this endpoint (the input path).")
+@click.option(
+    "--between",
+    nargs=2,
+    default=None,
+    metavar="ZONE_A ZONE_B",
+    help="Check traffic between two zones, both ways (the forward path).",
+)
+@click.option(
+    "--acl", default=None, help="ASA/IOS: the access-list to check when the file has several."
+)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option(
+    "--strict", is_flag=True, help="Also fail (exit 1) when a rule opens traffic no flow needs."
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the report to this file instead of stdout.",
+)
+@catalog_option
+@click.pass_context
+def check(
+    ctx: click.Context,
+    inventory: Path,
+    ruleset: Path,
+    ruleset_type: str,
+    host: str | None,
+    between: tuple[str, str] | None,
+    acl: str | None,
+    fmt: str,
+    strict: bool,
+    output: Path | None,
+    catalogs: tuple[Path, ...],
+) -> None:
+    """Check an existing firewall RULESET against the flows INVENTORY requires.
+
+    Reports required flows the ruleset blocks, openings no flow needs (with exact ports),
+    shadowed rules and constructs it cannot model, each at its line. Exit status 0 only when
+    no required flow is blocked; with --strict, excess openings fail too.
+    """
+    if host is not None and between is not None:
+        raise click.UsageError("give either --host or --between, not both")
+    report = check_files(
+        inventory,
+        ruleset,
+        ruleset_type=ruleset_type,
+        catalogs=catalogs,
+        host=host,
+        between=between,
+        acl=acl,
+    )
+    emit(format_report(report, fmt=fmt, strict=strict), output)
+    ctx.exit(report.exit_status(strict=strict))

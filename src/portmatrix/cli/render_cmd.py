@@ -78,7 +78,6 @@ def render_command(
     renderer = renderer_for(target)  # an unknown target fails before resolution
     matrix = _resolve(inventory, catalogs)
     wanted = int(family) if family else None
-    done: dict[str, Rendered]
     if host is not None or between:
         one = render(
             matrix,
@@ -96,9 +95,13 @@ def render_command(
         done = render_hosts(
             matrix, renderer, egress=egress, skip_unbound=skip_unbound, family=wanted
         )
-        for name, rendered in done.items():
-            emit(rendered.text, directory / f"{name}{rendered.suffix}")
+        _write_every_host(done, directory)
     _report(done, stats=stats, as_json=as_json, to_stderr=output is None)
+
+
+def _write_every_host(done: Mapping[str, Rendered], directory: Path) -> None:
+    for name, rendered in done.items():
+        emit(rendered.text, directory / f"{name}{rendered.suffix}")
 
 
 def _directory(output: Path | None) -> Path:

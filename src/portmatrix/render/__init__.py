@@ -8,7 +8,14 @@ entry-point group (see :class:`Renderer`); the built-in ones register the same w
 
 from __future__ import annotations
 
-from portmatrix.render._pipeline import Rendered, render, render_hosts, render_with, renderer_for
+from portmatrix.render._pipeline import (
+    Rendered,
+    render,
+    render_hosts,
+    render_hosts_for,
+    render_with,
+    renderer_for,
+)
 from portmatrix.render._protocol import Capabilities, Counts, Mode, Renderer, RenderOptions
 from portmatrix.render._registry import ENTRY_POINT_GROUP, available, load, load_all
 from portmatrix.render._scope import Action, CompactMatrix, Hook, Section
@@ -30,6 +37,7 @@ __all__ = [
     "load_all",
     "render",
     "render_hosts",
+    "render_hosts_for",
     "render_with",
     "renderer_for",
 ]

@@ -26,8 +26,11 @@ def check_expressible(
 
 
 def _family_problems(matrix: CompactMatrix, capabilities: Capabilities) -> list[Problem]:
+    families = matrix.families
+    mixed = not capabilities.mixed_families and len(families) > 1
+    if families <= capabilities.families and not mixed:
+        return []  # the grants say it all; only name flows when something is wrong
     problems = []
-    mixed = not capabilities.mixed_families and len(matrix.families) > 1
     for flow in matrix.flows:
         family = flow_family(flow)
         if family is None or flow.local_only:

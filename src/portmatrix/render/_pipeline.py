@@ -5,13 +5,14 @@ Every target goes through exactly these steps; there is no per-target special ca
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from portmatrix.model import Matrix
 from portmatrix.render import _registry
 from portmatrix.render._expressible import check_expressible
 from portmatrix.render._protocol import Counts, Renderer, RenderOptions
-from portmatrix.render._scope import FlowIndex, build
+from portmatrix.render._scope import CompactMatrix, FlowIndex, build
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,21 +58,44 @@ def render_hosts(
     family: int | None = None,
 ) -> dict[str, Rendered]:
     """Every single-address host's firewall by name; networks (phone subnets) are not hosts."""
-    renderer = renderer_for(target)
+    everything = render_hosts_for(
+        matrix, [target], egress=egress, skip_unbound=skip_unbound, family=family
+    )
+    return next(iter(everything.values()))
+
+
+def render_hosts_for(
+    matrix: Matrix,
+    targets: Sequence[str | Renderer],
+    *,
+    egress: bool = False,
+    skip_unbound: bool = False,
+    family: int | None = None,
+) -> dict[str, dict[str, Rendered]]:
+    """Every host for several targets (target -> host -> file), compacting each host once."""
+    renderers = [renderer_for(target) for target in targets]
+    label = ", ".join(renderer.name for renderer in renderers)
     index = FlowIndex.of(matrix)
-    out = {}
+    out: dict[str, dict[str, Rendered]] = {renderer.name: {} for renderer in renderers}
     for name in sorted(matrix.endpoints):
         if matrix.endpoints[name].is_network:
             continue
         options = RenderOptions(host=name, egress=egress, skip_unbound=skip_unbound, family=family)
-        out[name] = render_with(matrix, renderer, options=options, index=index)
+        compact = build(matrix, target=label, options=options, index=index)
+        for renderer in renderers:
+            out[renderer.name][name] = _print(compact, renderer, options)
     return out
 
 
 def render_with(
     matrix: Matrix, renderer: Renderer, *, options: RenderOptions, index: FlowIndex | None = None
 ) -> Rendered:
+    """Select and compact for ``options``, then check and print with one renderer."""
     compact = build(matrix, target=renderer.name, options=options, index=index)
+    return _print(compact, renderer, options)
+
+
+def _print(compact: CompactMatrix, renderer: Renderer, options: RenderOptions) -> Rendered:
     check_expressible(
         compact, target=renderer.name, capabilities=renderer.capabilities, options=options
     )

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from portmatrix.compact import Grant, compact_flows, parse_network
+from portmatrix.compact import Grant, compact_flows, interval_of
 from portmatrix.errors import LookupFailure
 from portmatrix.model import Endpoint, Flow, Matrix
 from portmatrix.render._protocol import Mode, RenderOptions
@@ -75,30 +75,35 @@ class CompactMatrix:
 
 @dataclass(frozen=True)
 class FlowIndex:
-    """Flows by destination and by source, built once when rendering many hosts."""
+    """Network flows by destination and by source, and local-only ones by host, built once."""
 
     by_destination: dict[str, list[Flow]] = field(default_factory=dict)
     by_source: dict[str, list[Flow]] = field(default_factory=dict)
+    local: dict[str, list[Flow]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, matrix: Matrix) -> FlowIndex:
         to: dict[str, list[Flow]] = defaultdict(list)
         out: dict[str, list[Flow]] = defaultdict(list)
+        local: dict[str, list[Flow]] = defaultdict(list)
         for flow in matrix.flows:
-            to[flow.dst].append(flow)
-            out[flow.src].append(flow)
-        return cls(dict(to), dict(out))
+            if flow.local_only:
+                local[flow.dst].append(flow)
+            else:
+                to[flow.dst].append(flow)
+                out[flow.src].append(flow)
+        return cls(dict(to), dict(out), dict(local))
 
 
 def flow_family(flow: Flow) -> int | None:
     address = flow.dst_address or flow.src_address
-    return parse_network(address).version if address else None
+    return interval_of(address)[0] if address else None
 
 
 def _families_differ(flow: Flow) -> bool:
     if flow.src_address is None or flow.dst_address is None:
         return False
-    return parse_network(flow.src_address).version != parse_network(flow.dst_address).version
+    return interval_of(flow.src_address)[0] != interval_of(flow.dst_address)[0]
 
 
 def build(
@@ -152,15 +157,11 @@ def _build_host(
     host = _endpoint(matrix, options.host or "")
     subject = f"host {host.name}"
     into = index.by_destination.get(host.name, [])
+    local = index.local.get(host.name, [])
     selection = _Selection(options)
-    local = [flow for flow in into if flow.local_only]
     selection.kept.extend(local)
-    inbound = selection.take((flow for flow in into if not flow.local_only), needs="src_address")
-    away = (
-        [f for f in index.by_source.get(host.name, []) if not f.local_only]
-        if options.egress
-        else []
-    )
+    inbound = selection.take(into, needs="src_address")
+    away = index.by_source.get(host.name, []) if options.egress else []
     outbound = selection.take(away, needs="dst_address")
     selection.problems.extend(_local_conflicts(inbound, local))
     raise_if(target, subject, selection.problems)
@@ -178,7 +179,7 @@ def _build_host(
         subject=subject,
         sections=tuple(sections),
         flows=tuple(selection.kept),
-        flows_in=len(into) + len(away),
+        flows_in=len(into) + len(local) + len(away),
         skipped=tuple(selection.skipped),
         host=host,
     )

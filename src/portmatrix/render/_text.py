@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from portmatrix import __version__
 from portmatrix.compact import Grant, Reason, parse_network
@@ -30,6 +31,11 @@ def short_reasons(reasons: Sequence[Reason], limit: int) -> str:
     """The rows behind a rule in at most ``limit`` characters: full references if they fit,
     else catalog ids, else as many ids as fit and how many more (every row is listed in full
     in the comment lines of the file)."""
+    return _short_reasons(tuple(reasons), limit)
+
+
+@lru_cache(maxsize=16384)
+def _short_reasons(reasons: tuple[Reason, ...], limit: int) -> str:
     full = "; ".join(str(reason) for reason in reasons)
     if len(full) <= limit:
         return safe(full)
@@ -86,6 +92,7 @@ def header_lines(matrix: CompactMatrix, *, target: str, load: str) -> list[str]:
     return [line.replace("\n", " ") for line in lines]
 
 
+@lru_cache(maxsize=65536)
 def bare(address: str) -> str:
     """``10.0.0.1/32`` -> ``10.0.0.1``; networks keep their prefix length."""
     network = parse_network(address)

@@ -25,6 +25,10 @@ from portmatrix.render._protocol import Capabilities, Counts, Mode, RenderOption
 from portmatrix.render._scope import Action, CompactMatrix, Hook, Section
 from portmatrix.render._text import clip, header_lines, safe, short_reasons
 
+# The C emitter and parser are many times faster; both are safe (no Python objects).
+_Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 COMMENT_LIMIT = 120  # Aerleon copies term comments into nftables, which keeps 128 bytes
 
 #: Every key this renderer may write, by the kind of mapping it appears in.
@@ -44,6 +48,7 @@ KEYS: dict[str, frozenset[str]] = {
             "destination-address",
             "protocol",
             "destination-port",
+            "icmp-type",
             "action",
         }
     ),
@@ -51,6 +56,10 @@ KEYS: dict[str, frozenset[str]] = {
 
 _CHAIN = {Hook.INPUT: "INPUT", Hook.OUTPUT: "OUTPUT", Hook.FORWARD: "FORWARD"}
 _LOOPBACK = {4: "127.0.0.0/8", 6: "::1/128"}
+_ND = {
+    Hook.INPUT: ["neighbor-solicit", "neighbor-advertisement", "router-advertisement"],
+    Hook.OUTPUT: ["neighbor-solicit", "neighbor-advertisement", "router-solicit"],
+}
 
 
 def checked(kind: str, mapping: dict[str, Any]) -> dict[str, Any]:
@@ -120,18 +129,17 @@ class AerleonRenderer:
         return "\n".join(head) + "\n" + _dump_all(docs)
 
     def count(self, text: str) -> Counts:
-        definitions, policy = split_bundle(text)
-        terms = [
-            t for f in policy.get("filters", []) for t in f["terms"] if "destination-port" in t
-        ]
-        networks = sum(len(n["values"]) for n in (definitions.get("networks") or {}).values())
-        services = sum(len(items) for items in (definitions.get("services") or {}).values())
-        return Counts(rules=len(terms), elements=networks + services)
+        """Terms that match ports, and network values plus service items, read off the lines
+        this renderer writes (block-style YAML, one key per line)."""
+        lines = [line.strip() for line in text.splitlines()]
+        rules = sum(1 for line in lines if line.startswith("destination-port: "))
+        elements = sum(1 for line in lines if line.startswith(("- address: ", "- port: ")))
+        return Counts(rules=rules, elements=elements)
 
 
 def split_bundle(text: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The definitions and the policy of a rendered file, as Aerleon's API takes them."""
-    docs = [doc for doc in yaml.safe_load_all(text) if doc is not None]
+    docs = [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
     if len(docs) != 2 or not all(isinstance(doc, dict) for doc in docs):
         raise RenderError("an aerleon export holds two YAML documents: definitions, then policy")
     return docs[0], docs[1]
@@ -166,10 +174,23 @@ def _terms(
         yield checked(
             "term", {"name": name, "comment": "loopback", side: symbol, "action": "accept"}
         )
+        if family == 6:
+            yield _neighbour_discovery(policy, hook)
     for section in (s for s in matrix.sections if s.hook is hook):
         for grant in section.grants:
             if section.action is Action.DROP or grant.family == family:
                 yield _term(policy, section, grant)
+
+
+def _neighbour_discovery(policy: _Policy, hook: Hook) -> dict[str, Any]:
+    term = {
+        "name": policy.name("nd"),
+        "comment": "IPv6 neighbour discovery",
+        "protocol": "icmpv6",
+        "icmp-type": _ND[hook],
+        "action": "accept",
+    }
+    return checked("term", term)
 
 
 def _term(policy: _Policy, section: Section, grant: Grant) -> dict[str, Any]:
@@ -195,6 +216,11 @@ def _noted(addresses: tuple[str, ...], names: tuple[str, ...]) -> dict[str, str]
 
 
 def _dump_all(docs: list[dict[str, Any]]) -> str:
-    return yaml.safe_dump_all(
-        docs, sort_keys=False, allow_unicode=True, default_flow_style=False, explicit_start=True
+    return yaml.dump_all(
+        docs,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        explicit_start=True,
     )

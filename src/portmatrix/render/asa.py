@@ -40,7 +40,9 @@ class _Acl:
     lines: list[str] = field(default_factory=list)
     serial: int = 0
 
-    def group(self, kind: str, suffix: str, members: list[str], note: str, protocol: str = "") -> str:
+    def group(
+        self, kind: str, suffix: str, members: list[str], note: str, protocol: str = ""
+    ) -> str:
         """Define an object-group (removing any old one of that name) and return its name."""
         self.serial += 1
         name = f"{self.name}-{self.serial}-{suffix}"

@@ -10,6 +10,7 @@ few thousand checks mostly wait on timers, and one event loop waits on all of th
 from __future__ import annotations
 
 import asyncio
+import random
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -108,14 +109,21 @@ async def run_probes(
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
     on_result: ProgressHook | None = None,
+    recheck_failures: bool = True,
 ) -> list[Result]:
     """Run every check with at most ``concurrency`` in flight; results in the order given.
 
-    Checks are started round-robin across destinations, so no single host sees a burst while
-    others wait. A check that fails is run once more before it is reported, so a loaded machine
-    that answers late is not mistaken for a firewall.
+    Checks are started round-robin across destinations, and in a shuffled (but repeatable)
+    order within each, the way nmap randomises ports: a firewall's rejections, which Linux
+    answers only about a thousand times a second, are then spread over the whole run instead of
+    arriving as one burst, and waits for silent ports overlap with useful work.
+
+    With ``recheck_failures`` a check that fails is run once more before it is reported, so a
+    loaded machine that answers late is not mistaken for a firewall.
     """
     results = await _run_all(probes, backend, concurrency=concurrency, on_result=on_result)
+    if not recheck_failures:
+        return results
     retry = [index for index, result in enumerate(results) if not result.ok]
     again = await _run_all([probes[index] for index in retry], backend, concurrency=concurrency)
     for index, result in zip(retry, again, strict=True):
@@ -151,11 +159,14 @@ async def _run_all(
 
 
 def spread_by_destination(probes: Sequence[Probe]) -> Iterable[int]:
-    """Indices of ``probes`` taking one destination after another in turn."""
-    queues: dict[str, deque[int]] = defaultdict(deque)
+    """Indices of ``probes``: destinations in turn, each one's checks in a shuffled order."""
+    indices: dict[str, list[int]] = defaultdict(list)
     for index, probe in enumerate(probes):
-        queues[probe.dst_address].append(index)
-    rounds = deque(queues.values())
+        indices[probe.dst_address].append(index)
+    shuffle = random.Random(len(probes)).shuffle  # repeatable: the same plan, the same order
+    for members in indices.values():
+        shuffle(members)
+    rounds = deque(deque(members) for members in indices.values())
     while rounds:
         queue = rounds.popleft()
         yield queue.popleft()

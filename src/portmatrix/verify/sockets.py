@@ -16,16 +16,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import functools
 import ipaddress
 import socket
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TypeVar
 
 from portmatrix.errors import VerifyError
 from portmatrix.model import Protocol
 from portmatrix.verify.icmp import classify, read_queued_error, want_errors
 from portmatrix.verify.pacing import DestinationPacer
 from portmatrix.verify.probe import Observed, Probe, Result
+from portmatrix.verify.timing import RoundTrips
 
 DEFAULT_TIMEOUT = 1.0
 DEFAULT_RETRIES = 2
@@ -34,6 +37,8 @@ PROBE_PAYLOAD = b"portmatrix probe\n"
 #: ``(family, type) -> socket``: where sockets are made (this host, or a lab namespace).
 SocketFactory = Callable[[int, int], socket.socket]
 Outcome = tuple[Observed, str]
+
+T = TypeVar("T")
 
 _NO_LINGER = struct.pack("ii", 1, 0)
 
@@ -53,8 +58,8 @@ class SocketBackend:
         if timeout <= 0 or retries < 0:
             raise VerifyError("the timeout must be positive and retries zero or more")
         self._source = source_address
-        self._timeout = timeout
         self._attempts = retries + 1
+        self._round_trips = RoundTrips(ceiling=timeout)
         self._pacer = pacer or DestinationPacer()
         self._new_socket = socket_factory
 
@@ -63,16 +68,20 @@ class SocketBackend:
         outcome = await attempt(probe)
         if outcome is None:
             tries = f"{self._attempts} tr{'y' if self._attempts == 1 else 'ies'}"
-            return Result(probe, Observed.FILTERED, f"no answer to {tries} of {self._timeout:g}s")
+            return Result(probe, Observed.FILTERED, f"no answer to {tries}")
         return Result(probe, *outcome)
 
     async def _tcp(self, probe: Probe) -> Outcome | None:
-        for _ in range(self._attempts):
+        """A first SYN goes out at once (resets are not rate-limited); a silent port's retries
+        are paced, since the silence may be a rejection whose ICMP the host held back."""
+        loop = asyncio.get_running_loop()
+        for attempt in range(self._attempts):
+            if attempt:
+                await self._pacer.wait(probe.dst_address)
             with self._socket(probe, socket.SOCK_STREAM) as sock:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _NO_LINGER)
                 try:
-                    async with asyncio.timeout(self._timeout):
-                        await asyncio.get_running_loop().sock_connect(sock, _target(probe))
+                    await self._answer(loop.sock_connect(sock, _target(probe)), probe)
                 except TimeoutError:
                     continue
                 except OSError as exc:
@@ -81,6 +90,7 @@ class SocketBackend:
         return None
 
     async def _udp(self, probe: Probe) -> Outcome | None:
+        """Every datagram is paced: closed and blocked ports can only answer with ICMP."""
         loop = asyncio.get_running_loop()
         with self._socket(probe, socket.SOCK_DGRAM) as sock:
             sock.connect(_target(probe))  # no packet: it only fixes the peer and filters replies
@@ -88,14 +98,35 @@ class SocketBackend:
                 await self._pacer.wait(probe.dst_address)
                 try:
                     await loop.sock_sendall(sock, PROBE_PAYLOAD)
-                    async with asyncio.timeout(self._timeout):
-                        reply = await loop.sock_recv(sock, 512)
+                    reply = await self._answer(loop.sock_recv(sock, 512), probe)
                 except TimeoutError:
                     continue
                 except OSError as exc:
                     return classify(exc, read_queued_error(sock))
                 return Observed.OPEN, describe_reply(reply)
         return None
+
+    async def _answer(self, operation: Awaitable[T], probe: Probe) -> T:
+        """``operation``'s result, or TimeoutError once the destination's timeout has passed.
+
+        The timeout is looked at again every ``floor`` seconds, so a check that started before
+        the first answers came back stops waiting as soon as the estimate says it may.
+        """
+        loop = asyncio.get_running_loop()
+        task = asyncio.ensure_future(operation)
+        sent = loop.time()
+        try:
+            while not task.done():
+                left = sent + self._round_trips.timeout(probe.dst_address) - loop.time()
+                if left <= 0:
+                    raise TimeoutError
+                await asyncio.wait((task,), timeout=min(left, self._round_trips.floor))
+            self._round_trips.record(probe.dst_address, loop.time() - sent)
+            return task.result()
+        finally:
+            if not task.done():
+                task.cancel()
+                await asyncio.wait((task,))
 
     @contextlib.contextmanager
     def _socket(self, probe: Probe, kind: int) -> Iterator[socket.socket]:
@@ -109,7 +140,10 @@ class SocketBackend:
             want_errors(sock)
             if self._source is not None:
                 self._bind_source(sock)
-            yield sock
+            try:
+                yield sock
+            finally:
+                _forget(sock)
 
     def _bind_source(self, sock: socket.socket) -> None:
         try:
@@ -123,6 +157,18 @@ class SocketBackend:
             raise _resource_error(exc) from exc
 
 
+def _forget(sock: socket.socket) -> None:
+    """Drop the event loop's interest in ``sock`` before it closes.
+
+    A cancelled ``sock_connect``/``sock_recv`` unregisters its descriptor only on a later turn
+    of the loop; by then the number may belong to the next probe's socket. Removing it now
+    also cancels those late callbacks.
+    """
+    loop = asyncio.get_running_loop()
+    loop.remove_reader(sock.fileno())
+    loop.remove_writer(sock.fileno())
+
+
 def describe_reply(reply: bytes) -> str:
     text = reply.decode("utf-8", "replace").strip().splitlines()
     return f"replied {text[0][:80]!r}" if text else "replied"
@@ -132,6 +178,7 @@ def _target(probe: Probe) -> tuple[str, int]:
     return probe.dst_address, probe.port
 
 
+@functools.cache
 def _family(address: str) -> int:
     return socket.AF_INET6 if ipaddress.ip_address(address).version == 6 else socket.AF_INET
 

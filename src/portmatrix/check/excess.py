@@ -1,0 +1,148 @@
+"""Openings no flow needs: for each accepting rule, what it admits minus what the matrix needs.
+
+Findings are grouped per rule, destination endpoint and protocol, and say exactly what the rule
+opens and what, inside that, the matrix needs: "line 14 opens tcp/1-65535 from any to pg1-a;
+the matrix needs tcp/43006,43046 from pg1-b". The exact excess, source by source, is in the
+finding's ``excess`` list.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+from portmatrix.check.evaluate import Decision
+from portmatrix.check.findings import Finding, FindingKind
+from portmatrix.check.labels import Endpoints
+from portmatrix.check.ruleset import Origin
+from portmatrix.check.space import (
+    DPORT,
+    PROTO,
+    SRC,
+    Box,
+    Intervals,
+    dim_union,
+    format_ports,
+    hull,
+    intersect,
+    normalise,
+    protocol_name,
+    region_intersect,
+    region_subtract,
+    span,
+    union,
+)
+from portmatrix.model import Flow
+
+Need = tuple[Flow, Box]
+
+
+@dataclass
+class _Opening:
+    origin: Origin
+    dst: str
+    protocol: int
+    scope_src: Intervals
+    admitted: list[Box] = field(default_factory=list)
+    needs: list[Need] = field(default_factory=list)
+
+
+@dataclass
+class ExcessCollector:
+    endpoints: Endpoints
+    openings: dict[tuple[Origin, str, int], _Opening] = field(default_factory=dict)
+
+    def add(
+        self, dst: str, scope_src: Intervals, accepted: list[Decision], needs: list[Need]
+    ) -> None:
+        """Record what one destination slice admits, and the flows that slice must carry."""
+        touched: set[tuple[Origin, str, int]] = set()
+        for decision in accepted:
+            for protocol in (6, 17):
+                box = _with_protocol(decision.box, protocol)
+                if box is None:
+                    continue
+                key = (decision.rule.origin, dst, protocol)
+                opening = self.openings.get(key)
+                if opening is None:
+                    opening = self.openings[key] = _Opening(
+                        decision.rule.origin, dst, protocol, scope_src
+                    )
+                opening.admitted.append(box)
+                if key not in touched:
+                    touched.add(key)
+                    opening.needs.extend(
+                        need for need in needs if need[0].protocol.value == protocol_name(protocol)
+                    )
+
+    def findings(self) -> list[Finding]:
+        return [
+            finding
+            for opening in self.openings.values()
+            if (finding := self._finding(opening)) is not None
+        ]
+
+    def _finding(self, opening: _Opening) -> Finding | None:
+        excess = region_subtract(opening.admitted, [box for _, box in opening.needs])
+        if not excess:
+            return None
+        ports = dim_union(opening.admitted, DPORT)
+        protocol = protocol_name(opening.protocol)
+        src = self.endpoints.label(dim_union(opening.admitted, SRC), opening.scope_src, exceptions=True)
+        needed = self._needed(opening)
+        excess_list = self._by_source(excess, opening.scope_src)
+        wants = ", ".join(f"{protocol}/{item['ports']} from {item['src']}" for item in needed)
+        message = (
+            f"{opening.origin.where()} opens {protocol}/{format_ports(ports)} from {src} to {opening.dst}; "
+            + (f"the matrix needs {wants}" if wants else "the matrix needs none of it")
+        )
+        start, end = hull(ports)
+        details = {"ports": format_ports(ports), "needed": needed, "excess": excess_list}
+        return Finding.at(
+            FindingKind.EXCESS,
+            opening.origin,
+            message,
+            src=src,
+            dst=opening.dst,
+            protocol=protocol,
+            port_start=start,
+            port_end=end,
+            details=details,
+        )
+
+    def _needed(self, opening: _Opening) -> list[dict[str, str]]:
+        by_source: dict[str, Intervals] = {}
+        for flow, box in opening.needs:
+            inside = region_intersect([box], opening.admitted)
+            if inside:
+                by_source[flow.src] = union(by_source.get(flow.src, ()), dim_union(inside, DPORT))
+        return [
+            {"src": src, "ports": format_ports(ports)} for src, ports in sorted(by_source.items())
+        ]
+
+    def _by_source(self, excess: list[Box], scope_src: Intervals) -> list[dict[str, str]]:
+        """The excess as (sources, ports) pairs, cut at port boundaries so each pair is exact."""
+        points = sorted(
+            {point for box in excess for lo, hi in box[DPORT] for point in (lo, hi + 1)}
+        )
+        by_sources: dict[Intervals, list[tuple[int, int]]] = {}
+        for lo, stop in itertools.pairwise(points):
+            window = span(lo, stop - 1)
+            sources = normalise(
+                pair for box in excess if intersect(box[DPORT], window) for pair in box[SRC]
+            )
+            if sources:
+                by_sources.setdefault(sources, []).append((lo, stop - 1))
+        merged: dict[str, Intervals] = {}
+        for sources, ports in by_sources.items():
+            label = self.endpoints.label(sources, scope_src, exceptions=True)
+            merged[label] = union(merged.get(label, ()), normalise(ports))
+        return [
+            {"src": label, "ports": format_ports(ports)} for label, ports in sorted(merged.items())
+        ]
+
+
+def _with_protocol(box: Box, protocol: int) -> Box | None:
+    if not intersect(box[PROTO], span(protocol, protocol)):
+        return None
+    return (box[0], box[1], span(protocol, protocol), box[3], box[4])
