@@ -1,0 +1,212 @@
+"""The checker against the kernel: real dumps in, and the model's verdicts against real packets.
+
+* Real inputs: rule sets are loaded into a throw-away namespace with ``nft -f`` /
+  ``iptables-restore`` and dumped back with ``nft -j list ruleset`` / ``iptables-save``; the
+  dumps are what gets checked.
+* Round trip: every host firewall and zone ACL portmatrix renders for nftables, loaded and
+  dumped, checks clean.
+* Differential: random connections from a client namespace over a veth pair to a server
+  namespace that listens on every probed port behind the rules; the kernel's outcome (TCP
+  handshake, or a UDP reply) must equal the model's verdict for each.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from portmatrix.check import Report, RulesetType, check_ruleset, format_report, parse_ruleset
+from portmatrix.check.ruleset import Ruleset
+from portmatrix.check.verdict import verdict
+from portmatrix.model import Endpoint, Flow, Matrix, Protocol
+from portmatrix.netns import Netns, unavailable_reason
+from portmatrix.render import render, render_hosts
+from portmatrix.resolve import resolve_file
+
+pytestmark = pytest.mark.netns
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data" / "rulesets"
+EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+SERVER = "10.1.0.20"
+ADDRESSES = {"db": "10.1.0.20/32", "app1": "10.1.0.10/32", "app2": "10.1.0.11/32", "mon": "10.1.0.30/32",
+             "admin-net": "10.9.0.0/24", "backup": "10.1.0.40/32"}  # fmt: skip
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _needs_namespaces() -> None:
+    reason = unavailable_reason("nft", "iptables-restore", "iptables-save")
+    if reason:
+        pytest.skip(reason)
+
+
+def db_matrix() -> Matrix:
+    def flow(src: str, protocol: str, lo: int, hi: int) -> Flow:
+        return Flow(src, "db", Protocol(protocol), lo, hi, f"db.{src}", ADDRESSES[src], ADDRESSES["db"])
+
+    flows = (flow("app1", "tcp", 5432, 5432), flow("app2", "tcp", 5432, 5432), flow("mon", "tcp", 9100, 9100),
+             flow("mon", "tcp", 9187, 9187), flow("mon", "udp", 161, 161), flow("admin-net", "tcp", 22, 22),
+             flow("backup", "tcp", 8000, 8010))  # fmt: skip
+    return Matrix("db", {name: Endpoint(name, address) for name, address in ADDRESSES.items()}, flows)
+
+
+def load(ns: Netns, name: str) -> tuple[Ruleset, str]:
+    """Load a fixture into the namespace and parse the kernel's own dump of it."""
+    path = DATA / name
+    if name.endswith(".nft"):
+        ns.run(["nft", "-f", str(path)])
+        dump = ns.run(["nft", "-j", "list", "ruleset"]).stdout
+        return parse_ruleset(dump, ruleset_type=RulesetType.NFT_JSON, name="kernel.json"), dump
+    ns.run(["iptables-restore"], input=path.read_text())
+    dump = ns.run(["iptables-save"]).stdout
+    return parse_ruleset(dump, ruleset_type=RulesetType.IPTABLES_SAVE, name="kernel.rules"), dump
+
+
+def essence(report: Report) -> set[tuple[object, ...]]:
+    return {(f.kind.value, f.src, f.protocol, f.port_start, f.port_end) for f in report.findings}
+
+
+@pytest.mark.parametrize(
+    ("source", "committed", "ruleset_type"),
+    [
+        ("db-host.iptables-save", "db-host.iptables-save", RulesetType.IPTABLES_SAVE),
+        ("db-host.nft", "db-host.nft.json", RulesetType.NFT_JSON),
+    ],
+)
+def test_kernel_dumps_give_the_same_findings_at_their_own_lines(
+    netns: Netns, source: str, committed: str, ruleset_type: RulesetType
+) -> None:
+    matrix = db_matrix()
+    ruleset, dump = load(netns, source)
+    report = check_ruleset(matrix, ruleset, host="db")
+    on_disk = check_ruleset(matrix, parse_ruleset((DATA / committed).read_text(), ruleset_type=ruleset_type), host="db")
+    assert essence(report) == essence(on_disk) and len(report.findings) == 9 - (ruleset_type is RulesetType.IPTABLES_SAVE)
+    lines = dump.splitlines()
+    for finding in report.findings:
+        assert finding.line is not None
+        if ruleset_type is RulesetType.IPTABLES_SAVE:
+            assert lines[finding.line - 1] == finding.rule_text
+
+
+def _nft_reports(matrix: Matrix) -> Iterator[tuple[str, Report]]:
+    with Netns() as ns:
+        for name, rendered in render_hosts(matrix, "nftables", skip_unbound=True).items():
+            ns.run(["nft", "-f", "-"], input=rendered.text)
+            dump = ns.run(["nft", "-j", "list", "ruleset"]).stdout
+            yield name, check_ruleset(matrix, parse_ruleset(dump, ruleset_type=RulesetType.NFT_JSON), host=name)
+        for pair in itertools.combinations(sorted(matrix.zones), 2):
+            ns.run(["nft", "-f", "-"], input=render(matrix, "nftables", between=pair, skip_unbound=True).text)
+            dump = ns.run(["nft", "-j", "list", "ruleset"]).stdout
+            ruleset = parse_ruleset(dump, ruleset_type=RulesetType.NFT_JSON)
+            yield f"{pair}", check_ruleset(matrix, ruleset, between=pair)
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda path: path.stem)
+def test_rendered_nftables_checks_clean_after_a_trip_through_the_kernel(example: Path) -> None:
+    matrix = resolve_file(example)
+    checked = 0
+    for subject, report in _nft_reports(matrix):
+        assert report.findings == [], f"{subject}:\n{format_report(report)}"
+        checked += len(report.flows)
+    assert checked > 0
+
+
+# --------------------------------------------------------------------------- differential
+
+CLIENTS = ["10.1.0.10", "10.1.0.11", "10.1.0.12", "10.1.0.30", "10.1.0.40", "10.9.0.5", "10.2.0.1", "192.168.7.7"]
+PORTS = [7, 22, 23, 53, 161, 443, 1500, 5432, 8000, 8005, 8006, 8010, 9100, 9187, 9200, 9300, 9999]
+PROBES = 36
+
+_SERVER = r"""
+import json, selectors, socket, sys
+ports = json.loads(sys.argv[1])
+sel = selectors.DefaultSelector()
+for port in ports:
+    t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    t.bind(("0.0.0.0", port)); t.listen(64); t.setblocking(False); sel.register(t, selectors.EVENT_READ, "tcp")
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("0.0.0.0", port)); sel.register(u, selectors.EVENT_READ, "udp")
+print("ready", flush=True)
+while True:
+    for key, _ in sel.select():
+        if key.data == "tcp":
+            conn, _ = key.fileobj.accept(); conn.close()
+        else:
+            data, peer = key.fileobj.recvfrom(512); key.fileobj.sendto(data, peer)
+"""
+
+_CLIENT = r"""
+import asyncio, json, socket, sys
+probes = json.loads(sys.argv[1]); server = sys.argv[2]
+async def tcp(src, port):
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(server, port, local_addr=(src, 0)), 1.5)
+        writer.close(); return True
+    except (OSError, asyncio.TimeoutError):
+        return False
+async def udp(src, port):
+    loop = asyncio.get_running_loop(); got = loop.create_future()
+    class Echo(asyncio.DatagramProtocol):
+        def datagram_received(self, data, addr):
+            if not got.done(): got.set_result(True)
+        def error_received(self, exc):
+            if not got.done(): got.set_result(False)
+    transport, _ = await loop.create_datagram_endpoint(Echo, local_addr=(src, 0), remote_addr=(server, port))
+    transport.sendto(b"probe")
+    try:
+        return await asyncio.wait_for(got, 1.5)
+    except asyncio.TimeoutError:
+        return False
+    finally:
+        transport.close()
+async def main():
+    return await asyncio.gather(*((tcp if p == "tcp" else udp)(s, port) for s, p, port in probes))
+print(json.dumps(asyncio.run(main())))
+"""
+
+
+def _wire(server: Netns, client: Netns) -> None:
+    """A veth pair between the namespaces; the server answers any source on the link."""
+    suffix = server.name[-6:]
+    inner, outer = f"pmv-s{suffix}", f"pmv-c{suffix}"
+    server.run(["ip", "link", "add", inner, "type", "veth", "peer", "name", outer, "netns", client.name])
+    server.run(["ip", "addr", "add", f"{SERVER}/32", "dev", inner])
+    server.run(["ip", "link", "set", inner, "up"])
+    server.run(["ip", "route", "add", "default", "dev", inner])
+    for address in CLIENTS:
+        client.run(["ip", "addr", "add", f"{address}/32", "dev", outer])
+    client.run(["ip", "link", "set", outer, "up"])
+    client.run(["ip", "route", "add", f"{SERVER}/32", "dev", outer])
+
+
+def _kernel_outcomes(server: Netns, client: Netns, probes: list[tuple[str, str, int]]) -> list[bool]:
+    listener = server.popen([sys.executable, "-c", _SERVER, json.dumps(PORTS)], stdout=subprocess.PIPE)
+    try:
+        assert listener.stdout is not None and listener.stdout.readline().strip() == "ready"
+        done = client.run([sys.executable, "-c", _CLIENT, json.dumps(probes), SERVER], timeout=30)
+        return [bool(value) for value in json.loads(done.stdout)]
+    finally:
+        listener.kill()
+        listener.wait(timeout=5)
+        if listener.stdout is not None:
+            listener.stdout.close()
+
+
+@pytest.mark.parametrize("fixture", ["db-host.iptables-save", "db-host.nft"])
+def test_model_verdicts_agree_with_the_kernel(fixture: str) -> None:
+    rng = random.Random(f"check-differential-{fixture}")
+    probes = [(rng.choice(CLIENTS), rng.choice(["tcp", "udp"]), rng.choice(PORTS)) for _ in range(PROBES)]
+    with Netns() as server, Netns() as client:
+        _wire(server, client)
+        ruleset, _ = load(server, fixture)
+        kernel = _kernel_outcomes(server, client, probes)
+    model = [verdict(ruleset, src=src, dst=SERVER, protocol=proto, dport=port).accepted for src, proto, port in probes]
+    disagreements = [(probe, k, m) for probe, k, m in zip(probes, kernel, model, strict=True) if k != m]
+    assert disagreements == []
+    assert any(kernel) and not all(kernel)  # the probes exercised both verdicts
