@@ -198,15 +198,24 @@ def _kernel_outcomes(server: Netns, client: Netns, probes: list[tuple[str, str, 
             listener.stdout.close()
 
 
+def _sample(ruleset: Ruleset, rng: random.Random) -> list[tuple[str, str, int]]:
+    """Random connections, half of them ones the model accepts, so both verdicts get tested."""
+    candidates = list(itertools.product(CLIENTS, ["tcp", "udp"], PORTS))
+    accepted = [c for c in candidates if verdict(ruleset, src=c[0], dst=SERVER, protocol=c[1], dport=c[2]).accepted]
+    denied = [c for c in candidates if c not in accepted]
+    half = PROBES // 2
+    return rng.sample(accepted, min(half, len(accepted))) + rng.sample(denied, PROBES - min(half, len(accepted)))
+
+
 @pytest.mark.parametrize("fixture", ["db-host.iptables-save", "db-host.nft"])
 def test_model_verdicts_agree_with_the_kernel(fixture: str) -> None:
     rng = random.Random(f"check-differential-{fixture}")
-    probes = [(rng.choice(CLIENTS), rng.choice(["tcp", "udp"]), rng.choice(PORTS)) for _ in range(PROBES)]
     with Netns() as server, Netns() as client:
         _wire(server, client)
         ruleset, _ = load(server, fixture)
+        probes = _sample(ruleset, rng)
         kernel = _kernel_outcomes(server, client, probes)
     model = [verdict(ruleset, src=src, dst=SERVER, protocol=proto, dport=port).accepted for src, proto, port in probes]
     disagreements = [(probe, k, m) for probe, k, m in zip(probes, kernel, model, strict=True) if k != m]
     assert disagreements == []
-    assert any(kernel) and not all(kernel)  # the probes exercised both verdicts
+    assert sum(kernel) >= 5 and not all(kernel)  # the probes exercised both verdicts

@@ -99,6 +99,17 @@ def explain(deployment: Deployment, catalog: Catalog, src: str, dst: str) -> lis
     return decisions
 
 
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    """One port item of one entry on one owning endpoint: the unit resolution works through."""
+
+    entry: CatalogEntry
+    host: DeployedHost
+    role: BoundRole
+    item: PortItem
+    exposure: Exposure
+
+
 class _Resolver:
     def __init__(
         self,
@@ -166,11 +177,11 @@ class _Resolver:
         if unmet:
             self.trace(entry, host.name, None, False, f"{label}: condition not met: {unmet}")
             return
-        exposure = item.exposure or entry.exposure
-        if exposure is Exposure.LOCAL_ONLY:
+        claim = _Claim(entry, host, role, item, item.exposure or entry.exposure)
+        own_ranges = self.evaluate(claim, host, role) if item.at is PortsAt.SELF else []
+        if claim.exposure is Exposure.LOCAL_ONLY:
             if item.at is PortsAt.SELF:
-                ranges = self.evaluate(entry, item, host, role)
-                self.add(host.name, host, host, role, entry, item, ranges, exposure)
+                self.add(host.name, host, host, role, claim, own_ranges)
                 self.trace(
                     entry, host.name, None, True, f"{label} is local only: blocked from the network"
                 )
@@ -179,20 +190,14 @@ class _Resolver:
             self.trace(entry, host.name, None, False, "the document names no client for this port")
             return
         if item.at is PortsAt.SELF:
-            ranges = self.evaluate(entry, item, host, role)
-            self.record_listening(host, role, entry, item, ranges)
+            self.record_listening(claim, own_ranges)
         for peer in entry.peers:
-            self.peer_flows(entry, host, role, item, peer, exposure)
+            self.peer_flows(claim, peer, own_ranges)
 
     def peer_flows(
-        self,
-        entry: CatalogEntry,
-        host: DeployedHost,
-        role: BoundRole,
-        item: PortItem,
-        peer: PeerSelector,
-        exposure: Exposure,
+        self, claim: _Claim, peer: PeerSelector, own_ranges: list[tuple[int, int]]
     ) -> None:
+        entry, host, role, item = claim.entry, claim.host, claim.role, claim.item
         if peer.role not in self.all_roles:
             if peer.optional:
                 self.trace(
@@ -200,19 +205,19 @@ class _Resolver:
                 )
                 return
             self.unbound[peer.role].add(entry.id)
-            self.unbound_flow(entry, host, role, item, peer, exposure)
+            self.unbound_flow(claim, peer, own_ranges)
             return
         for peer_host, peer_role in self.holders.get(peer.role, ()):
-            reason = self.refusal(host, role, peer_host, peer_role, peer, exposure)
+            reason = self.refusal(claim, peer_host, peer_role, peer)
             if reason:
                 self.trace(entry, host.name, peer_host.name, False, reason)
                 continue
             if item.at is PortsAt.SELF:
-                ranges = self.evaluate(entry, item, host, role)
-                self.add(peer_host.name, peer_host, host, role, entry, item, ranges, exposure)
+                ranges = own_ranges
+                self.add(peer_host.name, peer_host, host, role, claim, ranges)
             else:
-                ranges = self.evaluate(entry, item, peer_host, peer_role)
-                self.add(host.name, host, peer_host, peer_role, entry, item, ranges, exposure)
+                ranges = self.evaluate(claim, peer_host, peer_role)
+                self.add(host.name, host, peer_host, peer_role, claim, ranges)
             direction = "to" if item.at is PortsAt.SELF else "from"
             self.trace(
                 entry,
@@ -224,72 +229,54 @@ class _Resolver:
             )
 
     def refusal(
-        self,
-        host: DeployedHost,
-        role: BoundRole,
-        peer_host: DeployedHost,
-        peer_role: BoundRole,
-        peer: PeerSelector,
-        exposure: Exposure,
+        self, claim: _Claim, peer_host: DeployedHost, peer_role: BoundRole, peer: PeerSelector
     ) -> str | None:
         """Why this peer gets no flow from this owner, or None when it does."""
+        host, role = claim.host, claim.role
         if peer_host.name == host.name:
             return "same endpoint: traffic does not leave the host"
         if not _selects(peer, peer_role):
             return f"peer role parameters do not match {peer.where}"
-        for key in peer.same:
-            if (
-                key in role.params
-                and key in peer_role.params
-                and role.params[key] != peer_role.params[key]
-            ):
+        for key in (*peer.same, *peer.other):
+            if key not in role.params or key not in peer_role.params:
+                continue
+            equal = role.params[key] == peer_role.params[key]
+            if key in peer.same and not equal:
                 return f"{key} differs ({role.params[key]} vs {peer_role.params[key]})"
-        for key in peer.other:
-            if (
-                key in role.params
-                and key in peer_role.params
-                and role.params[key] == peer_role.params[key]
-            ):
+            if key in peer.other and equal:
                 return f"{key} is the same ({role.params[key]}); the entry needs the other one"
-        if exposure is Exposure.CLUSTER_ONLY:
+        if claim.exposure is Exposure.CLUSTER_ONLY:
             mine, theirs = role.params.get("cluster"), peer_role.params.get("cluster")
             if mine is None or mine != theirs:
                 return f"cluster-only port: {peer_host.name} is not in cluster {mine}"
         return _site_refusal(host, role, peer_host, peer_role)
 
     def unbound_flow(
-        self,
-        entry: CatalogEntry,
-        host: DeployedHost,
-        role: BoundRole,
-        item: PortItem,
-        peer: PeerSelector,
-        exposure: Exposure,
+        self, claim: _Claim, peer: PeerSelector, own_ranges: list[tuple[int, int]]
     ) -> None:
         placeholder = f"role:{peer.role}"
-        if item.at is PortsAt.SELF:
-            ranges = self.evaluate(entry, item, host, role)
-            self.add(placeholder, None, host, role, entry, item, ranges, exposure)
+        host, role = claim.host, claim.role
+        if claim.item.at is PortsAt.SELF:
+            self.add(placeholder, None, host, role, claim, own_ranges)
         else:
             try:
-                ranges = self.evaluate(entry, item, host, role)
+                ranges = self.evaluate(claim, host, role)
             except InventoryError:
                 return  # the peer's own parameters would be needed; nothing to show
-            self.add(
-                host.name, host, None, role, entry, item, ranges, exposure, dst_name=placeholder
-            )
-        self.trace(entry, host.name, None, False, f"no endpoint holds {peer.role}: unbound flow")
+            self.add(host.name, host, None, role, claim, ranges, dst_name=placeholder)
+        self.trace(
+            claim.entry, host.name, None, False, f"no endpoint holds {peer.role}: unbound flow"
+        )
 
     # ------------------------------------------------------------------ evaluation
-    def evaluate(
-        self, entry: CatalogEntry, item: PortItem, host: DeployedHost, role: BoundRole
-    ) -> list[tuple[int, int]]:
+    def evaluate(self, claim: _Claim, host: DeployedHost, role: BoundRole) -> list[tuple[int, int]]:
+        """The claim's ports for the endpoint whose ports they are (owner, or peer for ``at: peer``)."""
         env: dict[str, portspec.Value] = {**self.deployment.options, **role.params}
         try:
-            return portspec.evaluate(self.catalog.expression(item.ports), env)
+            return portspec.evaluate(self.catalog.expression(claim.item.ports), env)
         except PortExpressionError as exc:
             raise InventoryError(
-                f"host {host.name!r}, {role.role}: catalog entry {entry.id}: {exc}",
+                f"host {host.name!r}, {role.role}: catalog entry {claim.entry.id}: {exc}",
                 file=self.deployment.file,
                 line=self.deployment.line_of(host, "roles", role.index),
             ) from exc
@@ -300,18 +287,17 @@ class _Resolver:
         src: DeployedHost | None,
         dst: DeployedHost | None,
         dst_role: BoundRole,
-        entry: CatalogEntry,
-        item: PortItem,
+        claim: _Claim,
         ranges: Iterable[tuple[int, int]],
-        exposure: Exposure,
         *,
         dst_name: str | None = None,
     ) -> None:
+        """Record ports from ``src`` to ``dst``; flows are merged per (src, dst, proto, rule) later."""
         target = dst.name if dst is not None else (dst_name or "")
-        key = (src_name, target, item.protocol, entry.id)
+        key = (src_name, target, claim.item.protocol, claim.entry.id)
         self.ranges[key].extend(ranges)
         if key not in self.meta:
-            self.meta[key] = (entry, dst_role, item.ephemeral, exposure)
+            self.meta[key] = (claim.entry, dst_role, claim.item.ephemeral, claim.exposure)
         self.addresses[src_name] = src.address if src is not None else None
         self.addresses[target] = dst.address if dst is not None else None
 
@@ -345,18 +331,13 @@ class _Resolver:
         return result
 
     # ------------------------------------------------------------------ checks
-    def record_listening(
-        self,
-        host: DeployedHost,
-        role: BoundRole,
-        entry: CatalogEntry,
-        item: PortItem,
-        ranges: list[tuple[int, int]],
-    ) -> None:
-        if item.ephemeral:
+    def record_listening(self, claim: _Claim, ranges: list[tuple[int, int]]) -> None:
+        if claim.item.ephemeral:
             return
         for lo, hi in ranges:
-            self.listening[host.name].append((item.protocol, lo, hi, role, entry.id))
+            self.listening[claim.host.name].append(
+                (claim.item.protocol, lo, hi, claim.role, claim.entry.id)
+            )
 
     def check_conflicts(self) -> None:
         """Two different roles (or role instances) on one endpoint wanting the same port."""

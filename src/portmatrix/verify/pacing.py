@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable
 
 #: Half of Linux's default ``icmp_msgs_per_sec`` and ``icmp_msgs_burst``.
-DEFAULT_RATE = 500.0
-DEFAULT_BURST = 25
+DEFAULT_RATE = 1000.0
+DEFAULT_BURST = 10
 
 
 class DestinationPacer:
