@@ -57,6 +57,7 @@ access-list IN_OUT extended permit ip any any
 access-list SPLIT standard permit 10.0.0.0 255.0.0.0
 access-group OUT_IN in interface outside
 access-group IN_OUT in interface inside
+access-list OLD permit tcp any host 10.5.0.1 eq 22
 """
 
 
@@ -80,7 +81,9 @@ ASA_CASES = [
 
 
 @pytest.mark.parametrize(("src", "protocol", "dport", "accepted", "line"), ASA_CASES)
-def test_asa_first_match(asa: Ruleset, src: str, protocol: str, dport: int, accepted: bool, line: int | None) -> None:
+def test_asa_first_match(
+    asa: Ruleset, src: str, protocol: str, dport: int, accepted: bool, line: int | None
+) -> None:
     decision = verdict(asa, src=src, dst="10.5.0.1", protocol=protocol, dport=dport, acl="OUT_IN")
     assert decision.accepted == accepted
     assert decision.rule.origin.line == line
@@ -95,6 +98,11 @@ def test_asa_reports_what_it_cannot_model(asa: Ruleset) -> None:
 def test_asa_neq_and_any4(asa: Ruleset) -> None:
     decision = verdict(asa, src="10.3.0.1", dst="10.5.0.1", protocol="tcp", dport=1, acl="OUT_IN")
     assert not decision.accepted and decision.rule.origin.what == "implicit deny"
+
+
+def test_asa_lists_without_the_extended_keyword(asa: Ruleset) -> None:
+    decision = verdict(asa, src="10.3.0.1", dst="10.5.0.1", protocol="tcp", dport=22, acl="OLD")
+    assert decision.accepted and decision.rule.origin.line == 47
 
 
 def test_asa_bindings(asa: Ruleset) -> None:
@@ -166,8 +174,12 @@ def test_ios_first_match(
 
 
 def test_ios_ipv6_list(ios: Ruleset) -> None:
-    assert verdict(ios, src="2001:db8::5", dst="2001:db9::1", protocol="tcp", dport=22, acl="V6").accepted
-    assert not verdict(ios, src="10.0.0.1", dst="10.5.0.1", protocol="tcp", dport=22, acl="V6").accepted
+    assert verdict(
+        ios, src="2001:db8::5", dst="2001:db9::1", protocol="tcp", dport=22, acl="V6"
+    ).accepted
+    assert not verdict(
+        ios, src="10.0.0.1", dst="10.5.0.1", protocol="tcp", dport=22, acl="V6"
+    ).accepted
 
 
 def test_ios_reports_non_contiguous_wildcards(ios: Ruleset) -> None:
@@ -181,7 +193,9 @@ ENDPOINTS = {"h": "10.5.0.1/32", "c": "10.1.0.1/32", "inside-host": "10.6.0.1/32
 def matrix() -> Matrix:
     flows = (Flow("c", "h", Protocol.TCP, 82, 82, "x.web", ENDPOINTS["c"], ENDPOINTS["h"]),)
     zones = {"outside": ("c",), "inside": ("h", "inside-host")}
-    return Matrix("m", {name: Endpoint(name, address) for name, address in ENDPOINTS.items()}, flows, zones)
+    return Matrix(
+        "m", {name: Endpoint(name, address) for name, address in ENDPOINTS.items()}, flows, zones
+    )
 
 
 def test_acl_choice_follows_bindings_zones_and_the_acl_option(asa: Ruleset, ios: Ruleset) -> None:
@@ -191,7 +205,7 @@ def test_acl_choice_follows_bindings_zones_and_the_acl_option(asa: Ruleset, ios:
         check_ruleset(matrix(), asa, host="h")
     assert check_ruleset(matrix(), asa, host="h", acl="OUT_IN").flows[0].allowed
     assert check_ruleset(matrix(), ios, host="h").flows[0].allowed  # EDGE is the only list in use
-    with pytest.raises(LookupFailure, match="no access-list 'EDGF'.*EDGE"):
+    with pytest.raises(LookupFailure, match=r"no access-list 'EDGF'.*EDGE"):
         check_ruleset(matrix(), ios, host="h", acl="EDGF")
 
 

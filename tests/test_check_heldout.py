@@ -50,7 +50,9 @@ def matrix() -> Matrix:
         _flow("admin-net", "tcp", 22, 22, "db.ssh"),
         _flow("backup", "tcp", 8000, 8010, "db.backup"),
     )
-    return Matrix("db", {name: Endpoint(name, address) for name, address in ADDRESSES.items()}, flows)
+    return Matrix(
+        "db", {name: Endpoint(name, address) for name, address in ADDRESSES.items()}, flows
+    )
 
 
 Row = tuple[str, int | None, int | None, str | None, str | None, int | None, int | None]
@@ -88,22 +90,37 @@ NFT: set[Row] = {
     ],
 )
 def test_every_defect_at_its_line_and_nothing_else(
-    matrix: Matrix, name: str, ruleset_type: RulesetType, expected: set[Row], narrowed: tuple[int, int | None]
+    matrix: Matrix,
+    name: str,
+    ruleset_type: RulesetType,
+    expected: set[Row],
+    narrowed: tuple[int, int | None],
 ) -> None:
     report = check_ruleset(matrix, load_ruleset(DATA / name, ruleset_type=ruleset_type), host="db")
     got = {
-        (f.kind.value, f.line, f.handle, f.src, f.protocol, f.port_start, f.port_end) for f in report.findings
+        (f.kind.value, f.line, f.handle, f.src, f.protocol, f.port_start, f.port_end)
+        for f in report.findings
     }
     assert got == expected
     assert len(report.findings) == len(expected)
     (backup,) = [f for f in report.findings if f.src == "backup"]
-    assert [(item["line"], item["handle"]) for item in backup.details["accepted_in_part_by"]] == [narrowed]
+    assert [(item["line"], item["handle"]) for item in backup.details["accepted_in_part_by"]] == [
+        narrowed
+    ]
     assert report.blocked_flows == 3 and report.exit_status() == 1
 
 
 def test_excess_messages_carry_exact_numbers(matrix: Matrix) -> None:
-    report = check_ruleset(matrix, load_ruleset(DATA / "db-host.nft.json", ruleset_type=RulesetType.NFT_JSON), host="db")
-    admin_tcp = next(f for f in report.findings if f.kind.value == "excess" and f.protocol == "tcp" and f.handle == 10)
+    report = check_ruleset(
+        matrix,
+        load_ruleset(DATA / "db-host.nft.json", ruleset_type=RulesetType.NFT_JSON),
+        host="db",
+    )
+    admin_tcp = next(
+        f
+        for f in report.findings
+        if f.kind.value == "excess" and f.protocol == "tcp" and f.handle == 10
+    )
     assert admin_tcp.message == (
         "handle 10 at line 147 opens tcp/1-6,8-21,24-9299,9301-65535 from admin-net to db; the matrix needs none of it"
     )

@@ -67,7 +67,9 @@ def ruleset() -> Ruleset:
 
 
 @pytest.mark.parametrize(("src", "dst", "protocol", "dport", "accepted", "line"), CASES)
-def test_first_match(ruleset: Ruleset, src: str, dst: str, protocol: str, dport: int, accepted: bool, line: int) -> None:
+def test_first_match(
+    ruleset: Ruleset, src: str, dst: str, protocol: str, dport: int, accepted: bool, line: int
+) -> None:
     decision = verdict(ruleset, src=src, dst=dst, protocol=protocol, dport=dport)
     assert (decision.accepted, decision.rule.origin.line) == (accepted, line)
 
@@ -78,7 +80,9 @@ def test_sport_condition_is_evaluated(ruleset: Ruleset) -> None:
 
 
 def test_forward_path_uses_the_forward_chain(ruleset: Ruleset) -> None:
-    decision = verdict(ruleset, src="192.168.1.1", dst="10.0.0.100", protocol="tcp", dport=1, path=Path.FORWARD)
+    decision = verdict(
+        ruleset, src="192.168.1.1", dst="10.0.0.100", protocol="tcp", dport=1, path=Path.FORWARD
+    )
     assert decision.accepted and decision.rule.origin.what == "policy"
 
 
@@ -110,7 +114,9 @@ def test_ip6tables_save_covers_ipv6_only() -> None:
     ruleset = parse_ruleset(text, ruleset_type=RulesetType.IPTABLES_SAVE, name="x")
     assert ruleset.families == frozenset({6})
     assert verdict(ruleset, src="2001:db8::1", dst="2001:db8::2", protocol="tcp", dport=22).accepted
-    assert not verdict(ruleset, src="2001:db9::1", dst="2001:db8::2", protocol="tcp", dport=22).accepted
+    assert not verdict(
+        ruleset, src="2001:db9::1", dst="2001:db8::2", protocol="tcp", dport=22
+    ).accepted
 
 
 @pytest.mark.parametrize(

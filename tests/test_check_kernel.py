@@ -36,8 +36,14 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "rulesets"
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 SERVER = "10.1.0.20"
-ADDRESSES = {"db": "10.1.0.20/32", "app1": "10.1.0.10/32", "app2": "10.1.0.11/32", "mon": "10.1.0.30/32",
-             "admin-net": "10.9.0.0/24", "backup": "10.1.0.40/32"}  # fmt: skip
+ADDRESSES = {
+    "db": "10.1.0.20/32",
+    "app1": "10.1.0.10/32",
+    "app2": "10.1.0.11/32",
+    "mon": "10.1.0.30/32",
+    "admin-net": "10.9.0.0/24",
+    "backup": "10.1.0.40/32",
+}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -49,12 +55,22 @@ def _needs_namespaces() -> None:
 
 def db_matrix() -> Matrix:
     def flow(src: str, protocol: str, lo: int, hi: int) -> Flow:
-        return Flow(src, "db", Protocol(protocol), lo, hi, f"db.{src}", ADDRESSES[src], ADDRESSES["db"])
+        return Flow(
+            src, "db", Protocol(protocol), lo, hi, f"db.{src}", ADDRESSES[src], ADDRESSES["db"]
+        )
 
-    flows = (flow("app1", "tcp", 5432, 5432), flow("app2", "tcp", 5432, 5432), flow("mon", "tcp", 9100, 9100),
-             flow("mon", "tcp", 9187, 9187), flow("mon", "udp", 161, 161), flow("admin-net", "tcp", 22, 22),
-             flow("backup", "tcp", 8000, 8010))  # fmt: skip
-    return Matrix("db", {name: Endpoint(name, address) for name, address in ADDRESSES.items()}, flows)
+    flows = (
+        flow("app1", "tcp", 5432, 5432),
+        flow("app2", "tcp", 5432, 5432),
+        flow("mon", "tcp", 9100, 9100),
+        flow("mon", "tcp", 9187, 9187),
+        flow("mon", "udp", 161, 161),
+        flow("admin-net", "tcp", 22, 22),
+        flow("backup", "tcp", 8000, 8010),
+    )
+    return Matrix(
+        "db", {name: Endpoint(name, address) for name, address in ADDRESSES.items()}, flows
+    )
 
 
 def load(ns: Netns, name: str) -> tuple[Ruleset, str]:
@@ -86,8 +102,12 @@ def test_kernel_dumps_give_the_same_findings_at_their_own_lines(
     matrix = db_matrix()
     ruleset, dump = load(netns, source)
     report = check_ruleset(matrix, ruleset, host="db")
-    on_disk = check_ruleset(matrix, parse_ruleset((DATA / committed).read_text(), ruleset_type=ruleset_type), host="db")
-    assert essence(report) == essence(on_disk) and len(report.findings) == 9 - (ruleset_type is RulesetType.IPTABLES_SAVE)
+    on_disk = check_ruleset(
+        matrix, parse_ruleset((DATA / committed).read_text(), ruleset_type=ruleset_type), host="db"
+    )
+    assert essence(report) == essence(on_disk) and len(report.findings) == 9 - (
+        ruleset_type is RulesetType.IPTABLES_SAVE
+    )
     lines = dump.splitlines()
     for finding in report.findings:
         assert finding.line is not None
@@ -100,9 +120,17 @@ def _nft_reports(matrix: Matrix) -> Iterator[tuple[str, Report]]:
         for name, rendered in render_hosts(matrix, "nftables", skip_unbound=True).items():
             ns.run(["nft", "-f", "-"], input=rendered.text)
             dump = ns.run(["nft", "-j", "list", "ruleset"]).stdout
-            yield name, check_ruleset(matrix, parse_ruleset(dump, ruleset_type=RulesetType.NFT_JSON), host=name)
+            yield (
+                name,
+                check_ruleset(
+                    matrix, parse_ruleset(dump, ruleset_type=RulesetType.NFT_JSON), host=name
+                ),
+            )
         for pair in itertools.combinations(sorted(matrix.zones), 2):
-            ns.run(["nft", "-f", "-"], input=render(matrix, "nftables", between=pair, skip_unbound=True).text)
+            ns.run(
+                ["nft", "-f", "-"],
+                input=render(matrix, "nftables", between=pair, skip_unbound=True).text,
+            )
             dump = ns.run(["nft", "-j", "list", "ruleset"]).stdout
             ruleset = parse_ruleset(dump, ruleset_type=RulesetType.NFT_JSON)
             yield f"{pair}", check_ruleset(matrix, ruleset, between=pair)
@@ -120,7 +148,16 @@ def test_rendered_nftables_checks_clean_after_a_trip_through_the_kernel(example:
 
 # --------------------------------------------------------------------------- differential
 
-CLIENTS = ["10.1.0.10", "10.1.0.11", "10.1.0.12", "10.1.0.30", "10.1.0.40", "10.9.0.5", "10.2.0.1", "192.168.7.7"]
+CLIENTS = [
+    "10.1.0.10",
+    "10.1.0.11",
+    "10.1.0.12",
+    "10.1.0.30",
+    "10.1.0.40",
+    "10.9.0.5",
+    "10.2.0.1",
+    "192.168.7.7",
+]
 PORTS = [7, 22, 23, 53, 161, 443, 1500, 5432, 8000, 8005, 8006, 8010, 9100, 9187, 9200, 9300, 9999]
 PROBES = 36
 
@@ -175,7 +212,9 @@ def _wire(server: Netns, client: Netns) -> None:
     """A veth pair between the namespaces; the server answers any source on the link."""
     suffix = server.name[-6:]
     inner, outer = f"pmv-s{suffix}", f"pmv-c{suffix}"
-    server.run(["ip", "link", "add", inner, "type", "veth", "peer", "name", outer, "netns", client.name])
+    server.run(
+        ["ip", "link", "add", inner, "type", "veth", "peer", "name", outer, "netns", client.name]
+    )
     server.run(["ip", "addr", "add", f"{SERVER}/32", "dev", inner])
     server.run(["ip", "link", "set", inner, "up"])
     server.run(["ip", "route", "add", "default", "dev", inner])
@@ -185,8 +224,12 @@ def _wire(server: Netns, client: Netns) -> None:
     client.run(["ip", "route", "add", f"{SERVER}/32", "dev", outer])
 
 
-def _kernel_outcomes(server: Netns, client: Netns, probes: list[tuple[str, str, int]]) -> list[bool]:
-    listener = server.popen([sys.executable, "-c", _SERVER, json.dumps(PORTS)], stdout=subprocess.PIPE)
+def _kernel_outcomes(
+    server: Netns, client: Netns, probes: list[tuple[str, str, int]]
+) -> list[bool]:
+    listener = server.popen(
+        [sys.executable, "-c", _SERVER, json.dumps(PORTS)], stdout=subprocess.PIPE
+    )
     try:
         assert listener.stdout is not None and listener.stdout.readline().strip() == "ready"
         done = client.run([sys.executable, "-c", _CLIENT, json.dumps(probes), SERVER], timeout=30)
@@ -201,10 +244,16 @@ def _kernel_outcomes(server: Netns, client: Netns, probes: list[tuple[str, str, 
 def _sample(ruleset: Ruleset, rng: random.Random) -> list[tuple[str, str, int]]:
     """Random connections, half of them ones the model accepts, so both verdicts get tested."""
     candidates = list(itertools.product(CLIENTS, ["tcp", "udp"], PORTS))
-    accepted = [c for c in candidates if verdict(ruleset, src=c[0], dst=SERVER, protocol=c[1], dport=c[2]).accepted]
+    accepted = [
+        c
+        for c in candidates
+        if verdict(ruleset, src=c[0], dst=SERVER, protocol=c[1], dport=c[2]).accepted
+    ]
     denied = [c for c in candidates if c not in accepted]
     half = PROBES // 2
-    return rng.sample(accepted, min(half, len(accepted))) + rng.sample(denied, PROBES - min(half, len(accepted)))
+    return rng.sample(accepted, min(half, len(accepted))) + rng.sample(
+        denied, PROBES - min(half, len(accepted))
+    )
 
 
 @pytest.mark.parametrize("fixture", ["db-host.iptables-save", "db-host.nft"])
@@ -215,7 +264,12 @@ def test_model_verdicts_agree_with_the_kernel(fixture: str) -> None:
         ruleset, _ = load(server, fixture)
         probes = _sample(ruleset, rng)
         kernel = _kernel_outcomes(server, client, probes)
-    model = [verdict(ruleset, src=src, dst=SERVER, protocol=proto, dport=port).accepted for src, proto, port in probes]
-    disagreements = [(probe, k, m) for probe, k, m in zip(probes, kernel, model, strict=True) if k != m]
+    model = [
+        verdict(ruleset, src=src, dst=SERVER, protocol=proto, dport=port).accepted
+        for src, proto, port in probes
+    ]
+    disagreements = [
+        (probe, k, m) for probe, k, m in zip(probes, kernel, model, strict=True) if k != m
+    ]
     assert disagreements == []
     assert sum(kernel) >= 5 and not all(kernel)  # the probes exercised both verdicts

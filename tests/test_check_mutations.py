@@ -30,7 +30,9 @@ class Format:
     target: str
     type: RulesetType
     accept: re.Pattern[str]  # an accepting rule from a single host
-    ranged: re.Pattern[str]  # an accepting rule with a port range (group 1..3: before, lo-hi, after)
+    ranged: re.Pattern[
+        str
+    ]  # an accepting rule with a port range (group 1..3: before, lo-hi, after)
     any_any: str
     to_deny: Callable[[str], str]
     policy_line: Callable[[list[str]], int]  # the line that denies what no rule accepts
@@ -86,7 +88,9 @@ def rendered_lines(matrix: Matrix, fmt: Format) -> list[str]:
 
 
 def check(matrix: Matrix, fmt: Format, lines: list[str]) -> Report:
-    ruleset = parse_ruleset("\n".join(lines) + "\n", ruleset_type=fmt.type, name=f"{fmt.target}.rules")
+    ruleset = parse_ruleset(
+        "\n".join(lines) + "\n", ruleset_type=fmt.type, name=f"{fmt.target}.rules"
+    )
     return check_ruleset(matrix, ruleset, host=HOST)
 
 

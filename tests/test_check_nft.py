@@ -47,22 +47,40 @@ CASES = [
 
 @pytest.mark.parametrize(("src", "dst", "protocol", "dport", "accepted", "handle"), CASES)
 def test_first_match(
-    features: Ruleset, src: str, dst: str, protocol: str, dport: int, accepted: bool, handle: int | None
+    features: Ruleset,
+    src: str,
+    dst: str,
+    protocol: str,
+    dport: int,
+    accepted: bool,
+    handle: int | None,
 ) -> None:
     decision = verdict(features, src=src, dst=dst, protocol=protocol, dport=dport)
     assert (decision.accepted, decision.rule.origin.handle) == (accepted, handle)
 
 
 def test_base_chains_run_in_priority_order_across_tables(features: Ruleset) -> None:
-    assert [stage.chain for stage in features.paths[Hook.INPUT]] == ["inet f input", "ip late input"]
-    assert [stage.families for stage in features.paths[Hook.INPUT]] == [frozenset({4, 6}), frozenset({4})]
+    assert [stage.chain for stage in features.paths[Hook.INPUT]] == [
+        "inet f input",
+        "ip late input",
+    ]
+    assert [stage.families for stage in features.paths[Hook.INPUT]] == [
+        frozenset({4, 6}),
+        frozenset({4}),
+    ]
     assert features.paths[Hook.FORWARD] == []
-    forward = verdict(features, src="10.2.0.1", dst="10.5.0.1", protocol="tcp", dport=8080, path=Hook.FORWARD)
+    forward = verdict(
+        features, src="10.2.0.1", dst="10.5.0.1", protocol="tcp", dport=8080, path=Hook.FORWARD
+    )
     assert forward.accepted and forward.rule.origin.what == "default"
 
 
 def test_rules_print_back_in_nft_syntax(features: Ruleset) -> None:
-    texts = {rule.origin.handle: rule.origin.text for chain in features.chains.values() for rule in chain.rules}
+    texts = {
+        rule.origin.handle: rule.origin.text
+        for chain in features.chains.values()
+        for rule in chain.rules
+    }
     assert texts[11] == "ip saddr . tcp dport @allowed accept"
     assert texts[17] == (
         'ip saddr != { 10.8.0.1-10.8.0.9, 10.9.0.0/16 } tcp dport { 443, 8000-8080 } counter accept comment "hello"'
@@ -83,25 +101,51 @@ def _pretty_lines(text: str) -> dict[int, int]:
     return found
 
 
-def test_positions_are_handles_and_the_lines_rule_objects_start_on(features: Ruleset, tmp_path: Path) -> None:
+def test_positions_are_handles_and_the_lines_rule_objects_start_on(
+    features: Ruleset, tmp_path: Path
+) -> None:
     compact = {rule.origin.line for chain in features.chains.values() for rule in chain.rules}
     assert compact == {1}
     pretty = json.dumps(json.loads((DATA / "features.nft.json").read_text()), indent=2)
     ruleset = parse_ruleset(pretty, ruleset_type=RulesetType.NFT_JSON, name="pretty.json")
     expected = _pretty_lines(pretty)
-    got = {rule.origin.handle: rule.origin.line for chain in ruleset.chains.values() for rule in chain.rules}
+    got = {
+        rule.origin.handle: rule.origin.line
+        for chain in ruleset.chains.values()
+        for rule in chain.rules
+    }
     assert got == expected and len(expected) == 14
 
 
 def document(*rules: list[Any], extra: list[Any] = ()) -> str:  # type: ignore[assignment]
     items: list[Any] = [
         {"table": {"family": "inet", "name": "t", "handle": 1}},
-        {"chain": {"family": "inet", "table": "t", "name": "in", "handle": 1, "type": "filter", "hook": "input",
-                   "prio": 0, "policy": "drop"}},
+        {
+            "chain": {
+                "family": "inet",
+                "table": "t",
+                "name": "in",
+                "handle": 1,
+                "type": "filter",
+                "hook": "input",
+                "prio": 0,
+                "policy": "drop",
+            }
+        },
         *extra,
     ]
     for handle, expr in enumerate(rules, start=2):
-        items.append({"rule": {"family": "inet", "table": "t", "chain": "in", "handle": handle, "expr": expr}})
+        items.append(
+            {
+                "rule": {
+                    "family": "inet",
+                    "table": "t",
+                    "chain": "in",
+                    "handle": handle,
+                    "expr": expr,
+                }
+            }
+        )
     return json.dumps({"nftables": items}, indent=1)
 
 
@@ -116,17 +160,27 @@ DPORT = {"payload": {"protocol": "tcp", "field": "dport"}}
     ("expr", "reason"),
     [
         ([match({"meta": {"key": "mark"}}, 1), {"accept": None}], "meta mark"),
-        ([match({"fib": {"flags": ["daddr"], "result": "type"}}, "local"), {"accept": None}], "fib"),
+        (
+            [match({"fib": {"flags": ["daddr"], "result": "type"}}, "local"), {"accept": None}],
+            "fib",
+        ),
         ([match(DPORT, 80), {"dnat": {"addr": "10.0.0.9"}}], "dnat"),
         ([{"xt": {"type": "match", "name": "recent"}}, {"drop": None}], "xt"),
-        ([match({"payload": {"base": "th", "offset": 16, "len": 16}}, 80), {"accept": None}], "raw payload"),
+        (
+            [match({"payload": {"base": "th", "offset": 16, "len": 16}}, 80), {"accept": None}],
+            "raw payload",
+        ),
         ([match(DPORT, "@nosuchset"), {"accept": None}], "not defined"),
         ([match(DPORT, 80), {"jump": {"target": "nowhere"}}], "unknown chain"),
         ([match(DPORT, 80), {"queue": {"num": 1}}], "userspace"),
     ],
 )
-def test_unmodelled_expressions_are_reported_with_handle_and_line(expr: list[Any], reason: str) -> None:
-    ruleset = parse_ruleset(document(expr, [match(DPORT, 22), {"accept": None}]), ruleset_type=RulesetType.NFT_JSON)
+def test_unmodelled_expressions_are_reported_with_handle_and_line(
+    expr: list[Any], reason: str
+) -> None:
+    ruleset = parse_ruleset(
+        document(expr, [match(DPORT, 22), {"accept": None}]), ruleset_type=RulesetType.NFT_JSON
+    )
     (item,) = ruleset.unsupported
     assert reason in item.reason and item.handle == 2 and item.line is not None and item.line > 1
     assert [rule.origin.handle for rule in ruleset.chains["inet t in"].rules] == [3]
@@ -137,14 +191,31 @@ def test_ct_state_new_and_interfaces_are_decided() -> None:
     text = document(
         [match({"meta": {"key": "iifname"}}, "lo"), {"accept": None}],
         [match(ct, ["established", "related"], "in"), {"accept": None}],
-        [match(ct, "new", "in"), match({"meta": {"key": "iifname"}}, "eth*"), match(DPORT, 22), {"accept": None}],
+        [
+            match(ct, "new", "in"),
+            match({"meta": {"key": "iifname"}}, "eth*"),
+            match(DPORT, 22),
+            {"accept": None},
+        ],
         [match({"meta": {"key": "oifname"}}, "lo", "!="), match(DPORT, 23), {"accept": None}],
     )
     ruleset = parse_ruleset(text, ruleset_type=RulesetType.NFT_JSON)
-    assert ruleset.chains["inet t in"].rules[0].match == ()  # loopback never carries network traffic
+    assert (
+        ruleset.chains["inet t in"].rules[0].match == ()
+    )  # loopback never carries network traffic
     assert ruleset.chains["inet t in"].rules[1].match == ()
-    assert verdict(ruleset, src="10.0.0.1", dst="10.0.0.2", protocol="tcp", dport=22).rule.origin.handle == 4
-    assert verdict(ruleset, src="10.0.0.1", dst="10.0.0.2", protocol="tcp", dport=23).rule.origin.handle == 5
+    assert (
+        verdict(
+            ruleset, src="10.0.0.1", dst="10.0.0.2", protocol="tcp", dport=22
+        ).rule.origin.handle
+        == 4
+    )
+    assert (
+        verdict(
+            ruleset, src="10.0.0.1", dst="10.0.0.2", protocol="tcp", dport=23
+        ).rule.origin.handle
+        == 5
+    )
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,9 @@ def test_every_host_firewall_checks_clean(matrix: Matrix, target: str) -> None:
     assert hosts
     checked = 0
     for name, rendered in hosts.items():
-        ruleset = parse_ruleset(rendered.text, ruleset_type=TARGETS[target], name=f"{target}:{name}")
+        ruleset = parse_ruleset(
+            rendered.text, ruleset_type=TARGETS[target], name=f"{target}:{name}"
+        )
         report = check_ruleset(matrix, ruleset, host=name)
         assert report.findings == [], format_report(report)
         assert report.exit_status(strict=True) == 0
@@ -49,7 +51,9 @@ def test_every_zone_pair_acl_checks_clean(matrix: Matrix, target: str) -> None:
     checked = 0
     for pair in pairs:
         rendered = render(matrix, target, between=pair, skip_unbound=True)
-        ruleset = parse_ruleset(rendered.text, ruleset_type=TARGETS[target], name=f"{target}:{pair}")
+        ruleset = parse_ruleset(
+            rendered.text, ruleset_type=TARGETS[target], name=f"{target}:{pair}"
+        )
         report = check_ruleset(matrix, ruleset, between=pair)
         assert report.findings == [], format_report(report)
         checked += len(report.flows)

@@ -17,8 +17,15 @@ import pytest
 
 from portmatrix.errors import LookupFailure, VerifyError
 from portmatrix.model import Endpoint, Exposure, Flow, Matrix, Protocol
-from portmatrix.verify import Emulator, ListenPort, Sampling, StartReport, emulator_for, token
-from portmatrix.verify import limits
+from portmatrix.verify import (
+    Emulator,
+    ListenPort,
+    Sampling,
+    StartReport,
+    emulator_for,
+    limits,
+    token,
+)
 from portmatrix.verify.emulate import _Gate, _TokenStream
 
 HOST = "127.55.0.11"  # a loopback address of our own, so no other test's listener is in the way
@@ -32,7 +39,15 @@ MATRIX = Matrix(
     (
         Flow("cuc-sub", "cuc-pub", TCP, 20500, 20502, "cuc.conversation-manager.cluster"),
         Flow("phones", "cuc-pub", UDP, 16384, 21511, "cuc.mixer.rtp", "127.56.0.0/24"),
-        Flow("cuc-pub", "cuc-pub", TCP, 20055, 20055, "cuc.license-server", exposure=Exposure.LOCAL_ONLY),
+        Flow(
+            "cuc-pub",
+            "cuc-pub",
+            TCP,
+            20055,
+            20055,
+            "cuc.license-server",
+            exposure=Exposure.LOCAL_ONLY,
+        ),
         Flow("cuc-pub", "cuc-pub", TCP, 22, 22, "cuc.ssh"),
     ),
 )
@@ -117,7 +132,9 @@ class RefusingLowPorts(socket.socket):
 
 
 def test_privileged_ports_are_listed_in_one_message_and_the_rest_run() -> None:
-    emulator = emulator_for(MATRIX, "cuc-pub", sampling=Sampling(4), socket_factory=RefusingLowPorts)
+    emulator = emulator_for(
+        MATRIX, "cuc-pub", sampling=Sampling(4), socket_factory=RefusingLowPorts
+    )
     report, line = run_with(emulator, lambda: read_tcp_token(HOST, 20500))
     assert report.privileged == (f"tcp/22 on {HOST}",)
     assert report.listening == len(emulator.ports) - 1
@@ -149,7 +166,7 @@ def test_an_address_of_another_machine_is_refused() -> None:
 
 
 def test_a_network_needs_an_address_to_bind() -> None:
-    with pytest.raises(VerifyError, match="is a network.*--bind"):
+    with pytest.raises(VerifyError, match=r"is a network.*--bind"):
         emulator_for(MATRIX, "phones")
     with pytest.raises(VerifyError, match="not an IP address"):
         emulator_for(MATRIX, "cuc-pub", bind=["cuc-pub.example"])
@@ -186,7 +203,10 @@ def test_connections_beyond_the_limit_are_reset_not_queued() -> None:
 
 def test_the_token_format() -> None:
     listen = ListenPort(UDP, 39500, ("cce.router.mds-private", "cce.pg.mds-private"))
-    assert token("rtr-a", listen) == b"portmatrix rtr-a udp/39500 cce.router.mds-private,cce.pg.mds-private\n"
+    assert (
+        token("rtr-a", listen)
+        == b"portmatrix rtr-a udp/39500 cce.router.mds-private,cce.pg.mds-private\n"
+    )
 
 
 # --------------------------------------------------------------------------- open-files limit
@@ -215,7 +235,10 @@ def test_the_limit_is_raised_as_far_as_needed(rlimit: dict[str, Any]) -> None:
 
 
 def test_a_limit_that_cannot_be_raised_enough_is_said_plainly(rlimit: dict[str, Any]) -> None:
-    with pytest.raises(VerifyError, match=r"emulating cuc-pub needs 9064 open files but the limit is 4096.*lower --sample"):
+    with pytest.raises(
+        VerifyError,
+        match=r"emulating cuc-pub needs 9064 open files but the limit is 4096.*lower --sample",
+    ):
         limits.ensure_open_files(9000, what="emulating cuc-pub", advice="lower --sample")
     assert rlimit["limit"] == (4096, 4096)  # still raised as far as allowed
 
@@ -261,7 +284,7 @@ def test_emulate_prints_ready_and_stops_cleanly_on_a_signal(tmp_path: Path, stop
         line = asyncio.run(read_tcp_token("127.55.1.11", 20500))
         assert line.startswith(b"portmatrix cuc-pub tcp/20500 ")
         process.send_signal(stop)
-        out, err = process.communicate(timeout=20)
+        _, err = process.communicate(timeout=20)
     finally:
         if process.poll() is None:
             process.kill()

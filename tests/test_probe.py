@@ -134,11 +134,15 @@ def test_an_empty_plan_runs_nothing() -> None:
     assert asyncio.run(run_probes([], FakeBackend({}))) == []
 
 
-def test_checks_take_turns_across_destinations() -> None:
-    probes = [make_probe(1, address="a"), make_probe(2, address="a"), make_probe(3, address="b")]
-    probes += [make_probe(4, address="a"), make_probe(5, address="c")]
-    order = [probes[index].port for index in spread_by_destination(probes)]
-    assert order == [1, 3, 5, 2, 4]
+def test_checks_take_turns_across_destinations_in_a_repeatable_order() -> None:
+    probes = [make_probe(port, address="a") for port in range(6)]
+    probes += [make_probe(port, address="b") for port in range(6, 9)]
+    order = list(spread_by_destination(probes))
+    assert sorted(order) == list(range(len(probes)))
+    addresses = [probes[index].dst_address for index in order]
+    assert addresses[:6] == ["a", "b"] * 3  # in turn while both have checks left
+    assert order == list(spread_by_destination(probes))
+    assert [probes[i].port for i in order if probes[i].dst_address == "a"] != list(range(6))
 
 
 # --------------------------------------------------------------------------- pacing
@@ -152,28 +156,46 @@ class Clock:
         return self.now
 
 
-def test_pacer_allows_a_burst_then_spaces_sends() -> None:
-    clock = Clock()
-    pacer = DestinationPacer(rate=10, burst=3, clock=clock)
+def busy_pacer(clock: Clock, *, rate: float = 10, burst: int = 3) -> DestinationPacer:
+    pacer = DestinationPacer(rate=rate, burst=burst, calm=100, clock=clock)
+    for _ in range(50):  # 50 ICMP errors at one instant: far above 100 per second
+        pacer.heard_icmp("10.0.0.1")
+    return pacer
+
+
+def test_a_destination_sending_no_icmp_is_not_paced() -> None:
+    pacer = DestinationPacer(rate=10, burst=1, clock=Clock())
+    assert [pacer.reserve("10.0.0.1") for _ in range(100)] == [0.0] * 100
+    assert not pacer.busy("10.0.0.1")
+
+
+def test_a_destination_busy_with_icmp_gets_a_burst_then_spaced_sends() -> None:
+    pacer = busy_pacer(Clock())
+    assert pacer.busy("10.0.0.1")
     delays = [pacer.reserve("10.0.0.1") for _ in range(5)]
     assert delays == pytest.approx([0, 0, 0, 0.1, 0.2])
 
 
-def test_pacer_keeps_each_destination_apart() -> None:
-    clock = Clock()
-    pacer = DestinationPacer(rate=10, burst=1, clock=clock)
+def test_pacing_is_per_destination() -> None:
+    pacer = busy_pacer(Clock(), burst=1)
     assert pacer.reserve("10.0.0.1") == 0
+    assert pacer.reserve("10.0.0.2") == 0
     assert pacer.reserve("10.0.0.2") == 0
     assert pacer.reserve("10.0.0.1") == pytest.approx(0.1)
 
 
-def test_pacer_refills_with_time() -> None:
+def test_pacing_stops_when_the_icmp_dies_down() -> None:
     clock = Clock()
-    pacer = DestinationPacer(rate=10, burst=2, clock=clock)
-    for _ in range(4):
-        pacer.reserve("x")
-    clock.now += 10
-    assert pacer.reserve("x") == 0
+    pacer = busy_pacer(clock, burst=1)
+    pacer.reserve("10.0.0.1")
+    clock.now += 2
+    assert not pacer.busy("10.0.0.1")
+    assert pacer.reserve("10.0.0.1") == 0
+
+
+def test_pacer_settings_are_checked() -> None:
+    with pytest.raises(ValueError):
+        DestinationPacer(rate=0)
 
 
 # --------------------------------------------------------------------------- reading errors

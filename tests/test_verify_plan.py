@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -26,7 +28,15 @@ def flow(
     **extra: object,
 ) -> Flow:
     return Flow(
-        src, dst, protocol, start, start if end is None else end, rule, src_address, dst_address, **extra
+        src,
+        dst,
+        protocol,
+        start,
+        start if end is None else end,
+        rule,
+        src_address,
+        dst_address,
+        **extra,
     )  # type: ignore[arg-type]
 
 
@@ -70,7 +80,7 @@ def test_long_ranges_keep_both_ends_and_a_spread() -> None:
     ports = sample_range(16384, 21511, 8)
     assert ports[0] == 16384 and ports[-1] == 21511
     assert len(ports) == 8
-    gaps = [b - a for a, b in zip(ports, ports[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(ports)]
     assert max(gaps) - min(gaps) <= 1
 
 
@@ -113,7 +123,12 @@ def test_listeners_name_the_entries_that_document_them() -> None:
 def test_ephemeral_ranges_only_when_asked() -> None:
     assert ports_of(Planner(MATRIX), "cuc-sub") == set()
     wide = Planner(MATRIX, sampling=Sampling(4, include_ephemeral=True))
-    assert ports_of(wide, "cuc-sub") == {("tcp", 32768), ("tcp", 42179), ("tcp", 51589), ("tcp", 61000)}
+    assert ports_of(wide, "cuc-sub") == {
+        ("tcp", 32768),
+        ("tcp", 42179),
+        ("tcp", 51589),
+        ("tcp", 61000),
+    }
 
 
 # --------------------------------------------------------------------------- checks
@@ -163,7 +178,7 @@ def test_only_inventory_addresses_are_probed() -> None:
 
 def test_unknown_hosts_are_named() -> None:
     planner = Planner(MATRIX)
-    with pytest.raises(LookupFailure, match="no host 'rtr-z'.*cuc-pub"):
+    with pytest.raises(LookupFailure, match=r"no host 'rtr-z'.*cuc-pub"):
         planner.probes("rtr-z")
     with pytest.raises(LookupFailure, match="'nowhere'"):
         planner.probes("outside", targets=["nowhere"])
@@ -178,6 +193,10 @@ def test_a_network_is_probed_at_a_free_address_of_its_own() -> None:
 
 
 def test_a_network_without_a_free_address_is_an_error() -> None:
-    crowded = [Endpoint("net", "10.9.0.0/31"), Endpoint("a", "10.9.0.0/32"), Endpoint("b", "10.9.0.1/32")]
+    crowded = [
+        Endpoint("net", "10.9.0.0/31"),
+        Endpoint("a", "10.9.0.0/32"),
+        Endpoint("b", "10.9.0.1/32"),
+    ]
     with pytest.raises(LookupFailure, match="no free address"):
         probe_addresses(crowded)

@@ -14,6 +14,7 @@ from portmatrix.check.findings import Finding, FindingKind, FlowResult, Report
 from portmatrix.check.load import load_ruleset, parse_ruleset
 from portmatrix.check.output import FORMATS, format_report
 from portmatrix.check.ruleset import Ruleset, RulesetType
+from portmatrix.check.verdict import verdict
 
 __all__ = [
     "FORMATS",
@@ -28,4 +29,5 @@ __all__ = [
     "format_report",
     "load_ruleset",
     "parse_ruleset",
+    "verdict",
 ]

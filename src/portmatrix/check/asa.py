@@ -49,8 +49,9 @@ def _access_list(ruleset: Ruleset, block: Block, objects: Objects) -> None:
     kind = rest[0] if rest else ""
     if kind == "remark":
         declare_acl(ruleset, acl)
-    elif kind == "extended":
-        add_entry(ruleset, acl, block.line, block.text, lambda: parse_entry(rest[1:], ASA, objects))
+    elif kind in ("extended", "permit", "deny"):  # PIX-era lists omit "extended"
+        entry = rest[1:] if kind == "extended" else rest
+        add_entry(ruleset, acl, block.line, block.text, lambda: parse_entry(entry, ASA, objects))
     else:
         reason = f"{kind or 'this'} access-lists do not filter traffic through the ASA; only extended ones are checked"
         ruleset.unsupported_at(block.line, block.text, reason)

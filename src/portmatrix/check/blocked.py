@@ -15,7 +15,15 @@ from typing import Any
 from portmatrix.check.evaluate import Decision
 from portmatrix.check.findings import Finding, FindingKind, FlowResult
 from portmatrix.check.ruleset import Origin
-from portmatrix.check.space import DPORT, SRC, Box, Intervals, dim_union, format_addresses, format_ports
+from portmatrix.check.space import (
+    DPORT,
+    SRC,
+    Box,
+    Intervals,
+    dim_union,
+    format_addresses,
+    format_ports,
+)
 from portmatrix.model import Flow
 
 
@@ -36,8 +44,17 @@ class BlockedCollector:
             own = _flow_findings(flow, self.sources[flow], decisions)
             results.append(FlowResult(flow, tuple(own)))
             for finding in own:
-                key = (flow.src, flow.dst, flow.protocol.value, finding.port_start, finding.port_end,
-                       finding.line, finding.handle, finding.chain, finding.rule_text)  # fmt: skip
+                key = (
+                    flow.src,
+                    flow.dst,
+                    flow.protocol.value,
+                    finding.port_start,
+                    finding.port_end,
+                    finding.line,
+                    finding.handle,
+                    finding.chain,
+                    finding.rule_text,
+                )
                 if key not in merged:
                     merged[key] = finding
                 elif flow.rule not in merged[key].details["rules"]:
@@ -62,22 +79,47 @@ def _flow_findings(flow: Flow, source: Intervals, decisions: list[Decision]) -> 
         for lo, hi in dim_union(boxes, DPORT):
             message = (
                 f"{flow.protocol.value}/{format_ports(((lo, hi),))} from {flow.src} to {flow.dst}{part} is needed by "
-                f"{flow.rule} but denied by {origin.where()}: {origin.text}"
+                f"{flow.rule} but denied by {origin.where()}{_quoted(origin)}"
             )
-            message += "".join(f"; {item['where']} accepts only {flow.protocol.value}/{item['ports']} of it"
-                               for item in partial)  # fmt: skip
-            details = {"rules": [flow.rule], "accepted_in_part_by": [_public(item) for item in partial]}
-            findings.append(Finding.at(FindingKind.BLOCKED, origin, message, src=flow.src, dst=flow.dst,
-                                       protocol=flow.protocol.value, port_start=lo, port_end=hi,
-                                       details=details))  # fmt: skip
+            message += "".join(
+                f"; {item['where']} accepts only {flow.protocol.value}/{item['ports']} of it"
+                for item in partial
+            )
+            details = {
+                "rules": [flow.rule],
+                "accepted_in_part_by": [_public(item) for item in partial],
+            }
+            findings.append(
+                Finding.at(
+                    FindingKind.BLOCKED,
+                    origin,
+                    message,
+                    src=flow.src,
+                    dst=flow.dst,
+                    protocol=flow.protocol.value,
+                    port_start=lo,
+                    port_end=hi,
+                    details=details,
+                )
+            )
     return findings
+
+
+def _quoted(origin: Origin) -> str:
+    """A rule's own text after its position; a policy is named well enough by its position."""
+    return f": {origin.text}" if origin.what == "rule" else ""
 
 
 def _partial(flow: Flow, accepted: dict[Origin, list[Box]]) -> list[dict[str, Any]]:
     """The rules that accept some of the flow, with the ports they accept."""
     return [
-        {"where": origin.where(), "line": origin.line, "handle": origin.handle, "rule_text": origin.text,
-         "ports": format_ports(dim_union(boxes, DPORT))}  # fmt: skip
+        {
+            "where": origin.where(),
+            "line": origin.line,
+            "handle": origin.handle,
+            "rule_text": origin.text,
+            "ports": format_ports(dim_union(boxes, DPORT)),
+        }
         for origin, boxes in accepted.items()
         if origin.what == "rule"
     ]

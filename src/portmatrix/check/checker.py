@@ -1,18 +1,20 @@
 """The check itself: every required flow and the whole scope through the ruleset, into a report.
 
 For each destination slice of each lane, the whole scope of that slice (any allowed source,
-TCP and UDP, every port) is evaluated once: its accepted parts are what the ruleset opens, and
-what the rules reached or could have reached feeds the shadow analysis. Each required flow is
-then evaluated on its own, so a blocked flow names the rule that blocks exactly it.
+TCP and UDP, every port) is evaluated once. Its decided pieces partition the slice: the accepted
+ones are what the ruleset opens, each required flow's verdict is the pieces it overlaps (found
+through an index on destination port), and what the rules reached or could have reached feeds
+the shadow analysis.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from pathlib import Path
 
 from portmatrix.check.blocked import BlockedCollector
-from portmatrix.check.evaluate import Decision, Evaluator, RulesetIndex, Tracker
+from portmatrix.check.evaluate import Decision, Evaluator, RulesetIndex, SliceRules, Tracker
 from portmatrix.check.excess import ExcessCollector, Need
 from portmatrix.check.findings import Report, unsupported_findings
 from portmatrix.check.index import IntervalIndex
@@ -22,9 +24,13 @@ from portmatrix.check.ruleset import Ruleset, RulesetType
 from portmatrix.check.scope import CLIENT_PORTS, SCOPE_PORTS, Lane, Slice, build_scope, slices
 from portmatrix.check.shadow import shadowed_findings
 from portmatrix.check.space import (
+    DPORT,
     SRC,
     Box,
+    Interval,
     Intervals,
+    box_intersect,
+    hull,
     intersect,
     network_interval,
     region_overlaps,
@@ -96,32 +102,82 @@ class _Run:
     def _slice(self, number: int, lane: Lane, piece: Slice, flows: list[Flow]) -> None:
         scope = lane.box(piece.family)
         scope = (scope[0], span(*piece.window), scope[2], scope[3], scope[4])
-        evaluator = Evaluator(
-            self.index, lane.pipelines[piece.family], piece.window, tracker=self.tracker
-        )
-        decisions = evaluator.decide([scope])
-        self._mark_in_scope(number, evaluator, scope)
+        rules = SliceRules(self.index, piece.window)
+        pipeline = lane.pipelines[piece.family]
+        decided = _Decided()
+        entered: set[str] = set(pipeline)
+        for ports in rules.port_cuts(pipeline, hull(scope[DPORT])):
+            evaluator = Evaluator(rules, pipeline, ports=ports, tracker=self.tracker)
+            decided.add(ports, evaluator.decide([(*scope[:4], span(*ports))]))
+            entered |= evaluator.entered
+        self._mark_in_scope(number, rules, entered, scope)
         needs: list[Need] = []
-        cache: dict[Box, list[Decision]] = {}  # flows that differ only in their catalog entry
         for flow in flows:
             box = _flow_box(flow, scope, CLIENT_PORTS)
             if box is None:
                 continue
             needs.append((flow, (box[0], box[1], box[2], SCOPE_PORTS, box[4])))
-            if box not in cache:
-                cache[box] = evaluator.decide([box])
-            self.blocked.add(flow, box[SRC], cache[box])
-        accepted = [decision for decision in decisions if decision.accepted]
+            self.blocked.add(flow, box[SRC], decided.within(box))
+        accepted = [decision for group in decided.groups for decision in group if decision.accepted]
         self.excess.add(piece.label, scope[0], accepted, needs)
 
-    def _mark_in_scope(self, number: int, evaluator: Evaluator, scope: Box) -> None:
-        for chain in evaluator.entered:
-            for rule in evaluator.candidates(chain):
+    def _mark_in_scope(self, number: int, rules: SliceRules, entered: set[str], scope: Box) -> None:
+        for chain in entered:
+            for rule in rules.rules(chain):
                 lanes = self.tracker.in_scope.get(rule)
                 if lanes is not None and number in lanes:
                     continue
                 if rule not in self.tracker.reached and region_overlaps([scope], rule.match):
                     self.tracker.in_scope.setdefault(rule, set()).add(number)
+
+
+class _Decided:
+    """A slice's decided pieces, grouped by the port cut they lie in and indexed by source.
+
+    The pieces partition the slice and first match decides point by point, so a flow's verdict
+    is the pieces it overlaps: found by bisecting the cuts and querying each cut's source index,
+    instead of walking the rules again for every flow.
+    """
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.groups: list[list[Decision]] = []
+        self._by_source: dict[int, IntervalIndex] = {}
+
+    def add(self, ports: Interval, decisions: list[Decision]) -> None:
+        self.starts.append(ports[0])
+        self.ends.append(ports[1])
+        self.groups.append(decisions)
+
+    def within(self, box: Box) -> list[Decision]:
+        lo, hi = hull(box[DPORT])
+        src_lo, src_hi = hull(box[SRC])
+        found = []
+        for group in range(
+            max(0, bisect.bisect_right(self.starts, lo) - 1), bisect.bisect_right(self.starts, hi)
+        ):
+            if self.ends[group] < lo:
+                continue
+            decisions = self.groups[group]
+            for position in self._index(group).query(src_lo, src_hi):
+                inter = box_intersect(decisions[position].box, box)
+                if inter is not None:
+                    found.append(
+                        Decision(inter, decisions[position].accepted, decisions[position].rule)
+                    )
+        return found
+
+    def _index(self, group: int) -> IntervalIndex:
+        index = self._by_source.get(group)
+        if index is None:
+            entries = (
+                (lo, hi, i)
+                for i, decision in enumerate(self.groups[group])
+                for lo, hi in decision.box[SRC]
+            )
+            index = self._by_source[group] = IntervalIndex(entries)
+        return index
 
 
 def _flow_box(flow: Flow, scope: Box, source_ports: Intervals) -> Box | None:

@@ -20,6 +20,7 @@ from portmatrix.check.space import (
     Box,
     Intervals,
     conjoin,
+    intersect,
     subtract,
 )
 
@@ -62,10 +63,24 @@ def all_of(conditions: Iterable[Sequence[Box]]) -> Condition:
     """The conjunction of conditions; stops early once nothing can match."""
     result: Condition = ALWAYS
     for condition in conditions:
-        result = conjoin(result, condition)
+        if len(result) == 1 and len(condition) == 1:
+            result = _narrow(result[0], condition[0])
+        else:
+            result = conjoin(result, condition)
         if not result:
             return NEVER
     return result
+
+
+def _narrow(box: Box, other: Box) -> Condition:
+    """Two single boxes intersected, skipping the dimensions ``other`` leaves whole (most of them)."""
+    dims = list(box)
+    for index, values in enumerate(other):
+        if values is not FULL[index]:
+            dims[index] = intersect(dims[index], values)
+            if not dims[index]:
+                return NEVER
+    return [(dims[0], dims[1], dims[2], dims[3], dims[4])]
 
 
 def state_matches_new(states: Iterable[str]) -> bool:

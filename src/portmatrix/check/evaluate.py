@@ -13,12 +13,13 @@ host only meets the rules that can touch it.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from portmatrix.check.index import IntervalIndex
 from portmatrix.check.ruleset import Action, Origin, Rule, Ruleset
-from portmatrix.check.space import DST, FULL, Box, Interval, region_overlaps, split
+from portmatrix.check.space import DPORT, DST, FULL, Box, Interval, region_overlaps, split
 from portmatrix.errors import RulesetError
 
 MAX_DEPTH = 64  # the kernel refuses deeper jump chains; a loop in the model must not hang us
@@ -73,30 +74,82 @@ class RulesetIndex:
         return IntervalIndex(entries)
 
 
+class SliceRules:
+    """The rules that can touch one destination window, per chain, indexed by destination port.
+
+    Cutting a window's traffic at every destination-port boundary its rules draw leaves pieces
+    that each meet only the few rules for their ports, so evaluation stays linear in the rules
+    instead of fragmenting the region once per rule.
+    """
+
+    def __init__(self, index: RulesetIndex, window: Interval):
+        self.index = index
+        self.window = window
+        self._rules: dict[str, list[Rule]] = {}
+        self._by_port: dict[str, IntervalIndex] = {}
+
+    def rules(self, chain: str) -> list[Rule]:
+        found = self._rules.get(chain)
+        if found is None:
+            found = self._rules[chain] = self.index.candidates(chain, self.window)
+        return found
+
+    def for_ports(self, chain: str, ports: Interval) -> list[Rule]:
+        by_port = self._by_port.get(chain)
+        rules = self.rules(chain)
+        if by_port is None:
+            entries = (
+                (lo, hi, position)
+                for position, rule in enumerate(rules)
+                for box in rule.match
+                for lo, hi in box[DPORT]
+            )
+            by_port = self._by_port[chain] = IntervalIndex(entries)
+        return [rules[position] for position in by_port.query(*ports)]
+
+    def port_cuts(self, pipeline: Sequence[str], ports: Interval) -> list[Interval]:
+        """``ports`` cut wherever a rule reachable from ``pipeline`` starts or ends its ports."""
+        points = {ports[0], ports[1] + 1}
+        seen, todo = set(pipeline), list(pipeline)
+        while todo:
+            for rule in self.rules(todo.pop()):
+                for box in rule.match:
+                    points.update(
+                        p for lo, hi in box[DPORT] for p in (lo, hi + 1) if ports[0] < p <= ports[1]
+                    )
+                if rule.target is not None and rule.target not in seen:
+                    seen.add(rule.target)
+                    todo.append(rule.target)
+        ordered = sorted(points)
+        return [(lo, stop - 1) for lo, stop in itertools.pairwise(ordered)]
+
+
 class Evaluator:
-    """Evaluates regions aimed at one destination window through one pipeline of base chains."""
+    """Evaluates regions aimed at one destination window through one pipeline of base chains.
+
+    With ``ports``, only rules whose destination ports overlap that window are consulted: the
+    region must lie inside it.
+    """
 
     def __init__(
         self,
-        index: RulesetIndex,
+        rules: SliceRules,
         pipeline: Sequence[str],
-        window: Interval,
         *,
+        ports: Interval | None = None,
         tracker: Tracker | None = None,
     ):
-        self.index = index
-        self.chains = index.ruleset.chains
+        self.rules = rules
+        self.chains = rules.index.ruleset.chains
         self.pipeline = pipeline
-        self.window = window
+        self.ports = ports
         self.tracker = tracker
-        self._candidates: dict[str, list[Rule]] = {}
         self.entered: set[str] = set()  # chains some traffic of this window walked through
 
     def candidates(self, chain: str) -> list[Rule]:
-        found = self._candidates.get(chain)
-        if found is None:
-            found = self._candidates[chain] = self.index.candidates(chain, self.window)
-        return found
+        if self.ports is None:
+            return self.rules.rules(chain)
+        return self.rules.for_ports(chain, self.ports)
 
     def decide(self, region: list[Box]) -> list[Decision]:
         if not self.pipeline:
@@ -131,7 +184,7 @@ class Evaluator:
         if depth > MAX_DEPTH:
             raise RulesetError(
                 f"chain {chain} is reached through more than {MAX_DEPTH} jumps; is there a loop?",
-                file=self.index.ruleset.file,
+                file=self.rules.index.ruleset.file,
             )
         self.entered.add(chain)
         decided: list[Decision] = []

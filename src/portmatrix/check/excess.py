@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from portmatrix.check.evaluate import Decision
 from portmatrix.check.findings import Finding, FindingKind
+from portmatrix.check.index import IntervalIndex
 from portmatrix.check.labels import Endpoints
 from portmatrix.check.ruleset import Origin
 from portmatrix.check.space import (
@@ -21,13 +22,13 @@ from portmatrix.check.space import (
     SRC,
     Box,
     Intervals,
+    box_intersect,
     dim_union,
     format_ports,
     hull,
     intersect,
     normalise,
     protocol_name,
-    region_intersect,
     region_subtract,
     span,
     union,
@@ -44,7 +45,8 @@ class _Opening:
     protocol: int
     scope_src: Intervals
     admitted: list[Box] = field(default_factory=list)
-    needs: list[Need] = field(default_factory=list)
+    excess: list[Box] = field(default_factory=list)
+    needed: dict[str, Intervals] = field(default_factory=dict)  # flow source -> ports inside
 
 
 @dataclass
@@ -55,8 +57,10 @@ class ExcessCollector:
     def add(
         self, dst: str, scope_src: Intervals, accepted: list[Decision], needs: list[Need]
     ) -> None:
-        """Record what one destination slice admits, and the flows that slice must carry."""
-        touched: set[tuple[Origin, str, int]] = set()
+        """Record what one destination slice admits, against the flows that slice must carry."""
+        by_source = IntervalIndex(
+            (lo, hi, i) for i, (_, box) in enumerate(needs) for lo, hi in box[SRC]
+        )
         for decision in accepted:
             for protocol in (6, 17):
                 box = _with_protocol(decision.box, protocol)
@@ -68,12 +72,19 @@ class ExcessCollector:
                     opening = self.openings[key] = _Opening(
                         decision.rule.origin, dst, protocol, scope_src
                     )
-                opening.admitted.append(box)
-                if key not in touched:
-                    touched.add(key)
-                    opening.needs.extend(
-                        need for need in needs if need[0].protocol.value == protocol_name(protocol)
-                    )
+                inside = [needs[i] for i in by_source.query(*hull(box[SRC]))]
+                self._add_box(opening, box, inside)
+
+    @staticmethod
+    def _add_box(opening: _Opening, box: Box, needs: list[Need]) -> None:
+        opening.admitted.append(box)
+        holes = []
+        for flow, need in needs:
+            part = box_intersect(need, box)
+            if part is not None:
+                holes.append(need)
+                opening.needed[flow.src] = union(opening.needed.get(flow.src, ()), part[DPORT])
+        opening.excess.extend(region_subtract([box], holes))
 
     def findings(self) -> list[Finding]:
         return [
@@ -83,14 +94,18 @@ class ExcessCollector:
         ]
 
     def _finding(self, opening: _Opening) -> Finding | None:
-        excess = region_subtract(opening.admitted, [box for _, box in opening.needs])
-        if not excess:
+        if not opening.excess:
             return None
         ports = dim_union(opening.admitted, DPORT)
         protocol = protocol_name(opening.protocol)
-        src = self.endpoints.label(dim_union(opening.admitted, SRC), opening.scope_src, exceptions=True)
-        needed = self._needed(opening)
-        excess_list = self._by_source(excess, opening.scope_src)
+        src = self.endpoints.label(
+            dim_union(opening.admitted, SRC), opening.scope_src, exceptions=True
+        )
+        needed = [
+            {"src": name, "ports": format_ports(found)}
+            for name, found in sorted(opening.needed.items())
+        ]
+        excess_list = self._by_source(opening.excess, opening.scope_src)
         wants = ", ".join(f"{protocol}/{item['ports']} from {item['src']}" for item in needed)
         message = (
             f"{opening.origin.where()} opens {protocol}/{format_ports(ports)} from {src} to {opening.dst}; "
@@ -109,16 +124,6 @@ class ExcessCollector:
             port_end=end,
             details=details,
         )
-
-    def _needed(self, opening: _Opening) -> list[dict[str, str]]:
-        by_source: dict[str, Intervals] = {}
-        for flow, box in opening.needs:
-            inside = region_intersect([box], opening.admitted)
-            if inside:
-                by_source[flow.src] = union(by_source.get(flow.src, ()), dim_union(inside, DPORT))
-        return [
-            {"src": src, "ports": format_ports(ports)} for src, ports in sorted(by_source.items())
-        ]
 
     def _by_source(self, excess: list[Box], scope_src: Intervals) -> list[dict[str, str]]:
         """The excess as (sources, ports) pairs, cut at port boundaries so each pair is exact."""

@@ -9,7 +9,6 @@ the checker does not model, so they are reported as unsupported.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from portmatrix.check import conditions as cond
@@ -197,7 +196,9 @@ class _Reader:
         if text.startswith("["):  # counters from `iptables-save -c`
             text = text.split("]", 1)[1].strip()
         try:
-            tokens = shlex.split(text)
+            tokens = (
+                shlex.split(text) if '"' in text or "'" in text or "\\" in text else text.split()
+            )
         except ValueError as exc:
             raise self.fail(number, f"cannot split the rule into words: {exc}") from exc
         assert self.table is not None
@@ -234,6 +235,47 @@ class _Parsed:
     problem: str | None = None
 
 
+#: Option -> (handler, its leading arguments); every handler takes ``negate`` last.
+_OPTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "-s": ("_address", ("src",)),
+    "--source": ("_address", ("src",)),
+    "-d": ("_address", ("dst",)),
+    "--destination": ("_address", ("dst",)),
+    "-p": ("_protocol", ()),
+    "--protocol": ("_protocol", ()),
+    "-i": ("_interface", ()),
+    "--in-interface": ("_interface", ()),
+    "-o": ("_interface", ()),
+    "--out-interface": ("_interface", ()),
+    "-m": ("_module", ()),
+    "--match": ("_module", ()),
+    "--sport": ("_ports", ("sport",)),
+    "--source-port": ("_ports", ("sport",)),
+    "--dport": ("_ports", ("dport",)),
+    "--destination-port": ("_ports", ("dport",)),
+    "--sports": ("_ports", ("sport",)),
+    "--source-ports": ("_ports", ("sport",)),
+    "--dports": ("_ports", ("dport",)),
+    "--destination-ports": ("_ports", ("dport",)),
+    "--ports": ("_either_port", ()),
+    "--syn": ("_syn", ()),
+    "--tcp-flags": ("_tcp_flags", ()),
+    "--state": ("_state", ()),
+    "--ctstate": ("_state", ()),
+    "--src-range": ("_range", ("src",)),
+    "--dst-range": ("_range", ("dst",)),
+    "--comment": ("_skip_value", ()),
+    "--limit": ("_skip_value", ()),
+    "--limit-burst": ("_skip_value", ()),
+    "--icmp-type": ("_skip_value", ()),
+    "--icmpv6-type": ("_skip_value", ()),
+    "-j": ("_jump", ()),
+    "--jump": ("_jump", ()),
+    "-g": ("_goto", ()),
+    "--goto": ("_goto", ()),
+}
+
+
 class _RuleParser:
     """Reads the words after ``-A CHAIN``: matches, modules and their options, then the target."""
 
@@ -244,46 +286,6 @@ class _RuleParser:
         self.space = family_space(next(iter(families)))
         self.out = _Parsed()
         self.module = ""
-        self.options: dict[str, Callable[[bool], None]] = {
-            "-s": lambda n: self._address("src", n),
-            "--source": lambda n: self._address("src", n),
-            "-d": lambda n: self._address("dst", n),
-            "--destination": lambda n: self._address("dst", n),
-            "-p": self._protocol,
-            "--protocol": self._protocol,
-            "-i": self._interface,
-            "--in-interface": self._interface,
-            "-o": self._interface,
-            "--out-interface": self._interface,
-            "-m": self._module,
-            "--match": self._module,
-            "--sport": lambda n: self._ports("sport", n),
-            "--source-port": lambda n: self._ports("sport", n),
-            "--dport": lambda n: self._ports("dport", n),
-            "--destination-port": lambda n: self._ports("dport", n),
-            "--sports": lambda n: self._ports("sport", n),
-            "--source-ports": lambda n: self._ports("sport", n),
-            "--dports": lambda n: self._ports("dport", n),
-            "--destination-ports": lambda n: self._ports("dport", n),
-            "--ports": self._either_port,
-            "--syn": lambda n: self._flags(["SYN", "RST", "ACK", "FIN"], ["SYN"], n),
-            "--tcp-flags": lambda n: self._flags(
-                self._take().split(","), self._take().split(","), n
-            ),
-            "--state": self._state,
-            "--ctstate": self._state,
-            "--src-range": lambda n: self._range("src", n),
-            "--dst-range": lambda n: self._range("dst", n),
-            "--comment": lambda n: self._skip(1),
-            "--limit": lambda n: self._skip(1),
-            "--limit-burst": lambda n: self._skip(1),
-            "--icmp-type": lambda n: self._skip(1),
-            "--icmpv6-type": lambda n: self._skip(1),
-            "-j": self._jump,
-            "--jump": self._jump,
-            "-g": self._goto,
-            "--goto": self._goto,
-        }
 
     def parse(self) -> _Parsed:
         try:
@@ -292,10 +294,10 @@ class _RuleParser:
                 if negate:
                     self.pos += 1
                 option = self._take()
-                handler = self.options.get(option)
-                if handler is None:
+                if option not in _OPTIONS:
                     raise _Unsupported(f"option {option!r} is not understood")
-                handler(negate)
+                method, arguments = _OPTIONS[option]
+                getattr(self, method)(*arguments, negate)
         except _Unsupported as exc:
             self.out.problem = str(exc)
         return self.out
@@ -306,9 +308,15 @@ class _RuleParser:
         self.pos += 1
         return self.tokens[self.pos - 1]
 
-    def _skip(self, count: int) -> None:
-        for _ in range(count):
-            self._take()
+    def _skip_value(self, negate: bool) -> None:
+        self._take()
+
+    def _syn(self, negate: bool) -> None:
+        self._flags(["SYN", "RST", "ACK", "FIN"], ["SYN"], negate)
+
+    def _tcp_flags(self, negate: bool) -> None:
+        mask, wanted = self._take().split(","), self._take().split(",")
+        self._flags(mask, wanted, negate)
 
     def _add(self, condition: cond.Condition) -> None:
         self.out.conditions.append(condition)

@@ -113,6 +113,8 @@ def _elements(text: str, name: str) -> Iterator[tuple[Any, int]]:
 
 
 def _start_lines(text: str, count: int) -> list[int]:
+    if "\n" not in text.rstrip():
+        return [1] * count  # nft -j prints one line
     opening = re.search(r'"nftables"\s*:\s*\[', text)
     if opening is None:
         return []

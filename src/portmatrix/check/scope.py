@@ -97,7 +97,7 @@ def build_scope(
     if host is not None:
         lane = _host_lane(matrix, ruleset, host, acl)
         lane.flows = _checkable(matrix.flows_to(host), ruleset, skipped)
-        return Scope(f"traffic to {host}", [lane], skipped)
+        return _named(Scope(f"traffic to {host}", [lane], skipped), ruleset)
     if between is not None:
         return _between(matrix, ruleset, between, acl, skipped)
     endpoints = Endpoints(matrix)
@@ -108,7 +108,7 @@ def build_scope(
         pipelines_for(ruleset, Path.FORWARD, acl, None, None),
     )
     lane.flows = _checkable(matrix.network_flows(), ruleset, skipped)
-    return Scope("every flow of the matrix", [lane], skipped)
+    return _named(Scope("every flow of the matrix", [lane], skipped), ruleset)
 
 
 def _host_lane(matrix: Matrix, ruleset: Ruleset, host: str, acl: str | None) -> Lane:
@@ -153,7 +153,15 @@ def _between(
         )
         lane.flows = [flow for flow in flows if (flow.src in members_a) == (src == a)]
         lanes.append(lane)
-    return Scope(f"traffic between {a} and {b}", lanes, skipped)
+    return _named(Scope(f"traffic between {a} and {b}", lanes, skipped), ruleset)
+
+
+def _named(scope: Scope, ruleset: Ruleset) -> Scope:
+    """For Cisco files, say which access-lists the check went through."""
+    if ruleset.type in _CISCO:
+        lists = dict.fromkeys(chain for lane in scope.lanes for chain in lane.pipelines[4])
+        scope.description += f" through access-list {', '.join(lists)}"
+    return scope
 
 
 def _checkable(flows: Sequence[Flow], ruleset: Ruleset, skipped: dict[str, int]) -> list[Flow]:

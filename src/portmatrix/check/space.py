@@ -12,6 +12,7 @@ holds both families and "IPv4 only" is just an interval.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable, Sequence
 
@@ -247,6 +248,7 @@ def address_value(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> int
     return V4_BASE + int(address) if address.version == 4 else int(address)
 
 
+@functools.lru_cache(maxsize=65536)
 def network_interval(text: str) -> Interval:
     """``"10.0.0.0/24"`` or ``"10.0.0.1"`` as an interval on the shared line; ValueError if bad."""
     network = ipaddress.ip_network(text, strict=False)

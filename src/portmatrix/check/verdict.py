@@ -7,7 +7,7 @@ connection get through, and which rule decides?".
 
 from __future__ import annotations
 
-from portmatrix.check.evaluate import Decision, Evaluator, RulesetIndex
+from portmatrix.check.evaluate import Decision, Evaluator, RulesetIndex, SliceRules
 from portmatrix.check.ruleset import Path, Ruleset
 from portmatrix.check.scope import pipelines_for
 from portmatrix.check.space import PROTOCOL_NUMBERS, family_of, network_interval, span
@@ -35,5 +35,7 @@ def verdict(
         span(dport, dport),
     )
     pipeline = pipelines_for(ruleset, path, acl, None, None)[family_of(target)]
-    (decision,) = Evaluator(RulesetIndex(ruleset), pipeline, (target, target)).decide([box])
+    (decision,) = Evaluator(SliceRules(RulesetIndex(ruleset), (target, target)), pipeline).decide(
+        [box]
+    )
     return decision

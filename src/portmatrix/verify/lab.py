@@ -41,6 +41,7 @@ from portmatrix.verify.plan import Planner, Sampling
 from portmatrix.verify.probe import Probe, ProgressHook, Result, run_probes
 from portmatrix.verify.runner import LAB_OPTIONS, ProbeOptions
 from portmatrix.verify.sockets import SocketBackend
+from portmatrix.verify.timing import RoundTrips
 
 #: nftables ruleset text for one host of a matrix (the nftables renderer, in normal use).
 RulesFor = Callable[[Matrix, str], str]
@@ -163,13 +164,16 @@ class Lab:
     async def _probe(
         self, probes: Sequence[Probe], options: ProbeOptions, on_result: ProgressHook | None
     ) -> list[Result]:
-        pacer = DestinationPacer()  # one for the lab: a destination's ICMP budget is shared
+        # Shared by every source: a destination's ICMP budget is one, and every namespace is one
+        # hop away from every other on the same bridge, so one answer sets every round trip.
+        pacer = DestinationPacer()
+        round_trips = RoundTrips(ceiling=options.timeout, pooled=True)
         backends = {
             host: SocketBackend(
                 source_address=self.addresses[host],
-                timeout=options.timeout,
                 retries=options.retries,
                 pacer=pacer,
+                round_trips=round_trips,
                 socket_factory=partial(socket_in, namespace.name),
             )
             for host, namespace in self.namespaces.items()

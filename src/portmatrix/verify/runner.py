@@ -28,9 +28,9 @@ class ProbeOptions:
     concurrency: int = DEFAULT_CONCURRENCY
 
 
-#: Inside one machine a reply takes microseconds, so the lab can wait less per attempt and keep
-#: many more checks in flight; every port the generated rules drop costs a full timeout.
-LAB_OPTIONS = ProbeOptions(timeout=0.5, retries=1, concurrency=2048)
+#: The lab probes from every namespace at once, so it keeps more checks in flight: most of them
+#: are ports the generated rules drop, each waiting out its timeout.
+LAB_OPTIONS = ProbeOptions(concurrency=2048)
 
 
 def probe_from(

@@ -44,7 +44,12 @@ _NO_LINGER = struct.pack("ii", 1, 0)
 
 
 class SocketBackend:
-    """Checks ports over real sockets; see the module docstring for the verdict rules."""
+    """Checks ports over real sockets; see the module docstring for the verdict rules.
+
+    ``pacer`` and ``round_trips`` may be shared by backends that probe from several sources
+    over the same paths (the lab's namespaces): what one learns about a destination's ICMP
+    budget and answer time then holds for all. ``round_trips`` overrides ``timeout``.
+    """
 
     def __init__(
         self,
@@ -53,13 +58,14 @@ class SocketBackend:
         timeout: float = DEFAULT_TIMEOUT,
         retries: int = DEFAULT_RETRIES,
         pacer: DestinationPacer | None = None,
+        round_trips: RoundTrips | None = None,
         socket_factory: SocketFactory = socket.socket,
     ):
         if timeout <= 0 or retries < 0:
             raise VerifyError("the timeout must be positive and retries zero or more")
         self._source = source_address
         self._attempts = retries + 1
-        self._round_trips = RoundTrips(ceiling=timeout)
+        self._round_trips = round_trips or RoundTrips(ceiling=timeout)
         self._pacer = pacer or DestinationPacer()
         self._new_socket = socket_factory
 
@@ -85,7 +91,7 @@ class SocketBackend:
                 except TimeoutError:
                     continue
                 except OSError as exc:
-                    return classify(exc, read_queued_error(sock))
+                    return self._verdict(probe, sock, exc)
                 return Observed.OPEN, "connected"
         return None
 
@@ -102,25 +108,38 @@ class SocketBackend:
                 except TimeoutError:
                     continue
                 except OSError as exc:
-                    return classify(exc, read_queued_error(sock))
+                    return self._verdict(probe, sock, exc)
                 return Observed.OPEN, describe_reply(reply)
         return None
+
+    def _verdict(self, probe: Probe, sock: socket.socket, error: OSError) -> Outcome:
+        icmp = read_queued_error(sock)
+        if icmp is not None:
+            self._pacer.heard_icmp(probe.dst_address)
+        return classify(error, icmp)
 
     async def _answer(self, operation: Awaitable[T], probe: Probe) -> T:
         """``operation``'s result, or TimeoutError once the destination's timeout has passed.
 
-        The timeout is looked at again every ``floor`` seconds, so a check that started before
-        the first answers came back stops waiting as soon as the estimate says it may.
+        Until the destination has answered anything, the timeout is looked at again every
+        ``floor`` seconds, so the first checks stop waiting as soon as an estimate exists.
+
+        On silence the operation is cancelled and *awaited*: only then has the event loop let go
+        of the socket's descriptor, which must happen before the socket closes, or the loop's
+        late clean-up could hit the next socket that reuses the number.
         """
         loop = asyncio.get_running_loop()
         task = asyncio.ensure_future(operation)
         sent = loop.time()
         try:
             while not task.done():
+                known = self._round_trips.known(probe.dst_address)
                 left = sent + self._round_trips.timeout(probe.dst_address) - loop.time()
                 if left <= 0:
                     raise TimeoutError
-                await asyncio.wait((task,), timeout=min(left, self._round_trips.floor))
+                await asyncio.wait(
+                    (task,), timeout=left if known else min(left, self._round_trips.floor)
+                )
             self._round_trips.record(probe.dst_address, loop.time() - sent)
             return task.result()
         finally:
@@ -140,10 +159,7 @@ class SocketBackend:
             want_errors(sock)
             if self._source is not None:
                 self._bind_source(sock)
-            try:
-                yield sock
-            finally:
-                _forget(sock)
+            yield sock
 
     def _bind_source(self, sock: socket.socket) -> None:
         try:
@@ -155,18 +171,6 @@ class SocketBackend:
                     "run the probe on the host that --from names"
                 ) from exc
             raise _resource_error(exc) from exc
-
-
-def _forget(sock: socket.socket) -> None:
-    """Drop the event loop's interest in ``sock`` before it closes.
-
-    A cancelled ``sock_connect``/``sock_recv`` unregisters its descriptor only on a later turn
-    of the loop; by then the number may belong to the next probe's socket. Removing it now
-    also cancels those late callbacks.
-    """
-    loop = asyncio.get_running_loop()
-    loop.remove_reader(sock.fileno())
-    loop.remove_writer(sock.fileno())
 
 
 def describe_reply(reply: bytes) -> str:

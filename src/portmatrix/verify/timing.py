@@ -27,25 +27,38 @@ class _Estimate:
 
 
 class RoundTrips:
-    """Per-destination round-trip estimates and the silence timeout they imply."""
+    """Per-destination round-trip estimates and the silence timeout they imply.
 
-    def __init__(self, *, ceiling: float, floor: float = DEFAULT_FLOOR):
+    ``pooled`` keeps one estimate for every destination: right where all of them sit on the
+    same path, as the lab's namespaces do on one bridge of one kernel. A destination whose
+    firewall drops everything never answers, and would otherwise wait out ``ceiling`` each time.
+    """
+
+    def __init__(self, *, ceiling: float, floor: float = DEFAULT_FLOOR, pooled: bool = False):
         if ceiling <= 0 or floor <= 0:
             raise ValueError("timeouts must be positive")
         self.ceiling = ceiling
         self.floor = min(floor, ceiling)
+        self._pooled = pooled
         self._estimates: dict[str, _Estimate] = {}
 
     def record(self, address: str, seconds: float) -> None:
-        estimate = self._estimates.get(address)
+        key = self._key(address)
+        estimate = self._estimates.get(key)
         if estimate is None:
-            self._estimates[address] = _Estimate(seconds, seconds / 2)
+            self._estimates[key] = _Estimate(seconds, seconds / 2)
             return
         estimate.rttvar = 0.75 * estimate.rttvar + 0.25 * abs(estimate.srtt - seconds)
         estimate.srtt = 0.875 * estimate.srtt + 0.125 * seconds
 
+    def known(self, address: str) -> bool:
+        return self._key(address) in self._estimates
+
+    def _key(self, address: str) -> str:
+        return "" if self._pooled else address
+
     def timeout(self, address: str) -> float:
-        estimate = self._estimates.get(address)
+        estimate = self._estimates.get(self._key(address))
         if estimate is None:
             return self.ceiling
         return min(self.ceiling, max(self.floor, estimate.srtt + 4 * estimate.rttvar))
