@@ -72,11 +72,16 @@ def lone_flow(matrix: Matrix, protocol: Protocol) -> Flow:
     """A host-to-host flow no other flow duplicates, so removing it closes exactly its ports."""
     hosts = {name for name, endpoint in matrix.endpoints.items() if not endpoint.is_network}
     for flow in sorted(matrix.network_flows()):
-        candidate = flow.protocol is protocol and {flow.src, flow.dst} <= hosts
-        if candidate and flow.src != flow.dst and not flow.ephemeral:
-            if not any(_shadows(other, flow) for other in matrix.flows):
-                return flow
+        if _between_hosts(flow, hosts, protocol) and not any(
+            _shadows(other, flow) for other in matrix.flows
+        ):
+            return flow
     raise AssertionError(f"the topology has no lone {protocol} flow")
+
+
+def _between_hosts(flow: Flow, hosts: set[str], protocol: Protocol) -> bool:
+    ends = {flow.src, flow.dst}
+    return flow.protocol is protocol and ends <= hosts and len(ends) == 2 and not flow.ephemeral
 
 
 def _shadows(other: Flow, flow: Flow) -> bool:

@@ -19,6 +19,7 @@ from portmatrix.verify import (
     Observed,
     Probe,
     Result,
+    RoundTrips,
     SocketBackend,
     run_probes,
 )
@@ -333,3 +334,44 @@ def test_bad_timing_is_refused() -> None:
         SocketBackend(timeout=0)
     with pytest.raises(VerifyError):
         SocketBackend(retries=-1)
+
+
+# --------------------------------------------------------------------------- learned timeouts
+
+
+def test_silence_is_waited_for_up_to_the_ceiling_until_a_destination_answers() -> None:
+    trips = RoundTrips(ceiling=1.0, floor=0.1)
+    assert (trips.known("10.0.0.1"), trips.timeout("10.0.0.1")) == (False, 1.0)
+
+
+def test_a_fast_destination_gets_the_floor_and_a_slow_one_more() -> None:
+    trips = RoundTrips(ceiling=1.0, floor=0.1)
+    for _ in range(10):
+        trips.record("10.0.0.1", 0.0002)
+        trips.record("10.0.0.2", 0.05)
+    assert trips.timeout("10.0.0.1") == pytest.approx(0.1)
+    assert 0.05 < trips.timeout("10.0.0.2") < 1.0
+    trips.record("10.0.0.3", 5.0)
+    assert trips.timeout("10.0.0.3") == 1.0
+
+
+def test_jitter_lengthens_the_wait() -> None:
+    steady, jumpy = RoundTrips(ceiling=5, floor=0.01), RoundTrips(ceiling=5, floor=0.01)
+    for seconds in (0.1, 0.1, 0.1, 0.1):
+        steady.record("x", seconds)
+    for seconds in (0.02, 0.18, 0.02, 0.18):
+        jumpy.record("x", seconds)
+    assert jumpy.timeout("x") > steady.timeout("x")
+
+
+def test_pooled_round_trips_share_one_estimate() -> None:
+    trips = RoundTrips(ceiling=1.0, floor=0.1, pooled=True)
+    trips.record("10.0.0.1", 0.0001)
+    assert trips.known("10.0.0.9") and trips.timeout("10.0.0.9") == pytest.approx(0.1)
+
+
+def test_the_public_namespace_is_sorted_and_complete() -> None:
+    import portmatrix.verify as verify
+
+    assert verify.__all__ == sorted(verify.__all__, key=lambda name: (not name.isupper(), name))
+    assert all(hasattr(verify, name) for name in verify.__all__)

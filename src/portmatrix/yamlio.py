@@ -54,16 +54,20 @@ def _walk(node: yaml.Node, path: PathKey, into: dict[PathKey, int]) -> None:
             _walk(item, (*path, index), into)
 
 
-def load_yaml(path: str | Path, *, error: type[InputError] = InputError) -> tuple[Any, LineMap]:
-    """Parse a YAML file into plain data plus its line map, or raise ``error`` at file:line."""
+def read_input(path: str | Path, *, error: type[InputError] = InputError) -> str:
+    """A user's input file as text, or ``error`` naming the file (missing, unreadable, not UTF-8)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise error("no such file", file=path) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise error(f"cannot read: {exc}", file=path) from exc
-    return parse_yaml(text, name=str(path), error=error)
+
+
+def load_yaml(path: str | Path, *, error: type[InputError] = InputError) -> tuple[Any, LineMap]:
+    """Parse a YAML file into plain data plus its line map, or raise ``error`` at file:line."""
+    return parse_yaml(read_input(path, error=error), name=str(path), error=error)
 
 
 def parse_yaml(

@@ -11,6 +11,7 @@ from portmatrix.check.iptables_save import parse_iptables_save
 from portmatrix.check.nft_json import parse_nft_json
 from portmatrix.check.ruleset import Ruleset, RulesetType
 from portmatrix.errors import RulesetError
+from portmatrix.yamlio import read_input
 
 PARSERS: dict[RulesetType, Callable[..., Ruleset]] = {
     RulesetType.NFT_JSON: parse_nft_json,
@@ -25,11 +26,5 @@ def parse_ruleset(text: str, *, ruleset_type: RulesetType, name: str = "<ruleset
 
 
 def load_ruleset(path: str | Path, *, ruleset_type: RulesetType) -> Ruleset:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise RulesetError("no such file", file=path) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RulesetError(f"cannot read: {exc}", file=path) from exc
+    text = read_input(path, error=RulesetError)
     return parse_ruleset(text, ruleset_type=ruleset_type, name=str(path))

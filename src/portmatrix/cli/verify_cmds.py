@@ -95,7 +95,8 @@ def _timing_options(*, concurrency: int, timeout: float, retries: int) -> Callab
                 type=click.FloatRange(min=0, min_open=True),
                 default=timeout,
                 show_default=True,
-                help="Seconds to wait for an answer, per attempt.",
+                help="Longest wait for an answer, per attempt, in seconds; "
+                "shorter once a host's answer time is known.",
             ),
             click.option(
                 "--concurrency",

@@ -27,6 +27,7 @@ from portmatrix.verify.probe import Backend, Expected, Observed, Probe, Result, 
 from portmatrix.verify.report import results_json, results_junit, results_table, summary_table
 from portmatrix.verify.runner import LAB_OPTIONS, ProbeOptions, probe_from
 from portmatrix.verify.sockets import SocketBackend
+from portmatrix.verify.timing import RoundTrips
 
 __all__ = [
     "DEFAULT_SAMPLE",
@@ -43,6 +44,7 @@ __all__ = [
     "Probe",
     "ProbeOptions",
     "Result",
+    "RoundTrips",
     "Sampling",
     "SocketBackend",
     "StartReport",

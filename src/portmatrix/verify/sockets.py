@@ -7,8 +7,11 @@ namespace, or later on a real server reached over SSH.
 TCP: a completed handshake is *open*; the connection is then reset at once (``SO_LINGER`` 0) so
 thousands of checks leave no ``TIME_WAIT`` behind. UDP: a datagram goes to the emulator, whose
 reply makes the port *open*; an ICMP error says *closed* or *blocked*; silence through every
-retry is *filtered*, never open. UDP sends are paced per destination
-(:mod:`portmatrix.verify.pacing`). How errors become verdicts is in :mod:`portmatrix.verify.icmp`.
+retry is *filtered*, never open. How errors become verdicts is in :mod:`portmatrix.verify.icmp`.
+
+How long silence is waited for is learned per destination (:mod:`portmatrix.verify.timing`);
+``timeout`` is only the longest wait. Sends that may draw an ICMP error (every UDP datagram, a
+TCP retry) go through the destination's pacer (:mod:`portmatrix.verify.pacing`).
 """
 
 from __future__ import annotations
@@ -96,7 +99,7 @@ class SocketBackend:
         return None
 
     async def _udp(self, probe: Probe) -> Outcome | None:
-        """Every datagram is paced: closed and blocked ports can only answer with ICMP."""
+        """Every datagram goes through the pacer: closed and blocked ports answer only by ICMP."""
         loop = asyncio.get_running_loop()
         with self._socket(probe, socket.SOCK_DGRAM) as sock:
             sock.connect(_target(probe))  # no packet: it only fixes the peer and filters replies
