@@ -10,7 +10,8 @@ emulator and an nftables ruleset that gives each block of ports a known state:
     filtered  ``drop``
 
 Then, in the same run and from the same namespace, portmatrix's prober (the code behind
-``portmatrix probe``, with its default timeout, retries and concurrency) and nmap
+``portmatrix probe``, with its default timeout, retries and concurrency, minus the closing
+re-check of failed checks: a scan of known states has no matrix to fail) and nmap
 (``ip netns exec ... nmap -sT`` and ``-sU``, default timing, and ``-T4``) check the same ports.
 Prints checks per second for each, and how each tool's verdicts agree with the known states.
 nmap's names are mapped onto ours: ``filtered`` covers our blocked and filtered (nmap cannot

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +13,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from portmatrix.cli import main
+from portmatrix.cli import main, verify_cmds
 from portmatrix.resolve import resolve_file
 from portmatrix.verify import Sampling, emulator_for
 from portmatrix.verify.emulate import BackgroundEmulators
@@ -122,3 +124,21 @@ def test_verify_needs_lab_for_now(inventory: Path) -> None:
     result = CliRunner().invoke(main, ["verify", str(inventory)], catch_exceptions=False)
     assert result.exit_code == 2
     assert "only --lab is available" in result.stderr
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    with verify_cmds._progress(2) as tick:
+        assert tick is not None
+        tick(None)  # type: ignore[arg-type]
+        tick(None)  # type: ignore[arg-type]
+    assert "probing" in screen.getvalue()
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    with verify_cmds._progress(2) as tick:
+        assert tick is None

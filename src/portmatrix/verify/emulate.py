@@ -271,6 +271,7 @@ class BackgroundEmulators:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._error: BaseException | None = None
+        self._stopping = threading.Event()  # asked to stop, possibly before the loop exists
         self._thread = threading.Thread(
             target=self._run, name="portmatrix-lab-emulators", daemon=True
         )
@@ -285,6 +286,7 @@ class BackgroundEmulators:
         return self.reports
 
     def stop(self) -> None:
+        self._stopping.set()
         if self._loop is not None and self._stop is not None and self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._stop.set)
         if self._thread.is_alive():
@@ -304,7 +306,7 @@ class BackgroundEmulators:
                 self._error = exc
             finally:
                 self._ready.set()
-            if self._error is None:
+            if self._error is None and not self._stopping.is_set():
                 await self._stop.wait()
 
 

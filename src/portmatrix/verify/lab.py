@@ -122,7 +122,10 @@ class Lab:
 
     def load_rules(self, host: str, ruleset: str) -> None:
         """Replace ``host``'s whole nftables ruleset (an empty text leaves it open)."""
-        self.namespaces[host].run(["nft", "-f", "-"], input=f"flush ruleset\n{ruleset}")
+        try:
+            self.namespaces[host].run(["nft", "-f", "-"], input=f"flush ruleset\n{ruleset}")
+        except VerifyError as exc:
+            raise VerifyError(f"nft refused the rules for {host}: {exc}") from exc
 
     def start_emulators(self) -> list[StartReport]:
         """Listeners on every documented port of every host; stopped when the lab closes."""
