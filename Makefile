@@ -33,7 +33,7 @@ demo: venv
 	$(PORTMATRIX) render nftables examples/duplex-cce.yaml --host cuc-pub -o out/cuc-pub.nft --stats
 	@echo "wrote out/cuc-pub.nft (load it with: nft -f out/cuc-pub.nft)"
 
-test: system-deps venv
+test: system-deps venv lint typecheck
 	$(PY) -m pytest -q -p no:cacheprovider
 
 lint: venv

@@ -31,14 +31,25 @@ def commands() -> list[tuple[list[str], click.Command]]:
     return list(_walk(main, ["portmatrix"]))
 
 
+HELP_NAMES = ["-h", "--help"]  # as the root group's context_settings declare
+
+
 def help_text(path: list[str], command: click.Command) -> str:
     parent: click.Context | None = None
     for depth in range(1, len(path)):
         parent = click.Context(
-            main if depth == 1 else command, info_name=" ".join(path[:depth]), parent=parent
+            main if depth == 1 else command,
+            info_name=" ".join(path[:depth]),
+            parent=parent,
+            help_option_names=HELP_NAMES,
         )
     ctx = click.Context(
-        command, info_name=path[-1], parent=parent, terminal_width=100, max_content_width=100
+        command,
+        info_name=path[-1],
+        parent=parent,
+        terminal_width=100,
+        max_content_width=100,
+        help_option_names=HELP_NAMES,
     )
     return command.get_help(ctx)
 
