@@ -73,6 +73,15 @@ def catalog_option(func: F) -> F:
     )(func)
 
 
+def output_file_option(
+    help: str = "Write to FILE instead of stdout (atomically).",
+) -> Callable[[F], F]:
+    """``-o/--output FILE`` as every command that writes one file spells it."""
+    return click.option(
+        "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help=help
+    )
+
+
 def json_option(func: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(
         func

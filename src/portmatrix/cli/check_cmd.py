@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from portmatrix.check import FORMATS, RulesetType, check_files, format_report
-from portmatrix.cli._common import catalog_option, emit, main
+from portmatrix.cli._common import catalog_option, emit, main, output_file_option
 
 
 @main.command()
@@ -41,13 +41,7 @@ from portmatrix.cli._common import catalog_option, emit, main
 @click.option(
     "--strict", is_flag=True, help="Also fail (exit 1) when a rule opens traffic no flow needs."
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write the report to this file instead of stdout.",
-)
+@output_file_option("Write the report to this file instead of stdout.")
 @catalog_option
 @click.pass_context
 def check(

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from portmatrix.catalog import load_catalog
-from portmatrix.cli._common import catalog_option, emit, main
+from portmatrix.cli._common import catalog_option, emit, main, output_file_option
 from portmatrix.diff import diff_matrices
 from portmatrix.errors import PortmatrixError
 from portmatrix.export import FORMATS, render_text, to_csv, to_table, write_xlsx
@@ -25,12 +25,7 @@ format_option = click.option(
     show_default=True,
     help="Output format.",
 )
-output_option = click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to FILE (atomically).",
-)
+output_option = output_file_option("Write to FILE (atomically).")
 strict_option = click.option(
     "--strict", is_flag=True, help="Fail when a catalog role needed by a flow has no endpoint."
 )

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import click
 
-from portmatrix.cli._common import catalog_option, emit, emit_json, main
+from portmatrix.cli._common import catalog_option, emit, emit_json, main, output_file_option
 from portmatrix.errors import VerifyError
 from portmatrix.model import Matrix
 from portmatrix.resolve import resolve_file
@@ -48,12 +48,7 @@ EXIT_FAILED_CHECKS = 1
 _inventory_argument = click.argument(
     "inventory", type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
-_output_option = click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report to FILE (atomically).",
-)
+_output_option = output_file_option("Write the report to FILE (atomically).")
 _format_option = click.option(
     "--format",
     "fmt",
