@@ -22,37 +22,15 @@ from pathlib import Path
 import pytest
 
 from portmatrix.check import RulesetType, check_ruleset, load_ruleset
-from portmatrix.model import Endpoint, Flow, Matrix, Protocol
+from portmatrix.model import Matrix
+from rulesets_sample import db_matrix
 
 DATA = Path(__file__).resolve().parent / "data" / "rulesets"
-ADDRESSES = {
-    "db": "10.1.0.20/32",
-    "app1": "10.1.0.10/32",
-    "app2": "10.1.0.11/32",
-    "mon": "10.1.0.30/32",
-    "admin-net": "10.9.0.0/24",
-    "backup": "10.1.0.40/32",
-}
-
-
-def _flow(src: str, protocol: str, lo: int, hi: int, rule: str) -> Flow:
-    return Flow(src, "db", Protocol(protocol), lo, hi, rule, ADDRESSES[src], ADDRESSES["db"])
 
 
 @pytest.fixture(scope="module")
 def matrix() -> Matrix:
-    flows = (
-        _flow("app1", "tcp", 5432, 5432, "db.postgres"),
-        _flow("app2", "tcp", 5432, 5432, "db.postgres"),
-        _flow("mon", "tcp", 9100, 9100, "db.node-exporter"),
-        _flow("mon", "tcp", 9187, 9187, "db.pg-exporter"),
-        _flow("mon", "udp", 161, 161, "db.snmp"),
-        _flow("admin-net", "tcp", 22, 22, "db.ssh"),
-        _flow("backup", "tcp", 8000, 8010, "db.backup"),
-    )
-    return Matrix(
-        "db", {name: Endpoint(name, address) for name, address in ADDRESSES.items()}, flows
-    )
+    return db_matrix()
 
 
 Row = tuple[str, int | None, int | None, str | None, str | None, int | None, int | None]

@@ -25,25 +25,17 @@ import pytest
 from portmatrix.check import Report, RulesetType, check_ruleset, format_report, parse_ruleset
 from portmatrix.check.ruleset import Ruleset
 from portmatrix.check.verdict import verdict
-from portmatrix.model import Endpoint, Flow, Matrix, Protocol
+from portmatrix.model import Matrix
 from portmatrix.netns import Netns, unavailable_reason
 from portmatrix.render import render, render_hosts
 from portmatrix.resolve import resolve_file
+from rulesets_sample import SERVER, db_matrix
 
 pytestmark = pytest.mark.netns
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "rulesets"
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
-SERVER = "10.1.0.20"
-ADDRESSES = {
-    "db": "10.1.0.20/32",
-    "app1": "10.1.0.10/32",
-    "app2": "10.1.0.11/32",
-    "mon": "10.1.0.30/32",
-    "admin-net": "10.9.0.0/24",
-    "backup": "10.1.0.40/32",
-}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -51,26 +43,6 @@ def _needs_namespaces() -> None:
     reason = unavailable_reason("nft", "iptables-restore", "iptables-save")
     if reason:
         pytest.skip(reason)
-
-
-def db_matrix() -> Matrix:
-    def flow(src: str, protocol: str, lo: int, hi: int) -> Flow:
-        return Flow(
-            src, "db", Protocol(protocol), lo, hi, f"db.{src}", ADDRESSES[src], ADDRESSES["db"]
-        )
-
-    flows = (
-        flow("app1", "tcp", 5432, 5432),
-        flow("app2", "tcp", 5432, 5432),
-        flow("mon", "tcp", 9100, 9100),
-        flow("mon", "tcp", 9187, 9187),
-        flow("mon", "udp", 161, 161),
-        flow("admin-net", "tcp", 22, 22),
-        flow("backup", "tcp", 8000, 8010),
-    )
-    return Matrix(
-        "db", {name: Endpoint(name, address) for name, address in ADDRESSES.items()}, flows
-    )
 
 
 def load(ns: Netns, name: str) -> tuple[Ruleset, str]:
