@@ -110,7 +110,7 @@ def _formula_items(catalog: Catalog) -> list[tuple[str, int]]:
     for entry in catalog.entries:
         for index, item in enumerate(entry.ports):
             spec = portspec.parse(item.ports)
-            if portspec.instance_variable(spec) and spec.variables <= portspec.INSTANCE_ALIASES:
+            if spec.variables and spec.variables <= portspec.INSTANCE_ALIASES:
                 out.append((entry.id, index))
     return out
 

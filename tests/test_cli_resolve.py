@@ -131,3 +131,10 @@ def test_diff_workbook_has_open_and_close_sheets(tmp_path: Path) -> None:
     closed = [row[2].value for row in book["Flows to close"].iter_rows(min_row=2)]
     sources = [row[0].value for row in book["Flows to close"].iter_rows(min_row=2)]
     assert closed and all("vault-2" in (dst, src) for dst, src in zip(closed, sources, strict=True))
+
+
+def test_diff_markdown_has_both_sections() -> None:
+    code, out, _ = run("diff", INVENTORY, INVENTORY, "--format", "md", *ACME)
+    assert code == 0
+    assert "# Flows to open: acme-lab -> acme-lab" in out and "# Flows to close:" in out
+    assert "| Source |" in out and "acme." not in out  # nothing changes between identical files

@@ -14,12 +14,10 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from portmatrix import portspec
 from portmatrix.errors import CatalogError, LookupFailure, PortExpressionError
 from portmatrix.model import CatalogEntry, OptionSpec, Pack, RoleSpec
-from portmatrix.yamlio import LineMap, load_yaml, parse_yaml, validation_error
+from portmatrix.yamlio import LineMap, load_yaml, parse_yaml, validate_document
 
 BUNDLED_PACKS = ("common.yaml", "cuc.yaml", "cce.yaml")
 
@@ -45,9 +43,6 @@ class Catalog:
             close = [known for known in self.by_id if entry_id in known][:5]
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise LookupFailure(f"no catalog entry {entry_id!r}{hint}") from None
-
-    def products(self) -> list[str]:
-        return [pack.product for pack in self.packs]
 
     def expression(self, text: str) -> portspec.PortExpression:
         return _parse_cached(text)
@@ -75,14 +70,14 @@ def load_pack_file(path: str | Path) -> tuple[Pack, LineMap]:
 
 
 def _validate_pack(data: object, *, name: str, lines: LineMap) -> Pack:
-    if not isinstance(data, dict):
-        raise CatalogError(
-            "a catalog pack must be a mapping with 'product' and 'entries'", file=name, line=1
-        )
-    try:
-        pack = Pack.model_validate(data)
-    except ValidationError as exc:
-        raise validation_error(exc, file=name, lines=lines, error=CatalogError) from exc
+    pack = validate_document(
+        Pack,
+        data,
+        file=name,
+        lines=lines,
+        error=CatalogError,
+        expects="a catalog pack must be a mapping with 'product' and 'entries'",
+    )
     entries = [entry.model_copy(update={"product": pack.product}) for entry in pack.entries]
     return pack.model_copy(update={"entries": entries})
 

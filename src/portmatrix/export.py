@@ -66,10 +66,6 @@ def _row(flow: Flow) -> list[str]:
     ]
 
 
-def listed_flows(matrix: Matrix, *, include_local: bool = True) -> list[Flow]:
-    return [flow for flow in matrix.flows if include_local or not flow.local_only]
-
-
 def to_json(flows: Sequence[Flow]) -> str:
     return json.dumps([flow.as_dict() for flow in flows], indent=2, ensure_ascii=False)
 

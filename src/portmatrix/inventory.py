@@ -13,13 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from portmatrix import portspec
 from portmatrix.catalog import Catalog
 from portmatrix.errors import InventoryError, PortExpressionError
 from portmatrix.model import Host, Inventory, OptionSpec, ParamSpec, RoleAssignment, ScalarValue
-from portmatrix.yamlio import LineMap, load_yaml, validation_error
+from portmatrix.yamlio import LineMap, load_yaml, validate_document
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -92,14 +90,14 @@ def load_inventory(path: str | Path, catalog: Catalog) -> Deployment:
 
 
 def build_deployment(data: Any, catalog: Catalog, *, file: str, lines: LineMap) -> Deployment:
-    if not isinstance(data, dict):
-        raise InventoryError(
-            "an inventory must be a mapping with 'name' and 'hosts'", file=file, line=1
-        )
-    try:
-        inventory = Inventory.model_validate(data)
-    except ValidationError as exc:
-        raise validation_error(exc, file=file, lines=lines, error=InventoryError) from exc
+    inventory = validate_document(
+        Inventory,
+        data,
+        file=file,
+        lines=lines,
+        error=InventoryError,
+        expects="an inventory must be a mapping with 'name' and 'hosts'",
+    )
     checker = _Checker(catalog, file, lines)
     options = checker.options(inventory.options)
     hosts = [checker.host(host, index) for index, host in enumerate(inventory.hosts)]

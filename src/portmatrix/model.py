@@ -338,17 +338,8 @@ class Matrix:
     def flows_to(self, host: str) -> list[Flow]:
         return [flow for flow in self.flows if flow.dst == host and not flow.local_only]
 
-    def flows_from(self, host: str) -> list[Flow]:
-        return [flow for flow in self.flows if flow.src == host and not flow.local_only]
-
     def local_only(self, host: str) -> list[Flow]:
         return [flow for flow in self.flows if flow.dst == host and flow.local_only]
-
-    def zone_of(self, endpoint: str) -> str | None:
-        for zone, members in self.zones.items():
-            if endpoint in members:
-                return zone
-        return None
 
     def flows_between(self, zone_a: str, zone_b: str) -> list[Flow]:
         """Flows that cross a firewall between two zones, in either direction."""

@@ -317,33 +317,6 @@ def merge_ranges(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-def instance_variable(spec: PortExpression) -> str | None:
-    """The instance alias this expression uses, if any."""
-    found = spec.variables & INSTANCE_ALIASES
-    return next(iter(sorted(found))) if found else None
-
-
-def solve_instances(
-    spec: PortExpression, port: int, env: Env | None = None, *, max_instance: int = 24
-) -> list[int]:
-    """Instances 0..max_instance at which ``port`` falls inside the expression.
-
-    Enumeration, not algebra: 25 evaluations are cheaper than being clever, and exact for any
-    formula the grammar admits (including ranges whose ends depend on the instance).
-    """
-    env = dict(env or {})
-    hits = []
-    for instance in range(max_instance + 1):
-        env["instance"] = instance
-        try:
-            ranges = evaluate(spec, env)
-        except PortExpressionError:
-            continue
-        if any(lo <= port <= hi for lo, hi in ranges):
-            hits.append(instance)
-    return hits
-
-
 def format_ranges(ranges: Iterable[tuple[int, int]]) -> str:
     """``[(80, 80), (8000, 8010)]`` -> ``"80,8000-8010"``: how a firewall engineer writes it."""
     return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in ranges)

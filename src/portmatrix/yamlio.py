@@ -12,10 +12,10 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from portmatrix.errors import InputError
 
@@ -90,6 +90,31 @@ def parse_yaml(
     if node is not None:
         _walk(node, (), lines)
     return data, LineMap(lines)
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def validate_document(
+    model: type[ModelT],
+    data: Any,
+    *,
+    file: str,
+    lines: LineMap,
+    error: type[InputError],
+    expects: str,
+) -> ModelT:
+    """``data`` as ``model``, or ``error`` at the file:line of the first problem.
+
+    ``expects`` says in words what the top of the document should be, for files that are not
+    even a mapping (an empty file, a list pasted by mistake).
+    """
+    if not isinstance(data, dict):
+        raise error(expects, file=file, line=1)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc, file=file, lines=lines, error=error) from exc
 
 
 def validation_error(

@@ -11,7 +11,7 @@ from portmatrix.catalog import load_catalog
 from portmatrix.cli._common import catalog_option, emit, main, output_file_option
 from portmatrix.diff import diff_matrices
 from portmatrix.errors import PortmatrixError
-from portmatrix.export import FORMATS, render_text, to_csv, to_table, write_xlsx
+from portmatrix.export import FORMATS, render_text, to_csv, to_markdown, to_table, write_xlsx
 from portmatrix.inventory import load_inventory
 from portmatrix.model import Matrix
 from portmatrix.resolve import explain, resolve
@@ -119,11 +119,8 @@ def diff_cmd(
         text = f"to open ({len(change.to_open)}):\n{to_table(change.to_open)}\n\n"
         text += f"to close ({len(change.to_close)}):\n{to_table(change.to_close)}"
         emit(text, output)
-    else:
-        text = render_text(after, change.to_open, fmt).replace(
-            "# Flow matrix", "# Flows to open", 1
-        )
-        text += "\n" + render_text(before, change.to_close, fmt).replace(
-            "# Flow matrix", "# Flows to close", 1
-        )
+    else:  # md
+        change_name = f"{before.name} -> {after.name}"
+        text = to_markdown(change.to_open, title=f"Flows to open: {change_name}")
+        text += "\n" + to_markdown(change.to_close, title=f"Flows to close: {change_name}")
         emit(text, output)
