@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 from dataclasses import replace
-from importlib.metadata import EntryPoint
 
 import pytest
 
-from portmatrix.errors import LookupFailure, RenderError
+import portmatrix
+from portmatrix.errors import LookupFailure, PluginError, RenderError
 from portmatrix.model import Exposure
 from portmatrix.render import (
     Action,
@@ -26,6 +30,7 @@ from portmatrix.render import (
     render,
     render_hosts,
 )
+from portmatrix.plugins import PluginRef
 from portmatrix.render.iptables import MULTIPORT_SLOTS, port_chunks
 from render_sample import TCP, UDP, flow, sample_matrix
 
@@ -48,35 +53,62 @@ def test_renderers_are_imported_only_when_asked_for() -> None:
     assert out.stdout.strip() == "False"
 
 
-def _points(*pairs: tuple[str, str]) -> list[EntryPoint]:
-    return [EntryPoint(name=n, value=v, group=_registry.ENTRY_POINT_GROUP) for n, v in pairs]
+def _installed(monkeypatch: pytest.MonkeyPatch, *pairs: tuple[str, str]) -> None:
+    """Pretend these entry points are installed, for the renderer registry only."""
+    refs = [PluginRef(name, value, "fake-dist") for name, value in pairs]
+    monkeypatch.setattr(_registry.RENDERERS, "discover", lambda group: refs)
+    _registry.RENDERERS.reset()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_registry() -> Iterator[None]:
+    yield
+    _registry.RENDERERS.reset()
 
 
 def test_two_renderers_claiming_one_name_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    points = _points(
-        ("nftables", "portmatrix.render.nftables:NftablesRenderer"),
-        ("nftables", "other_pkg.nft:Renderer"),
-    )
-    monkeypatch.setattr(_registry, "_entry_points", lambda: points)
-    with pytest.raises(RenderError, match="two renderers claim the target 'nftables'"):
+    _installed(monkeypatch, ("nftables", "other_pkg.nft:Renderer"))
+    with pytest.raises(PluginError, match="two render targets claim the name 'nftables'"):
         available()
 
 
-def test_the_same_entry_point_seen_twice_is_not_a_clash(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_our_own_entry_point_for_a_builtin_is_not_a_clash(monkeypatch: pytest.MonkeyPatch) -> None:
     point = ("nftables", "portmatrix.render.nftables:NftablesRenderer")
-    monkeypatch.setattr(_registry, "_entry_points", lambda: _points(point, point))
-    assert list(available()) == ["nftables"]
+    _installed(monkeypatch, point, point)
+    assert list(available()) == TARGETS
 
 
 def test_unknown_and_broken_targets(monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(LookupFailure, match=r"no render target 'pf'.*nftables"):
+    with pytest.raises(LookupFailure, match=r"no render target 'pf'.*nftables") as info:
         load("pf")
-    points = _points(("bad", "portmatrix.model:Flow"), ("gone", "portmatrix.nothing:X"))
-    monkeypatch.setattr(_registry, "_entry_points", lambda: points)
-    with pytest.raises(RenderError, match="is not a portmatrix renderer"):
+    _installed(monkeypatch, ("bad", "portmatrix.model:Flow"), ("gone", "portmatrix.nothing:X"))
+    with pytest.raises(PluginError, match="is not a portmatrix render target"):
         load("bad")
-    with pytest.raises(RenderError, match="cannot be loaded"):
+    with pytest.raises(PluginError, match="cannot be loaded"):
         load("gone")
+    with pytest.raises(LookupFailure) as typo:
+        load("nftabels")
+    assert typo.value.candidates[0] == "nftables"
+    assert info.value.candidates == ()
+    assert load("NFTables").name == "nftables"  # names are matched case-insensitively
+
+
+def test_builtins_are_found_from_a_vendored_copy_without_metadata(tmp_path: Path) -> None:
+    """A copy of the package with no distribution metadata at all still finds every target."""
+    shutil.copytree(Path(portmatrix.__file__).parent, tmp_path / "vendored" / "portmatrix")
+    code = (
+        "import importlib.metadata as m; m.entry_points = lambda **kw: [];"
+        "import portmatrix, portmatrix.render as r;"
+        "print(portmatrix.__file__); print(','.join(r.available()));"
+        "print(','.join(x.name for x in r.load_all()))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "vendored")}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    where, names, loaded = out.stdout.split()
+    assert where.startswith(str(tmp_path))
+    assert names.split(",") == TARGETS and loaded.split(",") == TARGETS
 
 
 class ListRenderer:

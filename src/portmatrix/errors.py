@@ -9,7 +9,10 @@ The tree, so callers can catch at the depth they care about::
     │   └── RulesetError            an existing firewall ruleset cannot be parsed
     ├── PortExpressionError         a port expression does not parse or cannot be evaluated
     ├── LookupFailure               an id, host, zone or port the user asked for does not exist
+    │                               (``.candidates``: the close names, for a "did you mean")
     ├── RenderError                 a target cannot express part of the matrix (never dropped silently)
+    │                               (``.problems``: the structured reasons, one per flow)
+    ├── PluginError                 a plugin cannot be loaded, or two plugins claim one name
     └── VerifyError                 the lab or a probe cannot run (privileges, namespaces, limits)
 
 Messages are written for the person at the terminal: what is wrong, where, and what to do.
@@ -18,7 +21,9 @@ Library code translates YAML, socket and subprocess errors into these with ``rai
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 
 class PortmatrixError(Exception):
@@ -58,11 +63,31 @@ class PortExpressionError(PortmatrixError):
 
 
 class LookupFailure(PortmatrixError):
-    """Something the user named (an id, a host, a zone, a target) does not exist."""
+    """Something the user named (an id, a host, a zone, a target) does not exist.
+
+    ``candidates`` keeps the close names the message suggests, so a web page or a JSON caller
+    can offer them without parsing the text.
+    """
+
+    def __init__(self, message: str, *, candidates: Sequence[str] = ()):
+        self.candidates = tuple(candidates)
+        super().__init__(message)
 
 
 class RenderError(PortmatrixError):
-    """A renderer met flows it cannot express; lists all of them in one message."""
+    """A renderer met flows it cannot express; lists all of them in one message.
+
+    ``problems`` keeps each refusal as data (the flow, the attribute at fault, why, and what to
+    do), in the order the message names them.
+    """
+
+    def __init__(self, message: str, *, problems: Sequence[Any] = ()):
+        self.problems = tuple(problems)
+        super().__init__(message)
+
+
+class PluginError(PortmatrixError):
+    """A plugin cannot be loaded, is not of its kind, or shares its name with another."""
 
 
 class VerifyError(PortmatrixError):

@@ -61,7 +61,9 @@ def refuse(target: str, subject: str, problems: Sequence[Problem]) -> RenderErro
     count = f"{len(problems)} flow{'s' if len(problems) != 1 else ''}"
     hints = list(dict.fromkeys(problem.hint for problem in problems if problem.hint))
     tail = f" ({'; '.join(hints)})" if hints else ""
-    return RenderError(f"{target} cannot express {count} for {subject}: {shown}{more}{tail}")
+    return RenderError(
+        f"{target} cannot express {count} for {subject}: {shown}{more}{tail}", problems=problems
+    )
 
 
 def raise_if(target: str, subject: str, problems: Sequence[Problem]) -> None:
