@@ -7,7 +7,7 @@ SYSTEM_TOOLS := nft iptables-restore nmap ip
 APT_PACKAGES := nftables iptables nmap iproute2 ipset
 EXTRAS ?= dev,aerleon
 
-.PHONY: demo test lint typecheck system-deps venv schema docs bench clean
+.PHONY: demo test lint typecheck system-deps venv schema catalog docs bench clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -45,6 +45,10 @@ typecheck: venv
 
 schema: venv
 	$(PY) -m portmatrix.schema --write
+
+# The bundled packs compiled to JSON (what a look-up loads); a test fails when it is stale.
+catalog: venv
+	$(PY) -c 'import sys; from portmatrix.catalog import main; sys.exit(main(["--write"]))'
 
 docs: venv
 	$(PY) -m portmatrix.cli.docs --write

@@ -8,14 +8,15 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 import portmatrix
 from portmatrix.errors import LookupFailure, PluginError, RenderError
 from portmatrix.model import Exposure
+from portmatrix.plugins import PluginRef
 from portmatrix.render import (
     Action,
     Capabilities,
@@ -30,7 +31,6 @@ from portmatrix.render import (
     render,
     render_hosts,
 )
-from portmatrix.plugins import PluginRef
 from portmatrix.render.iptables import MULTIPORT_SLOTS, port_chunks
 from render_sample import TCP, UDP, flow, sample_matrix
 

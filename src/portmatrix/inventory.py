@@ -48,10 +48,11 @@ class DeployedHost:
     site: str | None
     zone: str | None
     index: int  # position in the inventory's host list
+    address: str = ""  # canonical CIDR text of ``network``, computed once: every flow carries it
 
-    @property
-    def address(self) -> str:
-        return str(self.network)
+    def __post_init__(self) -> None:
+        if not self.address:
+            object.__setattr__(self, "address", str(self.network))
 
 
 @dataclass

@@ -1,22 +1,26 @@
 """Plain typed records shared by every stage of the pipeline.
 
+Everything here is a stdlib dataclass, cheap to build in the hundreds of thousands and free to
+import: a port look-up loads the compiled catalog into these classes without importing pydantic.
 Two families live here:
 
-* **File models** (pydantic): what a catalog pack and an inventory look like on disk. They are
-  validated strictly (unknown keys are errors, because a misspelt key that is silently ignored
-  opens the wrong port), and the committed JSON Schemas in ``schemas/`` are generated from them.
-* **Pipeline records** (frozen dataclasses): the resolved endpoints, flows and matrix that
-  renderers, the prober and the checker consume. They are cheap to create in the hundreds of
-  thousands and carry no validation logic of their own.
+* **File records**: what a catalog pack and an inventory hold. When a file is read, pydantic
+  validates it strictly against these very classes (unknown keys are errors, because a misspelt
+  key that is silently ignored opens the wrong port; see :func:`portmatrix.yamlio.validate_document`),
+  and the committed JSON Schemas in ``schemas/`` are generated from them. Field constraints are
+  the markers of :mod:`portmatrix.constraints`; field descriptions are dataclass metadata.
+* **Pipeline records**: the resolved endpoints, flows and matrix that renderers, the prober,
+  the checker and the audit consume.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from portmatrix.constraints import NON_EMPTY, Before, at_least, pattern
 
 # --------------------------------------------------------------------------- vocabularies
 
@@ -55,37 +59,57 @@ class PortsAt(StrEnum):
 
 Side = Literal["A", "B"]
 ScalarValue = str | int | bool
+#: A condition on options: every key must match; a list means any of its values.
+Conditions = dict[str, ScalarValue | list[ScalarValue]]
+
+_FORBID: dict[str, Any] = {"extra": "forbid"}
+
+
+def doc(text: str, **kwargs: Any) -> Any:
+    """A dataclass field with a description for the JSON Schema."""
+    return field(metadata={"description": text}, **kwargs)
+
+
+def _ports_as_text(value: Any) -> Any:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
 
 # --------------------------------------------------------------------------- catalog packs
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Text(_Strict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Text:
     """A note in English and Japanese, both written for this project."""
 
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
     en: str
     ja: str = ""
 
+    def get(self, lang: str) -> str:
+        """The text in ``lang``, falling back to English where there is no translation."""
+        return self.ja if lang == "ja" and self.ja else self.en
 
-class SourceRef(_Strict):
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceRef:
     """Where in which document a row comes from, so every rule traces back to it."""
 
-    document: str = Field(description="File name of the source document")
-    table: str = Field(description="Table number as the document prints it, e.g. '1-1', '4'")
-    row: int = Field(ge=1, description="Row within the table, counted from 1 in document order")
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
+    document: str = doc("File name of the source document")
+    table: str = doc("Table number as the document prints it, e.g. '1-1', '4'")
+    row: Annotated[int, at_least(1)] = doc("Row within the table, counted from 1 in document order")
 
     def __str__(self) -> str:
         return f"{self.document} table {self.table} row {self.row}"
 
 
-class ParamSpec(_Strict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParamSpec:
     """One parameter a role takes in an inventory (side, instance, pg, cluster, ...)."""
 
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
     type: Literal["int", "str", "bool", "choice"]
-    choices: list[ScalarValue] = []
+    choices: tuple[ScalarValue, ...] = ()
     min: int | None = None
     max: int | None = None
     default: ScalarValue | None = None
@@ -93,31 +117,38 @@ class ParamSpec(_Strict):
     description: str = ""
 
 
-class RoleSpec(_Strict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoleSpec:
     """A kind of endpoint the documents talk about: a CCE router, an IP phone, a DNS server."""
 
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
     name: str
-    params: dict[str, ParamSpec] = {}
+    params: dict[str, ParamSpec] = field(default_factory=dict)
     description: Text | None = None
 
 
-class OptionSpec(_Strict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OptionSpec:
     """A deployment option that documents make rows or ports depend on."""
 
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
     type: Literal["bool", "int", "ports", "choice"]
-    default: ScalarValue | None = None
-    choices: list[ScalarValue] = []
     description: Text
+    default: ScalarValue | None = None
+    choices: tuple[ScalarValue, ...] = ()
 
 
-class RoleSelector(_Strict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoleSelector:
     """Picks endpoints by role and, optionally, literal parameter values."""
 
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
     role: str
-    where: dict[str, ScalarValue] = {}
+    where: dict[str, ScalarValue] = field(default_factory=dict)
 
 
-class PeerSelector(RoleSelector):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PeerSelector:
     """The remote side of a row, related to the row's own endpoint.
 
     ``same`` lists parameters the peer must share with the row's endpoint (``instance``,
@@ -127,108 +158,129 @@ class PeerSelector(RoleSelector):
     expected, so it yields no unbound flow and no warning.
     """
 
-    same: list[str] = []
-    other: list[str] = []
-    optional: bool = Field(
-        False,
-        description="An integration only some deployments have: no endpoint means no flow, not a warning",
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
+    role: str
+    where: dict[str, ScalarValue] = field(default_factory=dict)
+    same: tuple[str, ...] = ()
+    other: tuple[str, ...] = ()
+    optional: bool = doc(
+        "An integration only some deployments have: no endpoint means no flow, not a warning",
+        default=False,
     )
 
 
-class Condition(_Strict):
-    """Options a row or port needs: every key must match (a list means any of its values)."""
-
-    options: dict[str, ScalarValue | list[ScalarValue]] = {}
+Selector = RoleSelector | PeerSelector
 
 
-class PortItem(_Strict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PortItem:
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
     protocol: Protocol
-    ports: str = Field(description="Port expression, see portmatrix.portspec")
+    ports: Annotated[str, Before(_ports_as_text)] = doc("Port expression, see portmatrix.portspec")
     at: PortsAt = PortsAt.SELF
-    side: Side | None = Field(None, description="Only for the endpoint on this side")
-    label: str | None = Field(None, description="The document's name for this port")
-    exposure: Exposure | None = Field(None, description="Overrides the entry's exposure")
-    when: dict[str, ScalarValue | list[ScalarValue]] = {}
-    ephemeral: bool = Field(False, description="A dynamic client range, not a service")
-
-    @field_validator("ports", mode="before")
-    @classmethod
-    def _ports_as_text(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) else value
+    side: Side | None = doc("Only for the endpoint on this side", default=None)
+    label: str | None = doc("The document's name for this port", default=None)
+    exposure: Exposure | None = doc("Overrides the entry's exposure", default=None)
+    when: Conditions = field(default_factory=dict)
+    ephemeral: bool = doc("A dynamic client range, not a service", default=False)
 
 
-class CatalogEntry(_Strict):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CatalogEntry:
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
+    id: Annotated[str, pattern(r"^[a-z0-9][a-z0-9_.-]*$")]
     product: str = ""
-    component: str = Field(description="The listener (or local component) as the document names it")
+    component: str = doc("The listener (or local component) as the document names it")
     role: RoleSelector
     process: str | None = None
     service: str | None = None
     account: str | None = None
-    peers: list[PeerSelector] = []
-    remote: str | None = Field(None, description="The document's wording for the remote device")
+    peers: tuple[PeerSelector, ...] = ()
+    remote: str | None = doc("The document's wording for the remote device", default=None)
     direction: Direction = Direction.INBOUND
     exposure: Exposure = Exposure.OPEN
-    ports: list[PortItem] = Field(min_length=1)
-    when: dict[str, ScalarValue | list[ScalarValue]] = {}
-    optional: bool = Field(False, description="Off by default; needs an option to enable")
+    ports: Annotated[tuple[PortItem, ...], NON_EMPTY]
+    when: Conditions = field(default_factory=dict)
+    optional: bool = doc("Off by default; needs an option to enable", default=False)
     notes: Text
     source: SourceRef
-    flags: list[str] = []
+    flags: tuple[str, ...] = ()
 
 
-class Pack(_Strict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pack:
     """One document's worth of catalog: its roles, options and every row as an entry."""
 
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
     schema_version: Literal[1] = 1
-    product: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    product: Annotated[str, pattern(r"^[a-z0-9][a-z0-9_-]*$")]
     title: Text
     document: str
-    options: dict[str, OptionSpec] = {}
-    roles: dict[str, RoleSpec] = {}
-    entries: list[CatalogEntry] = []
+    options: dict[str, OptionSpec] = field(default_factory=dict)
+    roles: dict[str, RoleSpec] = field(default_factory=dict)
+    entries: tuple[CatalogEntry, ...] = ()
 
 
 # --------------------------------------------------------------------------- inventories
 
 
-class RoleAssignment(BaseModel):
-    """A role held by a host, with its parameters (side, instance, pg, cluster, node, ...)."""
+def _role_item(value: Any) -> Any:
+    """``cce.server`` -> ``{role: cce.server}``; every key but role/serves is a role parameter."""
+    if isinstance(value, str):
+        return {"role": value}
+    if isinstance(value, dict):
+        params = {key: item for key, item in value.items() if key not in ("role", "serves")}
+        shaped = {key: value[key] for key in ("role", "serves") if key in value}
+        return {**shaped, "params": params}
+    return value
 
-    model_config = ConfigDict(extra="allow", frozen=True)
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoleAssignment:
+    """A role held by a host, with its parameters (side, instance, pg, cluster, node, ...).
+
+    In the file the parameters sit beside ``role`` (``{role: cce.router, side: A}``); they are
+    gathered into ``params`` when the file is read.
+    """
+
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
     role: str
-    serves: list[str] = Field(default=[], description="Sites beyond its own this role serves")
+    serves: tuple[str, ...] = doc("Sites beyond its own this role serves", default=())
+    params: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def params(self) -> dict[str, Any]:
-        return dict(self.model_extra or {})
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: Any, handler: Any) -> Any:
+        """In the file, parameters are keys of their own, not a ``params`` mapping."""
+        result = handler.resolve_ref_schema(handler(schema))
+        result["properties"].pop("params", None)
+        result["additionalProperties"] = {"type": ["string", "integer", "boolean"]}
+        return result
 
 
-class Host(_Strict):
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    address: str = Field(description="An IP address or a CIDR network")
-    roles: list[RoleAssignment] = Field(min_length=1)
+RoleItem = Annotated[RoleAssignment, Before(_role_item)]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Host:
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
+    name: Annotated[str, pattern(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+    address: str = doc("An IP address or a CIDR network")
+    roles: Annotated[tuple[RoleItem, ...], NON_EMPTY]
     site: str | None = None
     zone: str | None = None
     description: str = ""
 
-    @field_validator("roles", mode="before")
-    @classmethod
-    def _shorthand_roles(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            return [{"role": item} if isinstance(item, str) else item for item in value]
-        return value
 
-
-class Inventory(_Strict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Inventory:
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
     name: str
     description: str = ""
-    options: dict[str, ScalarValue] = {}
-    zones: dict[str, list[str]] = Field(
-        default={}, description="Zone name -> host names or CIDR networks"
+    options: dict[str, ScalarValue] = field(default_factory=dict)
+    zones: dict[str, tuple[str, ...]] = doc(
+        "Zone name -> host names or CIDR networks", default_factory=dict
     )
-    hosts: list[Host] = Field(min_length=1)
+    hosts: Annotated[tuple[Host, ...], NON_EMPTY]
 
 
 # --------------------------------------------------------------------------- pipeline records
@@ -289,6 +341,7 @@ class Flow:
     instance: int | None = None
     side: str | None = None
     ephemeral: bool = False  # a dynamic client range; emulators sample it only on request
+    network: str | None = None  # the network the traffic travels on; None: the hosts' one address
 
     @property
     def unbound(self) -> bool:
@@ -319,27 +372,55 @@ class Flow:
             "instance": self.instance,
             "side": self.side,
             "ephemeral": self.ephemeral,
+            "network": self.network,
         }
 
 
 @dataclass(frozen=True, slots=True)
 class Matrix:
-    """The resolved deployment: every endpoint and every flow, plus what resolution warned about."""
+    """The resolved deployment: every endpoint and every flow, plus what resolution warned about.
+
+    The look-ups by host and by tuple are indexed on first use and kept, so asking for every
+    host's flows in turn, or for millions of tuples (the audit), costs one pass over the flows.
+    """
 
     name: str
     endpoints: dict[str, Endpoint]
     flows: tuple[Flow, ...]
     zones: dict[str, tuple[str, ...]] = field(default_factory=dict)  # zone -> endpoint names
     warnings: tuple[str, ...] = ()
+    _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def _by_host(
+        self,
+    ) -> tuple[dict[str, list[Flow]], dict[str, list[Flow]], dict[str, list[Flow]]]:
+        cached = self._cache.get("by_host")
+        if cached is None:
+            to: dict[str, list[Flow]] = {}
+            out: dict[str, list[Flow]] = {}
+            local: dict[str, list[Flow]] = {}
+            for flow in self.flows:
+                if flow.local_only:
+                    local.setdefault(flow.dst, []).append(flow)
+                else:
+                    to.setdefault(flow.dst, []).append(flow)
+                    out.setdefault(flow.src, []).append(flow)
+            cached = self._cache["by_host"] = (to, out, local)
+        return cached  # type: ignore[no-any-return,unused-ignore]
 
     def network_flows(self) -> list[Flow]:
         return [flow for flow in self.flows if not flow.local_only]
 
     def flows_to(self, host: str) -> list[Flow]:
-        return [flow for flow in self.flows if flow.dst == host and not flow.local_only]
+        """Network flows whose destination is ``host`` (not its local-only ports)."""
+        return list(self._by_host()[0].get(host, ()))
+
+    def flows_from(self, host: str) -> list[Flow]:
+        """Network flows ``host`` opens."""
+        return list(self._by_host()[1].get(host, ()))
 
     def local_only(self, host: str) -> list[Flow]:
-        return [flow for flow in self.flows if flow.dst == host and flow.local_only]
+        return list(self._by_host()[2].get(host, ()))
 
     def flows_between(self, zone_a: str, zone_b: str) -> list[Flow]:
         """Flows that cross a firewall between two zones, in either direction."""
@@ -349,3 +430,14 @@ class Matrix:
             for flow in self.network_flows()
             if (flow.src in a and flow.dst in b) or (flow.src in b and flow.dst in a)
         ]
+
+    def admits(
+        self, src_address: str | int, dst_address: str | int, protocol: str | int, port: int
+    ) -> tuple[Flow, ...]:
+        """The flows (and so catalog entries) that admit one connection, through an index."""
+        index = self._cache.get("admits")
+        if index is None:
+            traffic = importlib.import_module("portmatrix.traffic")  # only the audit needs it
+            index = self._cache["admits"] = traffic.AdmitIndex(self.flows)
+        found: tuple[Flow, ...] = index.admits(src_address, dst_address, protocol, port)
+        return found

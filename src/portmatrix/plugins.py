@@ -130,7 +130,7 @@ class Registry(Generic[T]):
         if not self.accepts(plugin, name):
             raise refusal
         self._loaded[name] = plugin
-        return plugin
+        return self._loaded[name]
 
     def load_all(self) -> list[T]:
         return [self.load(name) for name in self.names()]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from portmatrix.model import Inventory, Pack
+from portmatrix.yamlio import adapter
 
 SCHEMAS: dict[str, type[Pack] | type[Inventory]] = {
     "catalog-pack.schema.json": Pack,
@@ -25,7 +26,7 @@ def generate() -> dict[str, str]:
     """File name -> schema text, stable across runs (sorted keys, trailing newline)."""
     out: dict[str, str] = {}
     for name, model in SCHEMAS.items():
-        schema: dict[str, Any] = model.model_json_schema()
+        schema: dict[str, Any] = adapter(model).json_schema()
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         schema["$id"] = f"https://portmatrix.invalid/schemas/{name}"
         out[name] = json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

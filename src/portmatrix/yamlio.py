@@ -12,12 +12,14 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
 
 from portmatrix.errors import InputError
+
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter, ValidationError
 
 # The C loader is several times faster on the bundled packs; not every PyYAML build has it.
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -92,7 +94,7 @@ def parse_yaml(
     return data, LineMap(lines)
 
 
-ModelT = TypeVar("ModelT", bound=BaseModel)
+ModelT = TypeVar("ModelT")
 
 
 def validate_document(
@@ -109,12 +111,30 @@ def validate_document(
     ``expects`` says in words what the top of the document should be, for files that are not
     even a mapping (an empty file, a list pasted by mistake).
     """
+    from pydantic import (
+        ValidationError,
+    )  # only here: a look-up from the compiled catalog never pays for it
+
     if not isinstance(data, dict):
         raise error(expects, file=file, line=1)
     try:
-        return model.model_validate(data)
+        validated: ModelT = adapter(model).validate_python(data)
+        return validated
     except ValidationError as exc:
         raise validation_error(exc, file=file, lines=lines, error=error) from exc
+
+
+_ADAPTERS: dict[type[Any], Any] = {}
+
+
+def adapter(model: type[ModelT]) -> TypeAdapter[ModelT]:
+    """pydantic's validator for one of the record classes, built once per process."""
+    from pydantic import TypeAdapter
+
+    if model not in _ADAPTERS:
+        _ADAPTERS[model] = TypeAdapter(model)
+    found: TypeAdapter[ModelT] = _ADAPTERS[model]
+    return found
 
 
 def validation_error(
@@ -130,9 +150,9 @@ def validation_error(
     loc = (*prefix, *first["loc"])
     where = ".".join(str(part) for part in loc) or "top level"
     message = first["msg"]
-    if first["type"] == "missing":
+    if first["type"] in ("missing", "missing_keyword_only_argument", "missing_argument"):
         message = "required field is missing"
-    elif first["type"] == "extra_forbidden":
+    elif first["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
         message = "unknown field (check the spelling against the schema)"
     return error(f"{where}: {message}", file=file, line=lines.line(loc))
 

@@ -12,6 +12,7 @@ from portmatrix.catalog import load_catalog
 from portmatrix.cli._common import catalog_option, emit, emit_json, json_option, main
 from portmatrix.lookup import DEFAULT_MAX_INSTANCE, find_port, search
 from portmatrix.model import CatalogEntry, Protocol
+from portmatrix.plain import to_plain
 from portmatrix.table import format_table
 
 HEADERS = {
@@ -155,7 +156,7 @@ def _ports_summary(entry: CatalogEntry) -> str:
 
 
 def _entry_json(entry: CatalogEntry) -> dict[str, Any]:
-    data = entry.model_dump(mode="json")
+    data: dict[str, Any] = to_plain(entry)
     data["source"] = {**data["source"], "text": str(entry.source)}
     return data
 
