@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from portmatrix.cli import main, render_cmd
+from portmatrix.cli import main
 from portmatrix.model import Matrix
+from portmatrix.project import Project
 from render_sample import TCP, flow, sample_matrix
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "duplex-cce.yaml"
@@ -98,7 +99,7 @@ def test_library_errors_are_one_line_and_exit_2(args: list[str], message: str) -
 @pytest.fixture
 def unbound_matrix(monkeypatch: pytest.MonkeyPatch) -> Matrix:
     matrix = sample_matrix(flow("role:cce.aw", "rgr-a", TCP, 40047, rule="cce.router.rtfeed"))
-    monkeypatch.setattr(render_cmd, "_resolve", lambda inventory, catalogs: matrix)
+    monkeypatch.setattr(Project, "matrix", property(lambda self: matrix))
     return matrix
 
 

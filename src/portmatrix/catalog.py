@@ -11,16 +11,18 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from portmatrix import portspec
-from portmatrix.errors import CatalogError, LookupFailure, PortExpressionError
+from portmatrix.errors import CatalogError, PortExpressionError
 from portmatrix.model import CatalogEntry, OptionSpec, Pack, RoleSpec, Selector
 from portmatrix.plain import from_plain, to_plain
+from portmatrix.suggest import unknown
 from portmatrix.yamlio import LineMap, load_yaml, parse_yaml, validate_document
 
 BUNDLED_PACKS = ("common.yaml", "cuc.yaml", "cce.yaml")
@@ -48,12 +50,17 @@ class Catalog:
         try:
             return self.by_id[entry_id]
         except KeyError:
-            close = [known for known in self.by_id if entry_id in known][:5]
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise LookupFailure(f"no catalog entry {entry_id!r}{hint}") from None
+            raise unknown("catalog entry", entry_id, self.by_id) from None
 
     def expression(self, text: str) -> portspec.PortExpression:
         return _parse_cached(text)
+
+
+def entry_as_dict(entry: CatalogEntry) -> dict[str, Any]:
+    """An entry as JSON-ready data (``catalog show --json``), its reference also as one string."""
+    data: dict[str, Any] = to_plain(entry)
+    data["source"] = {**data["source"], "text": str(entry.source)}
+    return data
 
 
 @lru_cache(maxsize=4096)
@@ -131,7 +138,30 @@ def _validate_pack(data: object, *, name: str, lines: LineMap) -> Pack:
     return replace(pack, entries=entries)
 
 
-def load_catalog(extra: Sequence[str | Path] = (), *, bundled: bool = True) -> Catalog:
+@dataclass(frozen=True, slots=True)
+class PackText:
+    """A pack given as YAML text rather than a file; ``name`` is how errors cite it."""
+
+    text: str
+    name: str = "<pack>"
+
+
+#: A user's pack: a file path, YAML text, or the pack as plain data (a web form, a test).
+PackSource = str | Path | PackText | Mapping[str, Any]
+
+
+def _load_source(source: PackSource, position: int) -> tuple[Pack, LineMap, str]:
+    if isinstance(source, PackText):
+        pack, lines = load_pack_text(source.text, name=source.name)
+        return pack, lines, source.name
+    if isinstance(source, Mapping):
+        name = f"<pack data {position + 1}>"
+        return _validate_pack(dict(source), name=name, lines=_NO_LINES), _NO_LINES, name
+    pack, lines = load_pack_file(source)
+    return pack, lines, str(source)
+
+
+def load_catalog(extra: Sequence[PackSource] = (), *, bundled: bool = True) -> Catalog:
     """The bundled packs plus the user's, merged and cross-checked."""
     catalog = Catalog()
     sources: list[tuple[Pack, LineMap, str]] = []
@@ -144,9 +174,7 @@ def load_catalog(extra: Sequence[str | Path] = (), *, bundled: bool = True) -> C
         for name, text in _bundled_texts():
             pack, lines = load_pack_text(text, name=name)
             sources.append((pack, lines, name))
-    for path in extra:
-        pack, lines = load_pack_file(path)
-        sources.append((pack, lines, str(path)))
+    sources.extend(_load_source(source, position) for position, source in enumerate(extra))
     for pack, lines, name in sources:
         _merge_declarations(catalog, pack, lines, name)
     for pack, lines, name in sources:

@@ -1,13 +1,18 @@
-"""What every command shares: the root group, the ``--catalog`` option, error handling, output."""
+"""What every command shares: the root group, the ``--catalog`` option, error handling, output.
+
+Commands live in one module per area and attach themselves to :data:`main` when imported. The
+root group knows which module holds which command (:data:`COMMAND_MODULES`), so running one
+command imports only its own module, and ``--version`` imports none.
+"""
 
 from __future__ import annotations
 
 import importlib
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -15,34 +20,40 @@ from portmatrix import __version__
 from portmatrix.errors import PortmatrixError
 from portmatrix.yamlio import atomic_write
 
+if TYPE_CHECKING:
+    from portmatrix.exporters import Listing
+    from portmatrix.project import Project
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_USAGE = 2
 
-
-#: Command modules imported only when one of their commands is asked for (or for --help), so
-#: a quick look-up does not pay for the renderers, the checker and the prober at start-up.
-LAZY_MODULES = (
-    "portmatrix.cli.render_cmd",
-    "portmatrix.cli.check_cmd",
-    "portmatrix.cli.verify_cmds",
-)
+#: Command name -> the module that defines it, imported only when the command is asked for.
+COMMAND_MODULES = {
+    "catalog": "portmatrix.cli.catalog_cmds",
+    "search": "portmatrix.cli.catalog_cmds",
+    "port": "portmatrix.cli.catalog_cmds",
+    "resolve": "portmatrix.cli.resolve_cmds",
+    "diff": "portmatrix.cli.resolve_cmds",
+    "render": "portmatrix.cli.render_cmd",
+    "check": "portmatrix.cli.check_cmd",
+    "emulate": "portmatrix.cli.verify_cmds",
+    "probe": "portmatrix.cli.verify_cmds",
+    "verify": "portmatrix.cli.verify_cmds",
+}
 
 
 class _Group(click.Group):
-    """Turns library errors into one line and exit 2, wherever in a command they surface."""
-
-    def _load_all(self) -> None:
-        for module in LAZY_MODULES:
-            importlib.import_module(module)
+    """Loads a command's module on demand; turns library errors into one line and exit 2."""
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in self.commands:
-            self._load_all()
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            importlib.import_module(COMMAND_MODULES[cmd_name])
         return super().get_command(ctx, cmd_name)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        self._load_all()
+        for module in dict.fromkeys(COMMAND_MODULES.values()):
+            importlib.import_module(module)
         return super().list_commands(ctx)
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -88,6 +99,20 @@ def json_option(func: F) -> F:
     )
 
 
+def project(
+    inventory: Path | None = None, catalogs: Sequence[Path] = (), *, strict: bool = False
+) -> Project:
+    """The :class:`~portmatrix.project.Project` a command asks its questions of."""
+    from portmatrix.project import Project
+
+    return Project(inventory, catalogs=catalogs, strict=strict)
+
+
+def warn(messages: Sequence[str]) -> None:
+    for message in messages:
+        click.echo(f"portmatrix: warning: {message}", err=True)
+
+
 def emit(text: str, output: Path | None = None) -> None:
     """Print, or write atomically to ``output`` so a failure never leaves half a file."""
     if output is None:
@@ -99,3 +124,22 @@ def emit(text: str, output: Path | None = None) -> None:
 
 def emit_json(data: Any, output: Path | None = None) -> None:
     emit(json.dumps(data, indent=2, ensure_ascii=False), output)
+
+
+def emit_listing(listing: Listing, fmt: str, output: Path | None) -> None:
+    """A listing through its exporter, streamed to ``output`` or stdout."""
+    from portmatrix.exporters import exporter_for
+
+    exporter = exporter_for(fmt)
+    if exporter.binary:
+        if output is None:
+            raise PortmatrixError(
+                f"--format {fmt} writes a file; give it one with -o FILE{exporter.suffix}"
+            )
+        with atomic_write(output, mode="wb") as handle:
+            exporter.write(listing, handle)
+    elif output is None:
+        exporter.write(listing, sys.stdout)
+    else:
+        with atomic_write(output) as handle:
+            exporter.write(listing, handle)

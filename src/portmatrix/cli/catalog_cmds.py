@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
 from portmatrix import portspec
-from portmatrix.catalog import load_catalog
-from portmatrix.cli._common import catalog_option, emit, emit_json, json_option, main
-from portmatrix.lookup import DEFAULT_MAX_INSTANCE, find_port, search
-from portmatrix.model import CatalogEntry, Protocol
-from portmatrix.plain import to_plain
+from portmatrix.catalog import entry_as_dict
+from portmatrix.cli._common import catalog_option, emit, emit_json, json_option, main, project
+from portmatrix.lookup import DEFAULT_MAX_INSTANCE
+from portmatrix.model import CatalogEntry
 from portmatrix.table import format_table
 
 HEADERS = {
@@ -40,15 +38,9 @@ def catalog_group() -> None:
 @catalog_option
 def catalog_list(product: str | None, as_json: bool, catalogs: tuple[Path, ...]) -> None:
     """Every entry, one line each."""
-    catalog = load_catalog(catalogs)
-    entries = [entry for entry in catalog.entries if product is None or entry.product == product]
-    if product is not None and not entries:
-        known = ", ".join(sorted({entry.product for entry in catalog.entries}))
-        raise click.BadParameter(
-            f"no entries for product {product!r} (known: {known})", param_hint="--product"
-        )
+    entries = project(catalogs=catalogs).entries(product=product)
     if as_json:
-        emit_json([_entry_json(entry) for entry in entries])
+        emit_json([entry_as_dict(entry) for entry in entries])
         return
     rows = [
         (entry.id, _ports_summary(entry), entry.component, str(entry.source), ",".join(entry.flags))
@@ -63,9 +55,9 @@ def catalog_list(product: str | None, as_json: bool, catalogs: tuple[Path, ...])
 @catalog_option
 def catalog_show(entry_id: str, as_json: bool, catalogs: tuple[Path, ...]) -> None:
     """One entry in full, notes in both languages."""
-    entry = load_catalog(catalogs).entry(entry_id)
+    entry = project(catalogs=catalogs).entry(entry_id)
     if as_json:
-        emit_json(_entry_json(entry))
+        emit_json(entry_as_dict(entry))
         return
     emit(_entry_text(entry))
 
@@ -76,9 +68,9 @@ def catalog_show(entry_id: str, as_json: bool, catalogs: tuple[Path, ...]) -> No
 @catalog_option
 def search_cmd(text: str, as_json: bool, catalogs: tuple[Path, ...]) -> None:
     """Entries whose id, component, process or notes (English or Japanese) contain TEXT."""
-    entries = search(load_catalog(catalogs), text)
+    entries = project(catalogs=catalogs).search(text)
     if as_json:
-        emit_json([_entry_json(entry) for entry in entries])
+        emit_json([entry_as_dict(entry) for entry in entries])
         return
     rows = [
         (entry.id, _ports_summary(entry), entry.component, entry.process or "") for entry in entries
@@ -110,10 +102,9 @@ def port_cmd(
     catalogs: tuple[Path, ...],
 ) -> None:
     """Which catalog entries port PORT can belong to, formula ports solved backwards."""
-    matches = find_port(
-        load_catalog(catalogs),
+    matches = project(catalogs=catalogs).find_port(
         port,
-        protocol=Protocol(proto) if proto else None,
+        protocol=proto,
         max_instance=max_instance,
         lang=lang,
         include_ephemeral=include_ephemeral,
@@ -153,12 +144,6 @@ def _ports_summary(entry: CatalogEntry) -> str:
         f"{item.protocol}/{item.ports}" + (f" ({item.side})" if item.side else "")
         for item in entry.ports
     )
-
-
-def _entry_json(entry: CatalogEntry) -> dict[str, Any]:
-    data: dict[str, Any] = to_plain(entry)
-    data["source"] = {**data["source"], "text": str(entry.source)}
-    return data
 
 
 def _entry_text(entry: CatalogEntry) -> str:

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import click
 
-from portmatrix.cli._common import catalog_option, emit, emit_json, json_option, main
-from portmatrix.model import Matrix
-from portmatrix.render import Rendered, load_all, render, render_hosts, renderer_for
+from portmatrix.cli._common import catalog_option, emit, emit_json, json_option, main, project
+from portmatrix.render import Rendered, describe_targets, renderer_for
 from portmatrix.table import format_table
 
 
@@ -76,11 +75,10 @@ def render_command(
     if host is not None and between:
         raise click.UsageError("--host and --between are alternatives; give one")
     renderer = renderer_for(target)  # an unknown target fails before resolution
-    matrix = _resolve(inventory, catalogs)
+    deployment = project(inventory, catalogs)
     wanted = int(family) if family else None
     if host is not None or between:
-        one = render(
-            matrix,
+        one = deployment.render(
             renderer,
             host=host,
             between=between or None,
@@ -92,9 +90,9 @@ def render_command(
         done = {one.subject: one}
     else:
         directory = _directory(output)
-        done = render_hosts(
-            matrix, renderer, egress=egress, skip_unbound=skip_unbound, family=wanted
-        )
+        done = deployment.render_hosts(
+            [renderer], egress=egress, skip_unbound=skip_unbound, family=wanted
+        )[renderer.name]
         _write_every_host(done, directory)
     _report(done, stats=stats, as_json=as_json, to_stderr=output is None)
 
@@ -110,12 +108,6 @@ def _directory(output: Path | None) -> Path:
     if output.exists() and not output.is_dir():
         raise click.UsageError(f"{output} is a file; rendering every host needs a directory")
     return output
-
-
-def _resolve(inventory: Path, catalogs: tuple[Path, ...]) -> Matrix:
-    from portmatrix.resolve import resolve_file  # only needed once the target is known
-
-    return resolve_file(inventory, catalogs=catalogs)
 
 
 def _report(done: Mapping[str, Rendered], *, stats: bool, as_json: bool, to_stderr: bool) -> None:
@@ -143,21 +135,9 @@ def _report(done: Mapping[str, Rendered], *, stats: bool, as_json: bool, to_stde
 
 
 def _list_targets(*, as_json: bool) -> None:
-    renderers = load_all()
+    targets = describe_targets()
     if as_json:
-        emit_json(
-            [
-                {
-                    "name": r.name,
-                    "suffix": r.suffix,
-                    "modes": sorted(mode.value for mode in r.capabilities.modes),
-                    "families": sorted(r.capabilities.families),
-                    "egress": r.capabilities.egress,
-                    "description": r.description,
-                }
-                for r in renderers
-            ]
-        )
+        emit_json(targets)
         return
-    rows = [[r.name, r.suffix, r.capabilities.describe(), r.description] for r in renderers]
+    rows = [[t["name"], t["suffix"], t["can_render"], t["description"]] for t in targets]
     emit(format_table(["target", "suffix", "can render", "description"], rows, max_width=80))

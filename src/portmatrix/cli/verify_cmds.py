@@ -16,10 +16,15 @@ from typing import Any, TypeVar
 
 import click
 
-from portmatrix.cli._common import catalog_option, emit, emit_json, main, output_file_option
+from portmatrix.cli._common import (
+    catalog_option,
+    emit,
+    emit_json,
+    main,
+    output_file_option,
+    project,
+)
 from portmatrix.errors import VerifyError
-from portmatrix.model import Matrix
-from portmatrix.resolve import resolve_file
 from portmatrix.verify.emulate import (
     DEFAULT_MAX_CONNECTIONS,
     StartReport,
@@ -27,7 +32,7 @@ from portmatrix.verify.emulate import (
     serve_until_stopped,
 )
 from portmatrix.verify.lab import run_lab
-from portmatrix.verify.plan import DEFAULT_SAMPLE, Planner, Sampling
+from portmatrix.verify.plan import DEFAULT_SAMPLE, Sampling
 from portmatrix.verify.probe import DEFAULT_CONCURRENCY, ProgressHook, Result
 from portmatrix.verify.report import (
     FORMATS,
@@ -107,10 +112,6 @@ def _timing_options(*, concurrency: int, timeout: float, retries: int) -> Callab
     return decorate
 
 
-def _matrix(inventory: Path, catalogs: Sequence[Path]) -> Matrix:
-    return resolve_file(inventory, catalogs=catalogs)
-
-
 @main.command()
 @_inventory_argument
 @click.option("--host", required=True, help="The inventory host whose ports to emulate.")
@@ -145,7 +146,7 @@ def emulate(
     listeners answer each datagram with it. Prints `ready` once every listener is up.
     """
     emulator = emulator_for(
-        _matrix(inventory, catalogs),
+        project(inventory, catalogs).matrix,
         host,
         bind=bind,
         sampling=Sampling(sample, include_ephemeral),
@@ -195,11 +196,13 @@ def probe(
     Only inventory addresses are probed. Verdicts: open, closed (reached, nothing listening),
     blocked (a firewall rejected it), filtered (no answer).
     """
-    matrix = _matrix(inventory, catalogs)
+    deployment = project(inventory, catalogs)
     options = ProbeOptions(Sampling(sample, include_ephemeral), timeout, retries, concurrency)
-    total = len(Planner(matrix, sampling=options.sampling).probes(source, targets=targets))
-    with _progress(total) as on_result:
-        results = probe_from(matrix, source, targets=targets, options=options, on_result=on_result)
+    plan = deployment.probe_plan(source, targets=targets, sampling=options.sampling)
+    with _progress(plan.total) as on_result:
+        results = probe_from(
+            deployment.matrix, source, targets=targets, options=options, on_result=on_result
+        )
     _report(results, fmt=fmt, output=output, table=results_table)
 
 
@@ -233,12 +236,11 @@ def verify(
     """
     if not lab:
         raise VerifyError("only --lab is available: verification across real hosts comes later")
-    matrix = _matrix(inventory, catalogs)
+    deployment = project(inventory, catalogs)
     options = ProbeOptions(Sampling(sample, include_ephemeral), timeout, retries, concurrency)
-    planner = Planner(matrix, sampling=options.sampling)
-    total = sum(len(planner.probes(host)) for host in planner.addresses())
-    with _progress(total) as on_result:
-        results = run_lab(matrix, options=options, on_result=on_result)
+    plan = deployment.lab_plan(sampling=options.sampling)
+    with _progress(plan.total) as on_result:
+        results = run_lab(deployment.matrix, options=options, on_result=on_result)
     _report(results, fmt=fmt, output=output, table=_lab_table)
 
 

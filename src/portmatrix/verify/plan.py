@@ -185,3 +185,38 @@ def _covering(flows: Iterable[Flow], listen: ListenPort) -> Flow | None:
 def _add_once(names: list[str], name: str) -> None:
     if name not in names:
         names.append(name)
+
+
+@dataclass(frozen=True)
+class ProbePlan:
+    """The checks of one probe run (or of a whole lab), planned before any is sent.
+
+    Knowing its own total is what lets a progress bar show a true end and an ETA.
+    """
+
+    planner: Planner
+    probes: tuple[Probe, ...]
+    sources: tuple[str, ...]
+
+    @property
+    def total(self) -> int:
+        return len(self.probes)
+
+    @classmethod
+    def for_source(
+        cls,
+        matrix: Matrix,
+        source: str,
+        *,
+        targets: Sequence[str] = (),
+        sampling: Sampling | None = None,
+    ) -> ProbePlan:
+        planner = Planner(matrix, sampling=sampling)
+        return cls(planner, tuple(planner.probes(source, targets=targets)), (source,))
+
+    @classmethod
+    def for_lab(cls, matrix: Matrix, *, sampling: Sampling | None = None) -> ProbePlan:
+        planner = Planner(matrix, sampling=sampling)
+        sources = tuple(sorted(planner.addresses()))
+        probes = tuple(probe for source in sources for probe in planner.probes(source))
+        return cls(planner, probes, sources)
