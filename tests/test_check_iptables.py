@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from portmatrix.check import RulesetType, parse_ruleset
+from portmatrix.check.engine.verdict import verdict
 from portmatrix.check.ruleset import Path, Ruleset
-from portmatrix.check.verdict import verdict
 from portmatrix.errors import RulesetError
 
 RULES = """\

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 
 from portmatrix.check import Report, RulesetType, check_ruleset, format_report, parse_ruleset
+from portmatrix.check.engine.verdict import verdict
 from portmatrix.check.ruleset import Ruleset
-from portmatrix.check.verdict import verdict
 from portmatrix.model import Matrix
 from portmatrix.netns import Netns, unavailable_reason
 from portmatrix.render import render, render_hosts

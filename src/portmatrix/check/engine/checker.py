@@ -13,17 +13,25 @@ import bisect
 from collections.abc import Sequence
 from pathlib import Path
 
-from portmatrix.check.blocked import BlockedCollector
-from portmatrix.check.evaluate import Decision, Evaluator, RulesetIndex, SliceRules, Tracker
-from portmatrix.check.excess import ExcessCollector, Need
-from portmatrix.check.findings import Report, unsupported_findings
-from portmatrix.check.index import IntervalIndex
-from portmatrix.check.labels import Endpoints
-from portmatrix.check.load import load_ruleset
+from portmatrix.check.engine.evaluate import Decision, Evaluator, RulesetIndex, SliceRules, Tracker
+from portmatrix.check.engine.index import IntervalIndex
+from portmatrix.check.engine.scope import (
+    CLIENT_PORTS,
+    SCOPE_PORTS,
+    Lane,
+    Slice,
+    build_scope,
+    slices,
+)
+from portmatrix.check.engine.shadow import shadowed_findings
+from portmatrix.check.readers import load_ruleset
+from portmatrix.check.report.blocked import BlockedCollector
+from portmatrix.check.report.excess import ExcessCollector, Need
+from portmatrix.check.report.findings import Report, unsupported_findings
+from portmatrix.check.report.labels import Endpoints
 from portmatrix.check.ruleset import Ruleset, RulesetType
-from portmatrix.check.scope import CLIENT_PORTS, SCOPE_PORTS, Lane, Slice, build_scope, slices
-from portmatrix.check.shadow import shadowed_findings
-from portmatrix.check.space import (
+from portmatrix.model import Flow, Matrix
+from portmatrix.traffic import (
     DPORT,
     SRC,
     Box,
@@ -36,7 +44,6 @@ from portmatrix.check.space import (
     region_overlaps,
     span,
 )
-from portmatrix.model import Flow, Matrix
 
 
 def check_ruleset(

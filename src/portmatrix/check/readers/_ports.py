@@ -7,7 +7,7 @@ for TCP and ``bootps`` exists only for UDP.
 
 from __future__ import annotations
 
-from portmatrix.check.space import TCP, UDP
+from portmatrix.traffic import TCP, UDP
 
 MAX_PORT = 65535
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass, field
 
-from portmatrix.check import conditions as cond
-from portmatrix.check.ports import parse_port_range
+from portmatrix.check.readers import _conditions as cond
+from portmatrix.check.readers._ports import parse_port_range
 from portmatrix.check.ruleset import Action, Origin, Path, Rule, Ruleset, RulesetType, Stage
-from portmatrix.check.space import (
+from portmatrix.errors import RulesetError
+from portmatrix.traffic import (
     ALL_PROTOCOLS,
     PROTOCOL_NUMBERS,
     Intervals,
@@ -25,7 +26,6 @@ from portmatrix.check.space import (
     span,
     subtract,
 )
-from portmatrix.errors import RulesetError
 
 _PATHS = {
     Path.INPUT: [
@@ -413,3 +413,11 @@ class _RuleParser:
 
     def _goto(self, negate: bool) -> None:
         self.out.action, self.out.target = Action.GOTO, self._take()
+
+
+class IptablesSaveReader:
+    name = RulesetType.IPTABLES_SAVE.value
+    description = "iptables-save or ip6tables-save output (one family per file)"
+
+    def read(self, text: str, *, name: str) -> Ruleset:
+        return parse_iptables_save(text, name=name)

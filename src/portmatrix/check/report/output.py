@@ -11,7 +11,7 @@ import json
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from portmatrix.check.findings import Finding, FindingKind, Report
+from portmatrix.check.report.findings import Finding, FindingKind, Report
 from portmatrix.table import format_table
 
 FORMATS = ("table", "json", "junit")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from portmatrix.check.ruleset import Origin, Ruleset, RulesetType
+from portmatrix.check.ruleset import Origin, Ruleset
 from portmatrix.model import Flow
 
 
@@ -90,7 +90,7 @@ class FlowResult:
 @dataclass
 class Report:
     ruleset: str
-    type: RulesetType
+    type: str  # the ruleset format
     scope: str
     findings: list[Finding]
     flows: list[FlowResult]
@@ -112,7 +112,7 @@ class Report:
     def summary(self) -> str:
         allowed = len(self.flows) - self.blocked_flows
         text = (
-            f"{len(self.flows)} required flows ({self.scope}) against {self.ruleset} ({self.type.value}): "
+            f"{len(self.flows)} required flows ({self.scope}) against {self.ruleset} ({self.type}): "
             f"{allowed} allowed, {self.blocked_flows} blocked; {self.count(FindingKind.EXCESS)} excess, "
             f"{self.count(FindingKind.SHADOWED)} shadowed, {self.count(FindingKind.UNSUPPORTED)} unsupported"
         )

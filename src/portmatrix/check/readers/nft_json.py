@@ -20,9 +20,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from portmatrix.check import conditions as cond
-from portmatrix.check.nft_expr import ExprCompiler, NftUnsupported
-from portmatrix.check.nft_text import format_rule
+from portmatrix.check.readers import _conditions as cond
+from portmatrix.check.readers._nft_expr import ExprCompiler, NftUnsupported
+from portmatrix.check.readers._nft_text import format_rule
 from portmatrix.check.ruleset import Action, Origin, Path, Rule, Ruleset, RulesetType, Stage
 from portmatrix.errors import RulesetError
 
@@ -280,3 +280,11 @@ class _RuleCompiler:
             action = Action.JUMP if kind == "jump" else Action.GOTO
             return Rule(self.origin, match, action, f"{self.table} {body.get('target')}")
         raise NftUnsupported(f"verdict {kind!r} is not understood")
+
+
+class NftJsonReader:
+    name = RulesetType.NFT_JSON.value
+    description = "nft -j list ruleset (compact, or pretty-printed with jq .)"
+
+    def read(self, text: str, *, name: str) -> Ruleset:
+        return parse_nft_json(text, name=name)

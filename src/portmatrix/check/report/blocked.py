@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from portmatrix.check.evaluate import Decision
-from portmatrix.check.findings import Finding, FindingKind, FlowResult
+from portmatrix.check.engine.evaluate import Decision
+from portmatrix.check.report.findings import Finding, FindingKind, FlowResult
 from portmatrix.check.ruleset import Origin
-from portmatrix.check.space import (
+from portmatrix.model import Flow
+from portmatrix.traffic import (
     DPORT,
     SRC,
     Box,
@@ -24,7 +25,6 @@ from portmatrix.check.space import (
     format_addresses,
     format_ports,
 )
-from portmatrix.model import Flow
 
 
 @dataclass

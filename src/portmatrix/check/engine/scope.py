@@ -19,9 +19,11 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from portmatrix.check.labels import Endpoints
-from portmatrix.check.ruleset import Path, Ruleset, RulesetType
-from portmatrix.check.space import (
+from portmatrix.check.report.labels import Endpoints
+from portmatrix.check.ruleset import Path, Ruleset, Stage
+from portmatrix.errors import LookupFailure
+from portmatrix.model import Flow, Matrix
+from portmatrix.traffic import (
     ALL_ADDRESSES,
     TCP,
     UDP,
@@ -35,14 +37,11 @@ from portmatrix.check.space import (
     normalise,
     span,
 )
-from portmatrix.errors import LookupFailure
-from portmatrix.model import Flow, Matrix
 
 SCOPE_PROTOCOLS: Intervals = ((TCP, TCP), (UDP, UDP))
 SCOPE_PORTS: Intervals = span(1, 65535)
 #: Source ports of a client opening a connection: the ephemeral ports, never a privileged one.
 CLIENT_PORTS: Intervals = span(1024, 65535)
-_CISCO = (RulesetType.ASA, RulesetType.IOS)
 
 
 @dataclass(frozen=True)
@@ -91,7 +90,7 @@ def build_scope(
 ) -> Scope:
     if host is not None and between is not None:
         raise LookupFailure("give either a host or two zones, not both")
-    if acl is not None and ruleset.type not in _CISCO:
+    if acl is not None and not ruleset.acls:
         raise LookupFailure("--acl applies to ASA and IOS configurations only")
     skipped: dict[str, int] = {}
     if host is not None:
@@ -158,7 +157,7 @@ def _between(
 
 def _named(scope: Scope, ruleset: Ruleset) -> Scope:
     """For Cisco files, say which access-lists the check went through."""
-    if ruleset.type in _CISCO:
+    if ruleset.acls:
         lists = dict.fromkeys(chain for lane in scope.lanes for chain in lane.pipelines[4])
         scope.description += f" through access-list {', '.join(lists)}"
     return scope
@@ -185,55 +184,40 @@ def _checkable(flows: Sequence[Flow], ruleset: Ruleset, skipped: dict[str, int])
 def pipelines_for(
     ruleset: Ruleset, path: Path, acl: str | None, src_zone: str | None, dst_zone: str | None
 ) -> dict[int, list[str]]:
-    """The base chains (or access-lists) traffic crosses on ``path``, per address family."""
-    if ruleset.type in _CISCO:
-        chains = _cisco_lists(ruleset, acl, src_zone, dst_zone)
-        return {4: chains, 6: chains}
-    stages = ruleset.paths.get(path, [])
-    return {
-        family: [stage.chain for stage in stages if family in stage.families] for family in (4, 6)
-    }
+    """The chains traffic crosses on ``path``, per address family.
 
-
-def _cisco_lists(
-    ruleset: Ruleset, acl: str | None, src_zone: str | None, dst_zone: str | None
-) -> list[str]:
-    """The access-lists a lane crosses: the one named, the ones bound to zone-named interfaces,
-    the file's only list, or the only list applied to any interface."""
+    Traffic between two zones enters the firewall through the interface named like the source
+    zone and leaves through the one named like the destination zone, so it meets the stages
+    bound to those (and the unbound ones). When a file binds its lists to interfaces the check
+    cannot place (no zones, or zones named otherwise), the list to use is the file's only one,
+    or the only one bound anywhere; otherwise the user names it with ``--acl``.
+    """
     if acl is not None:
         if acl not in ruleset.acls:
             raise LookupFailure(
                 f"no access-list {acl!r} in {ruleset.file}{_suggest(acl, ruleset.acls)}"
             )
-        return [acl]
-    bound = (
-        _bound(ruleset, src_zone, "in")
-        + _bound(ruleset, "global", "in")
-        + _bound(ruleset, dst_zone, "out")
-    )
-    if bound and src_zone is not None:
-        return bound
+        return {4: [acl], 6: [acl]}
+    stages = [stage for stage in ruleset.paths.get(path, []) if stage.chain in ruleset.chains]
+    met = [stage for stage in stages if stage.meets(src_zone, dst_zone)]
+    if ruleset.acls and not (met and src_zone is not None):
+        chains = _only_list(ruleset, stages)
+        return {4: chains, 6: chains}
+    return {family: [stage.chain for stage in met if family in stage.families] for family in (4, 6)}
+
+
+def _only_list(ruleset: Ruleset, stages: Sequence[Stage]) -> list[str]:
+    """The file's only access-list, or the only one bound to anything (unbound lists filter
+    nothing), when the check cannot tell which interfaces the traffic crosses."""
     if len(ruleset.acls) == 1:
         return list(ruleset.acls)
-    applied = list(dict.fromkeys(b.acl for b in ruleset.bindings if b.acl in ruleset.chains))
-    if len(applied) == 1:  # lists no interface uses filter nothing
+    applied = list(dict.fromkeys(stage.chain for stage in stages))
+    if len(applied) == 1:
         return applied
     raise LookupFailure(
         f"{ruleset.file} has access-lists {', '.join(ruleset.acls)}; choose one with --acl"
         " (or name the firewall's interfaces after the zones and use --between)"
     )
-
-
-def _bound(ruleset: Ruleset, interface: str | None, direction: str) -> list[str]:
-    if interface is None:
-        return []
-    return [
-        binding.acl
-        for binding in ruleset.bindings
-        if binding.interface.lower() == interface.lower()
-        and binding.direction == direction
-        and binding.acl in ruleset.chains
-    ]
 
 
 def _suggest(name: str, known: list[str]) -> str:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from portmatrix.check.evaluate import RulesetIndex, Tracker
-from portmatrix.check.findings import Finding, FindingKind
+from portmatrix.check.engine.evaluate import RulesetIndex, Tracker
+from portmatrix.check.engine.scope import Lane
+from portmatrix.check.report.findings import Finding, FindingKind
 from portmatrix.check.ruleset import Action, Origin, Rule
-from portmatrix.check.scope import Lane
-from portmatrix.check.space import DST, Box, conjoin, dim_union, hull, region_subtract, split
+from portmatrix.traffic import DST, Box, conjoin, dim_union, hull, region_subtract, split
 
 #: Rules that take traffic away from the rules after them. A jump counts: when the rule after it
 #: is never reached, what the jump took never came back.

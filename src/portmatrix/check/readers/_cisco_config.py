@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from portmatrix.check import conditions as cond
-from portmatrix.check.cisco_objects import CiscoUnsupported, ObjectBlock, Objects
+from portmatrix.check.readers import _conditions as cond
+from portmatrix.check.readers._cisco_objects import CiscoUnsupported, ObjectBlock, Objects
 from portmatrix.check.ruleset import Action, Origin, Rule, Ruleset
 
 Entry = tuple[Action, cond.Condition] | None

@@ -17,10 +17,10 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from portmatrix.check.index import IntervalIndex
+from portmatrix.check.engine.index import IntervalIndex
 from portmatrix.check.ruleset import Action, Origin, Rule, Ruleset
-from portmatrix.check.space import DPORT, DST, FULL, Box, Interval, region_overlaps, split
 from portmatrix.errors import RulesetError
+from portmatrix.traffic import DPORT, DST, FULL, Box, Interval, region_overlaps, split
 
 MAX_DEPTH = 64  # the kernel refuses deeper jump chains; a loop in the model must not hang us
 

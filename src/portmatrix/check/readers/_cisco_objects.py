@@ -11,9 +11,9 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
-from portmatrix.check import conditions as cond
-from portmatrix.check.ports import MAX_PORT, port_number
-from portmatrix.check.space import (
+from portmatrix.check.readers import _conditions as cond
+from portmatrix.check.readers._ports import MAX_PORT, port_number
+from portmatrix.traffic import (
     ALL_ADDRESSES,
     ALL_PORTS,
     ALL_PROTOCOLS,

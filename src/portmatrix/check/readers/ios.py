@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import functools
 
-from portmatrix.check.cisco_ace import IOS_V4, IOS_V6, Dialect, parse_entry, parse_standard
-from portmatrix.check.cisco_config import (
+from portmatrix.check.readers._cisco_ace import IOS_V4, IOS_V6, Dialect, parse_entry, parse_standard
+from portmatrix.check.readers._cisco_config import (
     Block,
     add_entry,
     collect_objects,
     declare_acl,
     read_blocks,
 )
-from portmatrix.check.cisco_objects import Objects
-from portmatrix.check.ruleset import Binding, Ruleset, RulesetType
+from portmatrix.check.readers._cisco_objects import Objects
+from portmatrix.check.ruleset import Ruleset, RulesetType
 from portmatrix.errors import RulesetError
 
 
@@ -87,4 +87,12 @@ def _interface(ruleset: Ruleset, block: Block) -> None:
     interface = block.tokens[1]
     for _, _, tokens in block.children:
         if tokens[:2] in (["ip", "access-group"], ["ipv6", "traffic-filter"]) and len(tokens) == 4:
-            ruleset.bindings.append(Binding(tokens[2], interface, tokens[3]))
+            ruleset.bind(tokens[2], interface, "in" if tokens[3] == "in" else "out")
+
+
+class IosReader:
+    name = RulesetType.IOS.value
+    description = "the ACL part of a Cisco IOS / IOS XE configuration"
+
+    def read(self, text: str, *, name: str) -> Ruleset:
+        return parse_ios(text, name=name)

@@ -7,8 +7,8 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portmatrix.check import space
-from portmatrix.check.space import Box, Intervals
+from portmatrix import traffic as space
+from portmatrix.traffic import Box, Intervals
 
 SMALL = 24  # a tiny domain so every point can be enumerated
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from portmatrix.check import conditions as cond
-from portmatrix.check.cisco_objects import (
+from portmatrix.check.readers import _conditions as cond
+from portmatrix.check.readers._cisco_objects import (
     PORT_OPERATORS,
     CiscoUnsupported,
     Objects,
@@ -22,7 +22,7 @@ from portmatrix.check.cisco_objects import (
     protocols_of,
 )
 from portmatrix.check.ruleset import Action
-from portmatrix.check.space import ALL_ADDRESSES, V4, V6, Intervals, intersect
+from portmatrix.traffic import ALL_ADDRESSES, V4, V6, Intervals, intersect
 
 _LOG_WORDS = frozenset(
     {

@@ -11,12 +11,13 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from portmatrix.check.evaluate import Decision
-from portmatrix.check.findings import Finding, FindingKind
-from portmatrix.check.index import IntervalIndex
-from portmatrix.check.labels import Endpoints
+from portmatrix.check.engine.evaluate import Decision
+from portmatrix.check.engine.index import IntervalIndex
+from portmatrix.check.report.findings import Finding, FindingKind
+from portmatrix.check.report.labels import Endpoints
 from portmatrix.check.ruleset import Origin
-from portmatrix.check.space import (
+from portmatrix.model import Flow
+from portmatrix.traffic import (
     DPORT,
     PROTO,
     SRC,
@@ -33,7 +34,6 @@ from portmatrix.check.space import (
     span,
     union,
 )
-from portmatrix.model import Flow
 
 Need = tuple[Flow, Box]
 

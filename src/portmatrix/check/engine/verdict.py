@@ -7,10 +7,10 @@ connection get through, and which rule decides?".
 
 from __future__ import annotations
 
-from portmatrix.check.evaluate import Decision, Evaluator, RulesetIndex, SliceRules
+from portmatrix.check.engine.evaluate import Decision, Evaluator, RulesetIndex, SliceRules
+from portmatrix.check.engine.scope import pipelines_for
 from portmatrix.check.ruleset import Path, Ruleset
-from portmatrix.check.scope import pipelines_for
-from portmatrix.check.space import PROTOCOL_NUMBERS, family_of, network_interval, span
+from portmatrix.traffic import PROTOCOL_NUMBERS, family_of, network_interval, span
 
 
 def verdict(

@@ -13,9 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from portmatrix.check import conditions as cond
-from portmatrix.check.ports import port_number
-from portmatrix.check.space import (
+from portmatrix.check.readers import _conditions as cond
+from portmatrix.check.readers._ports import port_number
+from portmatrix.traffic import (
     ALL_ADDRESSES,
     ALL_PORTS,
     ALL_PROTOCOLS,

@@ -8,16 +8,16 @@ passed over; anything inside an access-list entry that the checker cannot model 
 
 from __future__ import annotations
 
-from portmatrix.check.cisco_ace import ASA, parse_entry
-from portmatrix.check.cisco_config import (
+from portmatrix.check.readers._cisco_ace import ASA, parse_entry
+from portmatrix.check.readers._cisco_config import (
     Block,
     add_entry,
     collect_objects,
     declare_acl,
     read_blocks,
 )
-from portmatrix.check.cisco_objects import Objects
-from portmatrix.check.ruleset import Binding, Ruleset, RulesetType
+from portmatrix.check.readers._cisco_objects import Objects
+from portmatrix.check.ruleset import Ruleset, RulesetType
 from portmatrix.errors import RulesetError
 
 
@@ -68,8 +68,16 @@ def _without_counters(tokens: list[str]) -> list[str]:
 def _access_group(ruleset: Ruleset, block: Block) -> None:
     tokens = block.tokens
     if len(tokens) >= 3 and tokens[2] == "global":
-        ruleset.bindings.append(Binding(tokens[1], "global", "in"))
+        ruleset.bind(tokens[1], None, "in")
     elif len(tokens) >= 5 and tokens[3] == "interface" and tokens[2] in ("in", "out"):
-        ruleset.bindings.append(Binding(tokens[1], tokens[4], tokens[2]))
+        ruleset.bind(tokens[1], tokens[4], "in" if tokens[2] == "in" else "out")
     else:
         ruleset.unsupported_at(block.line, block.text, "access-group form not understood")
+
+
+class AsaReader:
+    name = RulesetType.ASA.value
+    description = "show running-config of a Cisco ASA, or just its objects and access-lists"
+
+    def read(self, text: str, *, name: str) -> Ruleset:
+        return parse_asa(text, name=name)

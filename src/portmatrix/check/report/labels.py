@@ -7,8 +7,9 @@ them, the whole scope is ``any``, and anything else is printed as the fewest CID
 
 from __future__ import annotations
 
-from portmatrix.check.index import IntervalIndex
-from portmatrix.check.space import (
+from portmatrix.check.engine.index import IntervalIndex
+from portmatrix.model import Matrix
+from portmatrix.traffic import (
     Interval,
     Intervals,
     covering_prefix,
@@ -18,7 +19,6 @@ from portmatrix.check.space import (
     span,
     subtract,
 )
-from portmatrix.model import Matrix
 
 
 class Endpoints:
