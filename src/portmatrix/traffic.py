@@ -93,8 +93,11 @@ def span(lo: int, hi: int) -> Intervals:
 
 def normalise(pairs: Iterable[Interval]) -> Intervals:
     """Sort and merge overlapping or adjacent intervals into canonical form."""
+    ordered = sorted(pairs)
+    if len(ordered) == 1:
+        return (ordered[0],)
     merged: list[Interval] = []
-    for lo, hi in sorted(pairs):
+    for lo, hi in ordered:
         if merged and lo <= merged[-1][1] + 1:
             if hi > merged[-1][1]:
                 merged[-1] = (merged[-1][0], hi)
@@ -103,10 +106,32 @@ def normalise(pairs: Iterable[Interval]) -> Intervals:
     return tuple(merged)
 
 
+def _window(a: Intervals, lo: int, hi: int) -> tuple[int, int]:
+    """The index range of ``a``'s intervals that overlap ``lo..hi`` (found by bisection)."""
+    first = bisect.bisect_left(a, (lo,))
+    if first and a[first - 1][1] >= lo:
+        first -= 1
+    return first, bisect.bisect_right(a, (hi, _AFTER), first)
+
+
+_AFTER = 2**200  # sorts after every interval's end on any line
+
+
 def intersect(a: Intervals, b: Intervals) -> Intervals:
-    if len(a) == 1 and len(b) == 1:
-        lo, hi = max(a[0][0], b[0][0]), min(a[0][1], b[0][1])
-        return ((lo, hi),) if lo <= hi else ()
+    if len(b) > len(a):
+        a, b = b, a
+    if len(b) == 1:
+        lo, hi = b[0]
+        if len(a) == 1:
+            lo, hi = max(a[0][0], lo), min(a[0][1], hi)
+            return ((lo, hi),) if lo <= hi else ()
+        first, last = _window(a, lo, hi)
+        if first >= last:
+            return ()
+        inside = list(a[first:last])
+        inside[0] = (max(inside[0][0], lo), inside[0][1])
+        inside[-1] = (inside[-1][0], min(inside[-1][1], hi))
+        return tuple(inside)
     out: list[Interval] = []
     i = j = 0
     while i < len(a) and j < len(b):
@@ -121,6 +146,16 @@ def intersect(a: Intervals, b: Intervals) -> Intervals:
 
 
 def subtract(a: Intervals, b: Intervals) -> Intervals:
+    if len(b) == 1 and a:
+        lo, hi = b[0]
+        first, last = _window(a, lo, hi)
+        if first >= last:
+            return a
+        left, right = a[first][0], a[last - 1][1]
+        middle: Intervals = ((left, lo - 1),) if left < lo else ()
+        if right > hi:
+            middle += ((hi + 1, right),)
+        return a[:first] + middle + a[last:]
     out: list[Interval] = []
     j = 0
     for lo, hi in a:
@@ -142,8 +177,14 @@ def union(a: Intervals, b: Intervals) -> Intervals:
 
 
 def overlaps(a: Intervals, b: Intervals) -> bool:
-    if len(a) == 1 and len(b) == 1:
-        return a[0][0] <= b[0][1] and b[0][0] <= a[0][1]
+    if len(b) > len(a):
+        a, b = b, a
+    if len(b) == 1:
+        lo, hi = b[0]
+        if len(a) == 1:
+            return a[0][0] <= hi and lo <= a[0][1]
+        first, last = _window(a, lo, hi)
+        return first < last
     return bool(intersect(a, b))
 
 

@@ -33,6 +33,7 @@ from portmatrix.check.ruleset import Ruleset, RulesetType
 from portmatrix.model import Flow, Matrix
 from portmatrix.traffic import (
     DPORT,
+    PROTO,
     SRC,
     Box,
     Interval,
@@ -115,7 +116,13 @@ class _Run:
         entered: set[str] = set(pipeline)
         for ports in rules.port_cuts(pipeline, hull(scope[DPORT])):
             evaluator = Evaluator(rules, pipeline, ports=ports, tracker=self.tracker)
-            decided.add(ports, evaluator.decide([(*scope[:4], span(*ports))]))
+            # One box per protocol: a rule for one protocol then leaves the rest in one piece
+            # instead of splitting off the other protocol each time, so pieces do not pile up.
+            region: list[Box] = [
+                (scope[0], scope[1], (protocol,), scope[3], span(*ports))
+                for protocol in scope[PROTO]
+            ]
+            decided.add(ports, evaluator.decide(region))
             entered |= evaluator.entered
         self._mark_in_scope(number, rules, entered, scope)
         needs: list[Need] = []

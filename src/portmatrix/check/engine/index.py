@@ -13,6 +13,8 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable
 
+_FEW = 12  # below this many entries a scan is quicker than building the blocks
+
 
 def aligned_blocks(lo: int, hi: int) -> list[tuple[int, int]]:
     """``lo..hi`` as the fewest aligned blocks, each as (start, log2 of its size)."""
@@ -28,19 +30,25 @@ def aligned_blocks(lo: int, hi: int) -> list[tuple[int, int]]:
 class IntervalIndex:
     """Keys of the entries whose interval overlaps a query interval, in ascending key order."""
 
-    __slots__ = ("_sizes",)
+    __slots__ = ("_few", "_sizes")
 
     def __init__(self, entries: Iterable[tuple[int, int, int]]):
+        listed = list(entries)
+        self._few = listed if len(listed) <= _FEW else None
+        self._sizes: list[tuple[int, list[int], list[int]]] = []
+        if self._few is not None:
+            return
         by_size: dict[int, list[tuple[int, int]]] = {}
-        for lo, hi, key in entries:
+        for lo, hi, key in listed:
             for start, shift in aligned_blocks(lo, hi):
                 by_size.setdefault(shift, []).append((start, key))
-        self._sizes: list[tuple[int, list[int], list[int]]] = []
         for shift, blocks in sorted(by_size.items()):
             blocks.sort()
             self._sizes.append((shift, [start for start, _ in blocks], [key for _, key in blocks]))
 
     def query(self, lo: int, hi: int) -> list[int]:
+        if self._few is not None:
+            return sorted({key for start, end, key in self._few if start <= hi and lo <= end})
         found: list[int] = []
         for shift, starts, keys in self._sizes:
             first = bisect.bisect_left(starts, lo >> shift << shift)

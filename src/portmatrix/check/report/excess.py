@@ -78,13 +78,20 @@ class ExcessCollector:
     @staticmethod
     def _add_box(opening: _Opening, box: Box, needs: list[Need]) -> None:
         opening.admitted.append(box)
-        holes = []
+        # Needs that differ only in their source are one hole: subtracting them one by one
+        # would cut the box into a piece per source, and each later hole would meet them all.
+        holes: dict[tuple[Intervals, ...], Intervals] = {}
         for flow, need in needs:
             part = box_intersect(need, box)
             if part is not None:
-                holes.append(need)
+                rest = (need[1], need[2], need[3], need[4])
+                holes[rest] = union(holes.get(rest, ()), need[0])
                 opening.needed[flow.src] = union(opening.needed.get(flow.src, ()), part[DPORT])
-        opening.excess.extend(region_subtract([box], holes))
+        merged = [
+            (src, dst, protocol, sport, dport)
+            for (dst, protocol, sport, dport), src in holes.items()
+        ]
+        opening.excess.extend(region_subtract([box], merged))
 
     def findings(self) -> list[Finding]:
         return [
