@@ -123,7 +123,7 @@ def test_ip6tables_save_covers_ipv6_only() -> None:
     ("text", "line", "words"),
     [
         ("*filter\n:INPUT DROP [0:0]\n-A INPUT -j ACCEPT\n", 1, "COMMIT"),
-        ("*filter\n:INPUT DROP [0:0]\n-A OUTPUT -j ACCEPT\nCOMMIT\n", 3, "undeclared chain"),
+        ("*filter\n:INPUT DROP [0:0]\n-A MISSING -j ACCEPT\nCOMMIT\n", 3, "undeclared chain"),
         ("*filter\n:INPUT MAYBE [0:0]\nCOMMIT\n", 2, "unknown policy"),
         ("-A INPUT -j ACCEPT\n", 1, "outside a table"),
         ("*filter\nflush everything\nCOMMIT\n", 2, "cannot read"),

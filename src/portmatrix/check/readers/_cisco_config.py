@@ -12,8 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from portmatrix.check.readers import _conditions as cond
-from portmatrix.check.readers._cisco_objects import CiscoUnsupported, ObjectBlock, Objects
+from portmatrix.check.readers._cisco_objects import (
+    CiscoInvalid,
+    CiscoUnsupported,
+    ObjectBlock,
+    Objects,
+)
 from portmatrix.check.ruleset import Action, Origin, Rule, Ruleset
+from portmatrix.errors import RulesetError
 
 Entry = tuple[Action, cond.Condition] | None
 
@@ -73,6 +79,38 @@ def add_entry(ruleset: Ruleset, acl: str, line: int, text: str, parse: Callable[
     except CiscoUnsupported as exc:
         ruleset.unsupported_at(line, text, str(exc))
         return
+    except CiscoInvalid as exc:
+        raise RulesetError(str(exc), file=ruleset.file, line=exc.line or line) from None
+    except RecursionError:
+        raise RulesetError(
+            "object-groups nest too deeply to resolve", file=ruleset.file, line=line
+        ) from None
+    except (IndexError, ValueError, KeyError) as exc:
+        # A member or entry cut short where the grammar expects more words: the platform
+        # refuses it too, so it is an error, never a guess.
+        raise RulesetError(
+            f"cannot read this entry or an object it uses ({type(exc).__name__}): {_cut(text)}",
+            file=ruleset.file,
+            line=line,
+        ) from None
     if entry is not None:
         action, condition = entry
         ruleset.chains[acl].rules.append(Rule(Origin(line, text, acl), tuple(condition), action))
+
+
+def _cut(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def refuse_other_dialect(
+    blocks: list[Block], *, file: str, reading: str, other: str, markers: Callable[[Block], bool]
+) -> None:
+    """A file of the other Cisco dialect is refused, not read as a list of unsupported lines."""
+    for block in blocks:
+        if markers(block):
+            raise RulesetError(
+                f"this looks like a Cisco {other} configuration ({_cut(block.text)!r}), "
+                f"not {reading}; use --type {other.lower()}",
+                file=file,
+                line=block.line,
+            )

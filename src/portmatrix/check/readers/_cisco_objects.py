@@ -8,7 +8,6 @@ the file: the entries that use it are reported as unsupported, naming the object
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 
 from portmatrix.check.readers import _conditions as cond
@@ -20,10 +19,12 @@ from portmatrix.traffic import (
     PROTOCOL_NUMBERS,
     TCP,
     UDP,
+    V4_BASE,
     Intervals,
     address_interval,
     network_interval,
     normalise,
+    parse_address,
     span,
     subtract,
     union,
@@ -32,6 +33,15 @@ from portmatrix.traffic import (
 
 class CiscoUnsupported(Exception):
     """Something in an entry or an object it uses that the checker cannot model."""
+
+
+class CiscoInvalid(Exception):
+    """Something the platform itself would refuse (a bad octet, a group that contains itself):
+    an error at ``line`` (the object's own line), or at the entry that met it."""
+
+    def __init__(self, message: str, *, line: int | None = None):
+        super().__init__(message)
+        self.line = line
 
 
 @dataclass
@@ -56,7 +66,9 @@ def protocols_of(token: str) -> Intervals:
         return ALL_PROTOCOLS
     if name == "tcp-udp":
         return ((TCP, TCP), (UDP, UDP))
-    if name.isdigit() and int(name) <= 255:
+    if name.isascii() and name.isdigit():
+        if int(name) > 255:
+            raise CiscoInvalid(f"protocol {name} is outside 0-255")
         return span(int(name), int(name))
     if name in PROTOCOL_NUMBERS:
         number = PROTOCOL_NUMBERS[name]
@@ -87,7 +99,9 @@ def port_operator(
 
     def port(at: int) -> int:
         if at >= len(tokens):
-            raise CiscoUnsupported(f"'{operator}' lacks its port")
+            raise CiscoInvalid(f"'{operator}' lacks its port")
+        if tokens[at].isascii() and tokens[at].isdigit() and int(tokens[at]) > MAX_PORT:
+            raise CiscoInvalid(f"port {tokens[at]} is outside 0-{MAX_PORT}")
         try:
             return port_number(tokens[at], protocols=protocols)
         except ValueError as exc:
@@ -96,7 +110,7 @@ def port_operator(
     if operator == "range":
         lo, hi = port(pos + 1), port(pos + 2)
         if hi < lo:
-            raise CiscoUnsupported(f"port range {lo}-{hi} is empty")
+            raise CiscoInvalid(f"port range {lo}-{hi} is empty")
         return span(lo, hi), pos + 3
     value, pos = port(pos + 1), pos + 2
     if operator == "eq":
@@ -119,10 +133,14 @@ def _is_port(token: str, protocols: tuple[int, ...]) -> bool:
 
 
 def parse_ip(text: str) -> int:
+    """An IPv4 address or mask as a 32-bit integer."""
     try:
-        return int(ipaddress.ip_address(text))
+        value = parse_address(text)
     except ValueError:
-        raise CiscoUnsupported(f"{text!r} is not an IP address") from None
+        raise CiscoInvalid(f"{text!r} is not an IP address") from None
+    if value < V4_BASE:
+        raise CiscoInvalid(f"{text!r} is not an IPv4 address, so it takes no mask")
+    return value - V4_BASE
 
 
 def masked(address: str, mask: str, *, wildcard: bool) -> Intervals:
@@ -132,8 +150,7 @@ def masked(address: str, mask: str, *, wildcard: bool) -> Intervals:
         host_bits = ~host_bits & 0xFFFFFFFF
     if host_bits & (host_bits + 1):
         raise CiscoUnsupported(f"mask {mask} is not contiguous; such wildcards are not modelled")
-    lo, _ = network_interval(address)
-    lo &= ~host_bits
+    lo = (parse_ip(address) & ~host_bits) + V4_BASE
     return span(lo, lo + host_bits)
 
 
@@ -141,14 +158,14 @@ def prefix(text: str) -> Intervals:
     try:
         return span(*network_interval(text))
     except ValueError:
-        raise CiscoUnsupported(f"{text!r} is not a network") from None
+        raise CiscoInvalid(f"{text!r} is not an address or network") from None
 
 
 def address_range(first: str, last: str) -> Intervals:
     try:
         return span(*address_interval(first, last))
     except ValueError as exc:
-        raise CiscoUnsupported(str(exc)) from None
+        raise CiscoInvalid(str(exc)) from None
 
 
 # --------------------------------------------------------------------------- resolution
@@ -179,7 +196,7 @@ class Objects:
                 f"object {name!r} (line {block.line}) is a {block.kind} object, not {kind}"
             )
         if name in self._resolving:
-            raise CiscoUnsupported(f"object {name!r} contains itself")
+            raise CiscoInvalid(f"object {name!r} contains itself", line=block.line)
         return block
 
     def _members(self, block: ObjectBlock) -> list[tuple[int, list[str]]]:

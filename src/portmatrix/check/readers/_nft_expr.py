@@ -38,6 +38,10 @@ class NftUnsupported(Exception):
     """An expression the checker cannot model; the rule becomes an ``unsupported`` finding."""
 
 
+class NftInvalid(Exception):
+    """Something nft itself never prints (an unknown verdict): an error at the rule."""
+
+
 Reader = Callable[[Any], Intervals]
 Predicate = Callable[[Any], bool]
 

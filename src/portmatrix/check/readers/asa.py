@@ -15,6 +15,7 @@ from portmatrix.check.readers._cisco_config import (
     collect_objects,
     declare_acl,
     read_blocks,
+    refuse_other_dialect,
 )
 from portmatrix.check.readers._cisco_objects import Objects
 from portmatrix.check.ruleset import Ruleset, RulesetType
@@ -24,6 +25,7 @@ from portmatrix.errors import RulesetError
 def parse_asa(text: str, *, name: str) -> Ruleset:
     ruleset = Ruleset(name, RulesetType.ASA)
     blocks = read_blocks(text)
+    refuse_other_dialect(blocks, file=name, reading="ASA", other="IOS", markers=_ios_marker)
     objects = Objects(wildcard=False)
     collect_objects(blocks, objects)
     for block in blocks:
@@ -55,6 +57,13 @@ def _access_list(ruleset: Ruleset, block: Block, objects: Objects) -> None:
     else:
         reason = f"{kind or 'this'} access-lists do not filter traffic through the ASA; only extended ones are checked"
         ruleset.unsupported_at(block.line, block.text, reason)
+
+
+def _ios_marker(block: Block) -> bool:
+    """Commands only IOS has: named lists (``ip access-list``) and ``ip access-group``."""
+    if block.tokens[:2] in (["ip", "access-list"], ["ipv6", "access-list"]):
+        return True
+    return any(tokens[:2] == ["ip", "access-group"] for _, _, tokens in block.children)
 
 
 def _without_counters(tokens: list[str]) -> list[str]:

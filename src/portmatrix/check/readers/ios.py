@@ -18,6 +18,7 @@ from portmatrix.check.readers._cisco_config import (
     collect_objects,
     declare_acl,
     read_blocks,
+    refuse_other_dialect,
 )
 from portmatrix.check.readers._cisco_objects import Objects
 from portmatrix.check.ruleset import Ruleset, RulesetType
@@ -27,6 +28,7 @@ from portmatrix.errors import RulesetError
 def parse_ios(text: str, *, name: str) -> Ruleset:
     ruleset = Ruleset(name, RulesetType.IOS)
     blocks = read_blocks(text)
+    refuse_other_dialect(blocks, file=name, reading="IOS", other="ASA", markers=_asa_marker)
     objects = Objects(wildcard=True)
     collect_objects(blocks, objects)
     for block in blocks:
@@ -83,11 +85,28 @@ def _numbered(ruleset: Ruleset, block: Block, objects: Objects) -> None:
         )
 
 
+def _asa_marker(block: Block) -> bool:
+    """Commands only an ASA has: ``access-group``, ``access-list NAME extended``, ``nameif``."""
+    tokens = block.tokens
+    if tokens[0] == "access-group" or (
+        tokens[0] == "access-list" and len(tokens) > 2 and tokens[2] in ("extended", "webtype")
+    ):
+        return True
+    return any(child[:1] == ["nameif"] for _, _, child in block.children)
+
+
 def _interface(ruleset: Ruleset, block: Block) -> None:
     interface = block.tokens[1]
-    for _, _, tokens in block.children:
-        if tokens[:2] in (["ip", "access-group"], ["ipv6", "traffic-filter"]) and len(tokens) == 4:
-            ruleset.bind(tokens[2], interface, "in" if tokens[3] == "in" else "out")
+    for line, _, tokens in block.children:
+        if tokens[:2] not in (["ip", "access-group"], ["ipv6", "traffic-filter"]):
+            continue
+        if len(tokens) != 4 or tokens[3] not in ("in", "out"):
+            raise RulesetError(
+                f"'{' '.join(tokens[:2])}' takes a list and 'in' or 'out'",
+                file=ruleset.file,
+                line=line,
+            )
+        ruleset.bind(tokens[2], interface, "in" if tokens[3] == "in" else "out")
 
 
 class IosReader:

@@ -21,11 +21,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from portmatrix.check.readers import _conditions as cond
-from portmatrix.check.readers._nft_expr import ExprCompiler, NftUnsupported
+from portmatrix.check.readers._nft_expr import ExprCompiler, NftInvalid, NftUnsupported
 from portmatrix.check.readers._nft_text import format_rule
 from portmatrix.check.ruleset import Action, Origin, Path, Rule, Ruleset, RulesetType, Stage
 from portmatrix.errors import RulesetError
 
+#: How deep an object of the ``nftables`` list may nest; real rules nest about ten levels, and
+#: the walker (and the printer of rule text) recurse over the nesting.
+MAX_DEPTH = 64
+_PRIORITY_RANGE = (-(2**31), 2**31 - 1)
+_KNOWN_FAMILIES = frozenset({"ip", "ip6", "inet", "arp", "bridge", "netdev"})
+_KNOWN_HOOKS = frozenset(
+    {"ingress", "prerouting", "input", "forward", "output", "postrouting", "egress"}
+)
+_KNOWN_TYPES = frozenset({"filter", "nat", "route"})
 _HOOK_RANK = {"ingress": 0, "prerouting": 1, "input": 2, "forward": 2, "postrouting": 3}
 _PATH_HOOKS = {
     Path.INPUT: frozenset({"ingress", "prerouting", "input"}),
@@ -101,6 +110,11 @@ def _elements(text: str, name: str) -> Iterator[tuple[Any, int]]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise RulesetError(f"invalid JSON: {exc.msg}", file=name, line=exc.lineno) from exc
+    except RecursionError:
+        raise RulesetError(
+            f"JSON nested too deeply (nft output nests at most a few levels; the limit is {MAX_DEPTH})",
+            file=name,
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("nftables"), list):
         raise RulesetError(
             "not nft JSON: expected an object with an 'nftables' list (nft -j list ruleset)",
@@ -109,7 +123,29 @@ def _elements(text: str, name: str) -> Iterator[tuple[Any, int]]:
         )
     lines = _start_lines(text, len(data["nftables"]))
     for index, obj in enumerate(data["nftables"]):
-        yield obj, lines[index] if index < len(lines) else 1
+        line = lines[index] if index < len(lines) else 1
+        if _depth(obj) > MAX_DEPTH:
+            raise RulesetError(
+                f"object nested more than {MAX_DEPTH} levels deep; nft output nests far less",
+                file=name,
+                line=line,
+            )
+        yield obj, line
+
+
+def _depth(value: Any) -> int:
+    """How deep lists and objects nest in ``value``, walked without recursion."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        item, depth = todo.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, depth)
+            if depth > MAX_DEPTH:
+                return depth
+            todo.extend((child, depth + 1) for child in item)
+    return deepest
 
 
 def _start_lines(text: str, count: int) -> list[int]:
@@ -152,31 +188,61 @@ class _Document:
                 line=line,
             )
         kind, body = next(iter(obj.items()))
+        if kind in ("chain", "set", "map", "rule") and not isinstance(body, dict):
+            raise self.fail(line, f"a {kind} must be an object, not {_shape(body)}")
         if kind == "chain":
             self._chain(body, line)
         elif kind in ("set", "map"):
-            table = self.sets.setdefault((str(body.get("family")), str(body.get("table"))), {})
-            table[str(body.get("name"))] = list(body.get("elem", []))
+            family, table_name = self._names(body, line, kind, "family", "table", "name")[:2]
+            elements = body.get("elem", [])
+            if not isinstance(elements, list):
+                raise self.fail(line, f"the elements of {kind} {body['name']} must be a list")
+            table = self.sets.setdefault((family, table_name), {})
+            table[str(body["name"])] = list(elements)
         elif kind == "rule":
+            self._names(body, line, "rule", "family", "table", "chain")
             self.rules.append((body, line))
         elif kind not in _PASSIVE:
             self.ruleset.unsupported_at(
                 line, json.dumps(obj)[:200], f"nft object {kind!r} is not understood"
             )
 
+    def fail(self, line: int, message: str) -> RulesetError:
+        return RulesetError(message, file=self.ruleset.file, line=line)
+
+    def _names(self, body: dict[str, Any], line: int, kind: str, *keys: str) -> list[str]:
+        """The string fields an object must have (its family, table, name), or an error."""
+        found = []
+        for key in keys:
+            value = body.get(key)
+            if not isinstance(value, str) or not value:
+                what = "missing" if value is None else f"{_shape(value)}, not a name"
+                raise self.fail(line, f"{kind} without a valid {key!r} ({what})")
+            found.append(value)
+        return found
+
     def _chain(self, body: dict[str, Any], line: int) -> None:
-        family, table, chain_name = (
-            str(body.get("family")),
-            str(body.get("table")),
-            str(body.get("name")),
-        )
+        family, table, chain_name = self._names(body, line, "chain", "family", "table", "name")
         key = f"{family} {table} {chain_name}"
+        if family not in _KNOWN_FAMILIES:
+            raise self.fail(line, f"chain {key}: {_shape(family)} is not an nft family")
         chain = self.ruleset.chain(key)
         if "hook" not in body:
             return
-        policy = str(body.get("policy", "accept"))
+        if body["hook"] not in _KNOWN_HOOKS or body.get("type") not in _KNOWN_TYPES:
+            raise self.fail(
+                line,
+                f"chain {key}: type {_shape(body.get('type'))} hook {_shape(body['hook'])} "
+                "is not a base chain nft knows",
+            )
+        policy = body.get("policy", "accept")
+        if policy not in ("accept", "drop"):
+            raise self.fail(
+                line, f"chain {key} has policy {_shape(policy)}; nft knows only accept and drop"
+            )
+        priority = self._priority(body.get("prio", 0), key, line)
         text = f"type {body.get('type')} hook {body['hook']} priority {body.get('prio')}; policy {policy};"
-        chain.set_policy(policy != "drop", line=line, text=text)
+        chain.set_policy(policy == "accept", line=line, text=text)
         if family == "bridge":
             self.ruleset.unsupported_at(
                 line, text, f"bridge chain {key}: bridged traffic is not modelled"
@@ -184,12 +250,22 @@ class _Document:
         elif (
             family in _FAMILIES and body.get("type") == "filter" and str(body["hook"]) in _HOOK_RANK
         ):
-            priority = body.get("prio", 0)
-            if isinstance(priority, str):
-                priority = _PRIORITY_NAMES.get(priority, 0)
             self.bases.append(
-                _Base(key, _FAMILIES[family], str(body["hook"]), int(priority), len(self.bases))
+                _Base(key, _FAMILIES[family], str(body["hook"]), priority, len(self.bases))
             )
+
+    def _priority(self, value: Any, key: str, line: int) -> int:
+        if isinstance(value, str) and value in _PRIORITY_NAMES:
+            return _PRIORITY_NAMES[value]
+        if isinstance(value, int) and not isinstance(value, bool):
+            if _PRIORITY_RANGE[0] <= value <= _PRIORITY_RANGE[1]:
+                return value
+            raise self.fail(line, f"chain {key} has priority {value}, outside nft's 32 bits")
+        raise self.fail(
+            line,
+            f"chain {key} has priority {_shape(value)}; expected a number or one of "
+            + ", ".join(_PRIORITY_NAMES),
+        )
 
     def finish(self) -> None:
         for body, line in self.rules:
@@ -219,6 +295,14 @@ class _Document:
         except NftUnsupported as exc:
             self.ruleset.unsupported_at(line, text, str(exc), handle=handle)
             return
+        except NftInvalid as exc:
+            raise self.fail(line, f"rule handle {handle}: {exc}") from None
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+            # The shape is not what nft prints (a list where an object belongs, ...): an error
+            # at the rule, never a rule guessed at.
+            raise self.fail(
+                line, f"rule handle {handle} is not of the shape nft prints ({type(exc).__name__})"
+            ) from None
         for rule in rules:
             if rule.target is not None and rule.target not in self.ruleset.chains:
                 self.ruleset.unsupported_at(
@@ -226,6 +310,12 @@ class _Document:
                 )
                 return
         self.ruleset.chains[key].rules.extend(rules)
+
+
+def _shape(value: Any) -> str:
+    """A value as a message shows it: short, whatever the input holds."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _stage_order(base: _Base) -> tuple[int, int, int]:
@@ -258,6 +348,8 @@ class _RuleCompiler:
                 conditions.append(cond.truth(not (isinstance(body, dict) and body.get("inv"))))
             elif kind in _UNMODELLED:
                 raise NftUnsupported(f"{kind}: {_UNMODELLED[kind]}")
+            elif body is None and kind not in _CONTINUING:
+                raise NftInvalid(f"{_shape(kind)} is not an nft verdict or statement")
             elif kind not in _CONTINUING:
                 raise NftUnsupported(f"statement {kind!r} is not understood")
         return [Rule(self.origin, tuple(cond.all_of(conditions)), Action.NONE)]
@@ -271,15 +363,19 @@ class _RuleCompiler:
 
     def _make(self, conditions: list[cond.Condition], verdict: Any) -> Rule:
         if not isinstance(verdict, dict) or len(verdict) != 1:
-            raise NftUnsupported(f"verdict {verdict!r} is not understood")
+            raise NftInvalid(f"verdict {_shape(verdict)} is not an nft verdict")
         kind, body = next(iter(verdict.items()))
         match = tuple(cond.all_of(conditions))
         if kind in _VERDICTS:
             return Rule(self.origin, match, _VERDICTS[kind])
-        if kind in ("jump", "goto") and isinstance(body, dict):
+        if (
+            kind in ("jump", "goto")
+            and isinstance(body, dict)
+            and isinstance(body.get("target"), str)
+        ):
             action = Action.JUMP if kind == "jump" else Action.GOTO
-            return Rule(self.origin, match, action, f"{self.table} {body.get('target')}")
-        raise NftUnsupported(f"verdict {kind!r} is not understood")
+            return Rule(self.origin, match, action, f"{self.table} {body['target']}")
+        raise NftInvalid(f"{_shape(kind)} is not an nft verdict")
 
 
 class NftJsonReader:
