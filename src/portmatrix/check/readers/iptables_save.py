@@ -519,6 +519,10 @@ class _RuleParser:
         else:
             self.out.action, self.out.target = Action.JUMP, target
 
+    def family_only(self, family: int, negate: bool) -> None:
+        """``-4``/``-6``: iptables-restore loads the rule only into its own family's table."""
+        self._add(cond.truth((self.space == family_space(family)) != negate))
+
     def goto(self, negate: bool) -> None:
         self.out.action, self.out.target = Action.GOTO, self.value("-g")
 
@@ -564,6 +568,10 @@ _OPTIONS: dict[str, Handler] = {
     "--limit-burst": _RuleParser.skip_value,
     "--icmp-type": _RuleParser.skip_value,
     "--icmpv6-type": _RuleParser.skip_value,
+    "-4": lambda parser, negate: parser.family_only(4, negate),
+    "--ipv4": lambda parser, negate: parser.family_only(4, negate),
+    "-6": lambda parser, negate: parser.family_only(6, negate),
+    "--ipv6": lambda parser, negate: parser.family_only(6, negate),
     "-j": _RuleParser.jump,
     "--jump": _RuleParser.jump,
     "-g": _RuleParser.goto,

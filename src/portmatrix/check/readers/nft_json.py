@@ -229,7 +229,10 @@ class _Document:
         chain = self.ruleset.chain(key)
         if "hook" not in body:
             return
-        if body["hook"] not in _KNOWN_HOOKS or body.get("type") not in _KNOWN_TYPES:
+        hook, chain_type = body["hook"], body.get("type")
+        if not (isinstance(hook, str) and hook in _KNOWN_HOOKS) or not (
+            isinstance(chain_type, str) and chain_type in _KNOWN_TYPES
+        ):
             raise self.fail(
                 line,
                 f"chain {key}: type {_shape(body.get('type'))} hook {_shape(body['hook'])} "
