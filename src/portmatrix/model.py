@@ -394,9 +394,10 @@ class Matrix:
     warnings: tuple[str, ...] = ()
     _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
-    def _by_host(
+    def host_index(
         self,
     ) -> tuple[dict[str, list[Flow]], dict[str, list[Flow]], dict[str, list[Flow]]]:
+        """Network flows by destination, by source, and local-only flows by host (read-only)."""
         cached = self._cache.get("by_host")
         if cached is None:
             to: dict[str, list[Flow]] = {}
@@ -416,14 +417,14 @@ class Matrix:
 
     def flows_to(self, host: str) -> list[Flow]:
         """Network flows whose destination is ``host`` (not its local-only ports)."""
-        return list(self._by_host()[0].get(host, ()))
+        return list(self.host_index()[0].get(host, ()))
 
     def flows_from(self, host: str) -> list[Flow]:
         """Network flows ``host`` opens."""
-        return list(self._by_host()[1].get(host, ()))
+        return list(self.host_index()[1].get(host, ()))
 
     def local_only(self, host: str) -> list[Flow]:
-        return list(self._by_host()[2].get(host, ()))
+        return list(self.host_index()[2].get(host, ()))
 
     def flows_between(self, zone_a: str, zone_b: str) -> list[Flow]:
         """Flows that cross a firewall between two zones, in either direction."""
