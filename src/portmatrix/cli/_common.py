@@ -18,7 +18,6 @@ import click
 
 from portmatrix import __version__
 from portmatrix.errors import PortmatrixError
-from portmatrix.yamlio import atomic_write
 
 if TYPE_CHECKING:
     from portmatrix.exporters import Listing
@@ -32,7 +31,7 @@ EXIT_USAGE = 2
 COMMAND_MODULES = {
     "catalog": "portmatrix.cli.catalog_cmds",
     "search": "portmatrix.cli.catalog_cmds",
-    "port": "portmatrix.cli.catalog_cmds",
+    "port": "portmatrix.cli.port_cmd",
     "resolve": "portmatrix.cli.resolve_cmds",
     "diff": "portmatrix.cli.resolve_cmds",
     "render": "portmatrix.cli.render_cmd",
@@ -118,6 +117,8 @@ def emit(text: str, output: Path | None = None) -> None:
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
         return
+    from portmatrix.yamlio import atomic_write
+
     with atomic_write(output) as handle:
         handle.write(text if text.endswith("\n") else text + "\n")
 
@@ -129,6 +130,7 @@ def emit_json(data: Any, output: Path | None = None) -> None:
 def emit_listing(listing: Listing, fmt: str, output: Path | None) -> None:
     """A listing through its exporter, streamed to ``output`` or stdout."""
     from portmatrix.exporters import exporter_for
+    from portmatrix.yamlio import atomic_write
 
     exporter = exporter_for(fmt)
     if exporter.binary:
