@@ -134,18 +134,19 @@ def _elements(text: str, name: str) -> Iterator[tuple[Any, int]]:
 
 
 def _depth(value: Any) -> int:
-    """How deep lists and objects nest in ``value``, walked without recursion."""
-    deepest, todo = 0, [(value, 1)]
-    while todo:
-        item, depth = todo.pop()
-        if isinstance(item, dict):
-            item = list(item.values())
-        if isinstance(item, list):
-            deepest = max(deepest, depth)
-            if depth > MAX_DEPTH:
-                return depth
-            todo.extend((child, depth + 1) for child in item)
-    return deepest
+    """How deep lists and objects nest in ``value``, walked level by level (no recursion)."""
+    if not isinstance(value, (dict, list)):
+        return 0
+    depth, level = 0, [value]
+    while level:
+        depth += 1
+        if depth > MAX_DEPTH:
+            break
+        below: list[Any] = []
+        for item in level:
+            below.extend(item.values() if isinstance(item, dict) else item)
+        level = [item for item in below if isinstance(item, (dict, list))]
+    return depth
 
 
 def _start_lines(text: str, count: int) -> list[int]:
