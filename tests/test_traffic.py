@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import itertools
 
@@ -187,3 +188,12 @@ def test_admit_index_through_the_matrix_and_unknown_protocols() -> None:
     assert matrix.admits("10.0.0.1", "10.0.1.9", "udp", 80) == ()
     assert matrix.admits("10.0.0.1", "10.0.1.9", 132, 80) == ()
     assert matrix.admits("10.0.0.1", "10.0.2.9", "tcp", 80) == ()
+
+
+def test_a_replaced_matrix_does_not_serve_the_old_index() -> None:
+    flow = Flow(
+        "a", "b", Protocol.UDP, 53, 53, "dns", src_address="10.0.0.1/32", dst_address="10.0.0.2/32"
+    )
+    matrix = Matrix("m", {}, (flow,))
+    assert matrix.admits("10.0.0.1", "10.0.0.2", "udp", 53) == (flow,)
+    assert dataclasses.replace(matrix, flows=()).admits("10.0.0.1", "10.0.0.2", "udp", 53) == ()

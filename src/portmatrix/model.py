@@ -392,7 +392,9 @@ class Matrix:
     flows: tuple[Flow, ...]
     zones: dict[str, tuple[str, ...]] = field(default_factory=dict)  # zone -> endpoint names
     warnings: tuple[str, ...] = ()
-    _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    #: Look-up indexes built on first use; not an init field, so dataclasses.replace() starts
+    #: a fresh cache instead of sharing (and serving) the old matrix's indexes.
+    _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False, init=False)
 
     def host_index(
         self,

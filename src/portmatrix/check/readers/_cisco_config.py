@@ -18,7 +18,7 @@ from portmatrix.check.readers._cisco_objects import (
     ObjectBlock,
     Objects,
 )
-from portmatrix.check.ruleset import Action, Origin, Rule, Ruleset
+from portmatrix.check.ruleset import Action, Origin, Rule, Ruleset, RulesetType
 from portmatrix.errors import RulesetError
 
 Entry = tuple[Action, cond.Condition] | None
@@ -114,3 +114,21 @@ def refuse_other_dialect(
                 file=file,
                 line=block.line,
             )
+
+
+def open_config(
+    text: str,
+    *,
+    name: str,
+    ruleset_type: RulesetType,
+    wildcard: bool,
+    other: str,
+    markers: Callable[[Block], bool],
+) -> tuple[Ruleset, list[Block], Objects]:
+    """What both Cisco readers start with: the blocks, the other dialect refused, the objects."""
+    blocks = read_blocks(text)
+    reading = "ASA" if ruleset_type is RulesetType.ASA else "IOS"
+    refuse_other_dialect(blocks, file=name, reading=reading, other=other, markers=markers)
+    objects = Objects(wildcard=wildcard)
+    collect_objects(blocks, objects)
+    return Ruleset(name, ruleset_type), blocks, objects

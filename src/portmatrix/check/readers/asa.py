@@ -12,10 +12,8 @@ from portmatrix.check.readers._cisco_ace import ASA, parse_entry
 from portmatrix.check.readers._cisco_config import (
     Block,
     add_entry,
-    collect_objects,
     declare_acl,
-    read_blocks,
-    refuse_other_dialect,
+    open_config,
 )
 from portmatrix.check.readers._cisco_objects import Objects
 from portmatrix.check.ruleset import Ruleset, RulesetType
@@ -23,11 +21,14 @@ from portmatrix.errors import RulesetError
 
 
 def parse_asa(text: str, *, name: str) -> Ruleset:
-    ruleset = Ruleset(name, RulesetType.ASA)
-    blocks = read_blocks(text)
-    refuse_other_dialect(blocks, file=name, reading="ASA", other="IOS", markers=_ios_marker)
-    objects = Objects(wildcard=False)
-    collect_objects(blocks, objects)
+    ruleset, blocks, objects = open_config(
+        text,
+        name=name,
+        ruleset_type=RulesetType.ASA,
+        wildcard=False,
+        other="IOS",
+        markers=_ios_marker,
+    )
     for block in blocks:
         head = block.tokens[0]
         if head == "access-list":

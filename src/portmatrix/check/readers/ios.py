@@ -15,10 +15,8 @@ from portmatrix.check.readers._cisco_ace import IOS_V4, IOS_V6, Dialect, parse_e
 from portmatrix.check.readers._cisco_config import (
     Block,
     add_entry,
-    collect_objects,
     declare_acl,
-    read_blocks,
-    refuse_other_dialect,
+    open_config,
 )
 from portmatrix.check.readers._cisco_objects import Objects
 from portmatrix.check.ruleset import Ruleset, RulesetType
@@ -26,11 +24,14 @@ from portmatrix.errors import RulesetError
 
 
 def parse_ios(text: str, *, name: str) -> Ruleset:
-    ruleset = Ruleset(name, RulesetType.IOS)
-    blocks = read_blocks(text)
-    refuse_other_dialect(blocks, file=name, reading="IOS", other="ASA", markers=_asa_marker)
-    objects = Objects(wildcard=True)
-    collect_objects(blocks, objects)
+    ruleset, blocks, objects = open_config(
+        text,
+        name=name,
+        ruleset_type=RulesetType.IOS,
+        wildcard=True,
+        other="ASA",
+        markers=_asa_marker,
+    )
     for block in blocks:
         tokens = block.tokens
         if tokens[:2] == ["ip", "access-list"] and len(tokens) >= 4:
