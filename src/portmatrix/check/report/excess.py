@@ -8,6 +8,7 @@ finding's ``excess`` list.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from dataclasses import dataclass, field
 
@@ -137,12 +138,18 @@ class ExcessCollector:
         points = sorted(
             {point for box in excess for lo, hi in box[DPORT] for point in (lo, hi + 1)}
         )
+        # Each box hands its sources to the port segments it spans (found by bisection), so
+        # the cost is what the boxes cover, not segments times boxes.
+        segments: list[list[tuple[int, int]]] = [[] for _ in points]
+        for box in excess:
+            for lo, hi in box[DPORT]:
+                for segment in range(
+                    bisect.bisect_left(points, lo), bisect.bisect_left(points, hi + 1)
+                ):
+                    segments[segment].extend(box[SRC])
         by_sources: dict[Intervals, list[tuple[int, int]]] = {}
-        for lo, stop in itertools.pairwise(points):
-            window = span(lo, stop - 1)
-            sources = normalise(
-                pair for box in excess if intersect(box[DPORT], window) for pair in box[SRC]
-            )
+        for (lo, stop), pairs in zip(itertools.pairwise(points), segments, strict=False):
+            sources = normalise(pairs)
             if sources:
                 by_sources.setdefault(sources, []).append((lo, stop - 1))
         merged: dict[str, Intervals] = {}

@@ -33,6 +33,11 @@ class Endpoints:
             (lo, hi, position)
             for position, (lo, hi) in enumerate(self.intervals[name] for name in self.names)
         )
+        self._by_interval: dict[Interval, str] = {}
+        for name in self.names:
+            self._by_interval.setdefault(self.intervals[name], name)
+        self._starts = {lo for lo, _ in self.intervals.values()}
+        self._ends = {hi for _, hi in self.intervals.values()}
 
     def overlapping(self, lo: int, hi: int) -> list[str]:
         return [self.names[position] for position in self._index.query(lo, hi)]
@@ -54,6 +59,8 @@ class Endpoints:
         """Endpoints whose addresses together are exactly ``values``, or None."""
         names: list[str] = []
         for lo, hi in values:
+            if lo not in self._starts or hi not in self._ends:
+                return None  # a run no endpoint starts or ends cannot be a union of endpoints
             inside = [
                 n
                 for n in self.overlapping(lo, hi)
@@ -90,4 +97,4 @@ class Endpoints:
         return ",".join(self._named(interval) or text for interval, text in prefixes(values))
 
     def _named(self, interval: Interval) -> str | None:
-        return next((n for n in self.overlapping(*interval) if self.intervals[n] == interval), None)
+        return self._by_interval.get(interval)
