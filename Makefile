@@ -30,7 +30,7 @@ system-deps:
 demo: venv
 	$(PORTMATRIX) port 40087
 	$(PORTMATRIX) resolve examples/duplex-cce.yaml
-	$(PORTMATRIX) render nftables examples/duplex-cce.yaml --host cuc-pub -o out/cuc-pub.nft --stats
+	$(PORTMATRIX) render nftables examples/duplex-cce.yaml --host cuc-pub -o out/cuc-pub.nft --mkdir --stats
 	@echo "wrote out/cuc-pub.nft (load it with: nft -f out/cuc-pub.nft)"
 
 test: system-deps venv lint typecheck

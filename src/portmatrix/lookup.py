@@ -16,6 +16,10 @@ from portmatrix.errors import LookupFailure, PortExpressionError
 from portmatrix.model import CatalogEntry, PortItem, PortsAt, Protocol
 
 DEFAULT_MAX_INSTANCE = 24
+#: The largest ``max_instance`` a look-up accepts. A look-up solves every instance formula once
+#: per instance, so the cost grows with it; CCE's roles allow instances 0-24, and 1,000 is forty
+#: times that. A larger number is refused rather than left to run for minutes.
+MAX_INSTANCE_CEILING = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +65,8 @@ def find_port(
     answer, so they are left out unless asked for.
     """
     check_port(port)
-    if max_instance < 0:
-        raise LookupFailure("--max-instance must be 0 or more")
+    if not 0 <= max_instance <= MAX_INSTANCE_CEILING:
+        raise LookupFailure(f"--max-instance must be between 0 and {MAX_INSTANCE_CEILING}")
     defaults = {
         key: spec.default for key, spec in catalog.options.items() if spec.default is not None
     }

@@ -9,7 +9,7 @@ import click
 from portmatrix import portspec
 from portmatrix.catalog import entry_as_dict
 from portmatrix.cli._common import catalog_option, emit, emit_json, json_option, main, project
-from portmatrix.lookup import DEFAULT_MAX_INSTANCE
+from portmatrix.lookup import DEFAULT_MAX_INSTANCE, MAX_INSTANCE_CEILING
 from portmatrix.model import CatalogEntry
 from portmatrix.table import format_table
 
@@ -84,7 +84,7 @@ def search_cmd(text: str, as_json: bool, catalogs: tuple[Path, ...]) -> None:
 @click.option("--lang", type=click.Choice(["en", "ja"]), default="en", show_default=True)
 @click.option(
     "--max-instance",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=MAX_INSTANCE_CEILING),
     default=DEFAULT_MAX_INSTANCE,
     show_default=True,
     help="Solve formula ports for instances 0..K.",
