@@ -269,6 +269,11 @@ class Host:
     site: str | None = None
     zone: str | None = None
     description: str = ""
+    probe_address: str | None = doc(
+        "For a network: the one address inside it that probes are sent to and from "
+        "(a network without one is never probed)",
+        default=None,
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -307,6 +312,7 @@ class Endpoint:
     zone: str | None = None
     site: str | None = None
     roles: tuple[str, ...] = ()
+    probe_address: str | None = None  # the inventory's probe_address: where a network is probed
 
     @property
     def is_network(self) -> bool:
