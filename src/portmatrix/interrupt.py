@@ -16,7 +16,6 @@ default, and inside an event loop a signal raised at an arbitrary point leaves t
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import signal
 import threading
@@ -84,6 +83,8 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
     cancellation becomes :class:`Interrupted`. The handlers that were in place before are put
     back afterwards (the event loop would otherwise leave the defaults behind).
     """
+    import asyncio  # here: a command that never runs a loop does not pay for it
+
     if not _in_main_thread():
         return asyncio.run(coroutine)
     saved = {number: signal.getsignal(number) for number in SIGNALS}
@@ -95,6 +96,8 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
 
 
 async def _cancelled_by_signals(coroutine: Coroutine[Any, Any, T]) -> T:
+    import asyncio
+
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     received: list[int] = []

@@ -26,7 +26,6 @@ import click
 from portmatrix import __version__
 from portmatrix.errors import PortmatrixError, one_line
 from portmatrix.interrupt import Interrupted, signals_raise
-from portmatrix.output import atomic_write, write_text
 
 if TYPE_CHECKING:
     from portmatrix.exporters import Listing
@@ -40,7 +39,7 @@ EXIT_USAGE = 2
 COMMAND_MODULES = {
     "catalog": "portmatrix.cli.catalog_cmds",
     "search": "portmatrix.cli.catalog_cmds",
-    "port": "portmatrix.cli.catalog_cmds",
+    "port": "portmatrix.cli.port_cmd",
     "resolve": "portmatrix.cli.resolve_cmds",
     "diff": "portmatrix.cli.resolve_cmds",
     "render": "portmatrix.cli.render_cmd",
@@ -172,6 +171,8 @@ def emit(text: str, output: Path | None = None) -> None:
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
         return
+    from portmatrix.output import write_text
+
     write_text(output, text, mkdir=wants_mkdir())
 
 
@@ -182,6 +183,7 @@ def emit_json(data: Any, output: Path | None = None) -> None:
 def emit_listing(listing: Listing, fmt: str, output: Path | None) -> None:
     """A listing through its exporter, streamed to ``output`` or stdout."""
     from portmatrix.exporters import exporter_for
+    from portmatrix.output import atomic_write
 
     exporter = exporter_for(fmt)
     if exporter.binary:

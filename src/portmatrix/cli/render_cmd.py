@@ -128,16 +128,7 @@ def _report(done: Mapping[str, Rendered], *, stats: bool, as_json: bool, to_stde
             click.echo(f"portmatrix: warning: {warning}", err=True)
     if not stats:
         return
-    rows = [
-        {
-            "target": r.target,
-            "subject": r.subject,
-            "flows_in": r.flows_in,
-            "rules_out": r.counts.rules,
-            "elements_out": r.counts.elements,
-        }
-        for r in done.values()
-    ]
+    rows = [rendered.stats() for rendered in done.values()]
     if as_json:
         text = json.dumps(rows, indent=2)
     else:
