@@ -233,7 +233,7 @@ class _Composer:
         if self.loader.check_event(StreamEndEvent):
             return None
         self.loader.get_event()  # document start
-        node, _ = self.node(None, None, depth=1)
+        node, _ = self.node(depth=1)
         self.loader.get_event()  # document end
         if not self.loader.check_event(StreamEndEvent):
             event = self.loader.get_event()
@@ -251,26 +251,28 @@ class _Composer:
                 event,
             )
 
-    def node(self, parent: Node | None, index: Any, *, depth: int) -> tuple[Node, int]:
-        """The next node and its height (1 for a scalar)."""
-        if self.loader.check_event(AliasEvent):
-            return self.alias(self.loader.get_event(), depth)
+    def node(self, *, depth: int) -> tuple[Node, int]:
+        """The next node and its height (1 for a scalar).
+
+        Path resolvers are never consulted (SafeLoader has none), so there is no
+        ``descend_resolver``/``ascend_resolver`` bookkeeping per node.
+        """
         event = self.loader.peek_event()
+        if isinstance(event, AliasEvent):
+            return self.alias(self.loader.get_event(), depth)
         if depth > self.limits.max_depth:
             self.fail(f"nested more than {self.limits.max_depth} levels deep", event)
         anchor = event.anchor
         if anchor is not None and anchor in self.anchors:
             self.fail(f"anchor &{anchor} is defined twice", event)
         before = self.total
-        self.loader.descend_resolver(parent, index)
         node: Node
-        if self.loader.check_event(ScalarEvent):
+        if isinstance(event, ScalarEvent):
             node, height = self.scalar(anchor), 1
-        elif self.loader.check_event(SequenceStartEvent):
+        elif isinstance(event, SequenceStartEvent):
             node, height = self.sequence(anchor, depth)
         else:
             node, height = self.mapping(anchor, depth)
-        self.loader.ascend_resolver()
         if anchor is not None:
             self.sizes[id(node)] = (self.total - before, height)
         return node, height
@@ -305,11 +307,11 @@ class _Composer:
         self.count(1, start)
         node = SequenceNode(_SEQ, [], start.start_mark, None, flow_style=start.flow_style)
         self.open(node, anchor)
-        height, index = 0, 0
-        while not self.loader.check_event(SequenceEndEvent):
-            item, item_height = self.node(node, index, depth=depth + 1)
+        height = 0
+        while not isinstance(self.loader.peek_event(), SequenceEndEvent):
+            item, item_height = self.node(depth=depth + 1)
             node.value.append(item)
-            height, index = max(height, item_height), index + 1
+            height = max(height, item_height)
         node.end_mark = self.loader.get_event().end_mark
         self.composing.discard(id(node))
         return node, height + 1
@@ -322,11 +324,11 @@ class _Composer:
         self.open(node, anchor)
         height = 0
         seen: dict[str, int] = {}
-        while not self.loader.check_event(MappingEndEvent):
+        while not isinstance(self.loader.peek_event(), MappingEndEvent):
             key_event = self.loader.peek_event()
-            key, _ = self.node(node, None, depth=depth + 1)
+            key, _ = self.node(depth=depth + 1)
             self.check_key(key, key_event, seen)
-            value, value_height = self.node(node, key, depth=depth + 1)
+            value, value_height = self.node(depth=depth + 1)
             node.value.append((key, value))
             height = max(height, value_height)
         node.end_mark = self.loader.get_event().end_mark

@@ -149,8 +149,11 @@ def emulate(
     than they received. Prints `ready` once every listener is up; exits 130 (SIGINT) or 143
     (SIGTERM) once every listener is closed.
     """
+    deployment = project(inventory, catalogs)
+    if not bind:
+        deployment.require_probe_address(host)
     emulator = emulator_for(
-        project(inventory, catalogs).matrix,
+        deployment.matrix,
         host,
         bind=bind,
         sampling=Sampling(sample, include_ephemeral),
