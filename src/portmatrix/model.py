@@ -269,6 +269,11 @@ class Host:
     site: str | None = None
     zone: str | None = None
     description: str = ""
+    probe_address: str | None = doc(
+        "For a network: the one address inside it that probes are sent to and from "
+        "(a network without one is never probed)",
+        default=None,
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -307,6 +312,7 @@ class Endpoint:
     zone: str | None = None
     site: str | None = None
     roles: tuple[str, ...] = ()
+    probe_address: str | None = None  # the inventory's probe_address: where a network is probed
 
     @property
     def is_network(self) -> bool:
@@ -392,9 +398,9 @@ class Matrix:
     flows: tuple[Flow, ...]
     zones: dict[str, tuple[str, ...]] = field(default_factory=dict)  # zone -> endpoint names
     warnings: tuple[str, ...] = ()
-    #: Look-up indexes built on first use; not an init field, so dataclasses.replace() starts
-    #: a fresh cache instead of sharing (and serving) the old matrix's indexes.
-    _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False, init=False)
+    _cache: dict[str, Any] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )  # not copied by replace()
 
     def host_index(
         self,

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from portmatrix.cli._common import catalog_option, emit, emit_json, json_option, main, project
-from portmatrix.portindex import DEFAULT_MAX_INSTANCE
+from portmatrix.portindex import DEFAULT_MAX_INSTANCE, MAX_INSTANCE_CEILING
 from portmatrix.table import format_table
 
 HEADERS = {
@@ -34,7 +34,7 @@ HEADERS = {
 @click.option("--lang", type=click.Choice(["en", "ja"]), default="en", show_default=True)
 @click.option(
     "--max-instance",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=MAX_INSTANCE_CEILING),
     default=DEFAULT_MAX_INSTANCE,
     show_default=True,
     help="Solve formula ports for instances 0..K.",

@@ -8,7 +8,17 @@ from pathlib import Path
 
 import click
 
-from portmatrix.cli._common import catalog_option, emit, emit_json, json_option, main, project
+from portmatrix.cli._common import (
+    catalog_option,
+    emit,
+    emit_json,
+    json_option,
+    main,
+    mkdir_option,
+    project,
+    wants_mkdir,
+)
+from portmatrix.output import atomic_directory, write_text
 from portmatrix.render import Rendered, describe_targets, renderer_for
 from portmatrix.table import format_table
 
@@ -27,8 +37,10 @@ from portmatrix.table import format_table
     "-o",
     "--output",
     type=click.Path(path_type=Path),
-    help="Write to FILE (with --host/--between) or, for every host, into DIR, one file per host.",
+    help="Write to FILE (with --host/--between) or, for every host, into DIR, one file per host "
+    "(all or nothing: DIR is replaced whole, and only if new, empty or written by portmatrix).",
 )
+@mkdir_option
 @click.option("--stats", is_flag=True, help="Print flows in, rules and elements out.")
 @click.option("--egress", is_flag=True, help="Also filter the host's outbound connections.")
 @click.option(
@@ -98,15 +110,15 @@ def render_command(
 
 
 def _write_every_host(done: Mapping[str, Rendered], directory: Path) -> None:
-    for name, rendered in done.items():
-        emit(rendered.text, directory / f"{name}{rendered.suffix}")
+    """Every host's file into ``directory``, all of them or none (see portmatrix.output)."""
+    with atomic_directory(directory, mkdir=wants_mkdir()) as folder:
+        for name, rendered in done.items():
+            write_text(folder / f"{name}{rendered.suffix}", rendered.text)
 
 
 def _directory(output: Path | None) -> Path:
     if output is None:
         raise click.UsageError("rendering every host needs -o DIR (or give --host/--between)")
-    if output.exists() and not output.is_dir():
-        raise click.UsageError(f"{output} is a file; rendering every host needs a directory")
     return output
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from typing import IO, Any
 
+from portmatrix.exporters._cells import text_row
 from portmatrix.exporters._protocol import Listing
 from portmatrix.exporters._rows import COLUMNS, row
 
@@ -25,4 +26,4 @@ class CsvExporter:
             mark = [] if listing.single else [section.key]
             for flow in section.flows:
                 extra = [flow.exposure.value, flow.instance or "", flow.side or ""]
-                writer.writerow([*mark, *row(flow), *extra])
+                writer.writerow(text_row([*mark, *row(flow), *extra]))

@@ -1,7 +1,8 @@
 """A change-request workbook: a sheet per section and a per-host summary.
 
-Headers are bold and frozen, filters are on. openpyxl is imported only here: it costs about
-150 ms and most commands never need it.
+Headers are bold and frozen, filters are on. Every cell goes through
+:func:`~portmatrix.exporters._cells.text_cell`, so no pack string becomes a formula. openpyxl is
+imported only here: it costs about 150 ms and most commands never need it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import IO, Any
 
+from portmatrix.exporters._cells import text_row
 from portmatrix.exporters._protocol import Listing
 from portmatrix.exporters._rows import HEADINGS, ports_text, row
 from portmatrix.model import Flow
@@ -41,12 +43,12 @@ class XlsxExporter:
             sheet.title = _sheet_title(section.key, section.title, index)
             sheet.append(list(HEADINGS))
             for flow in section.flows:
-                sheet.append(row(flow))
+                sheet.append(text_row(list(row(flow))))
             _finish_sheet(sheet, widths=FLOW_WIDTHS)
         summary = book.create_sheet("Per host")
         summary.append(list(SUMMARY_HEADINGS))
         for line in _host_summary(listing.sections[0].flows):
-            summary.append(line)
+            summary.append(text_row(line))
         _finish_sheet(summary, widths=(18, 18, 14, 14, 40, 40))
         book.properties.title = listing.title
         book.save(out)
