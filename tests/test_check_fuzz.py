@@ -4,7 +4,7 @@ Seeds are the fixtures and the public rulesets; Hypothesis mutates them line by 
 by word (dropping, repeating, swapping in hostile words), and for nft JSON also replaces parts
 of the parsed document with arbitrary JSON. A reader may accept a mutant (then it returns a
 ruleset) or refuse it with a ``RulesetError``; any other exception is a crash. Bounded to a few
-seconds per reader; ``benchmarks/fuzz_readers.py`` runs the same mutations for longer.
+seconds per reader; ``FUZZ_EXAMPLES=20000 pytest tests/test_check_fuzz.py`` runs them longer.
 """
 
 from __future__ import annotations
