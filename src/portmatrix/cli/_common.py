@@ -26,6 +26,7 @@ LAZY_MODULES = (
     "portmatrix.cli.render_cmd",
     "portmatrix.cli.check_cmd",
     "portmatrix.cli.verify_cmds",
+    "portmatrix.cli.audit_cmds",
 )
 
 
