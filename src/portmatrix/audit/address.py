@@ -111,53 +111,65 @@ class Box:
         )
 
 
-# DuckDB macros that turn address text into (family, hi, lo) inside a query, so delimited
-# logs never pass through Python. An unparseable address gives NULL and the row is reported.
+# Address text -> (family, hi, lo) inside a DuckDB query, so delimited logs never pass through
+# Python. Each step is its own SELECT layer over the previous one (see :func:`parse_layers`):
+# nested macros would repeat every sub-expression and make DuckDB's planner crawl. An address
+# that does not parse gives NULL and the row is reported.
 DUCKDB_MACROS = r"""
 CREATE OR REPLACE TEMP MACRO pm_v4(s) AS (
   CASE WHEN regexp_full_match(s, '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}')
-  THEN (string_split(s, '.')[1]::BIGINT << 24) + (string_split(s, '.')[2]::BIGINT << 16)
-     + (string_split(s, '.')[3]::BIGINT << 8) + string_split(s, '.')[4]::BIGINT END
+  THEN (split_part(s, '.', 1)::BIGINT << 24) + (split_part(s, '.', 2)::BIGINT << 16)
+     + (split_part(s, '.', 3)::BIGINT << 8) + split_part(s, '.', 4)::BIGINT END
 );
-CREATE OR REPLACE TEMP MACRO pm_v6_tail(s) AS (
-  CASE WHEN contains(s, '.') THEN
-    regexp_replace(s, '[0-9.]+$', '')
-    || printf('%x:%x', pm_v4(regexp_extract(s, '[0-9.]+$')) >> 16, pm_v4(regexp_extract(s, '[0-9.]+$')) & 65535)
-  ELSE s END
+CREATE OR REPLACE TEMP MACRO pm_groups(s) AS (
+  CASE WHEN s = '' THEN []::VARCHAR[] ELSE string_split(s, ':') END
 );
-CREATE OR REPLACE TEMP MACRO pm_v6_groups(s) AS (
-  CASE
-    WHEN NOT regexp_full_match(s, '[0-9a-f:]+') OR s LIKE '%:::%' OR len(string_split(s, '::')) > 2 THEN NULL
-    WHEN contains(s, '::') THEN list_concat(
-      CASE WHEN string_split(s, '::')[1] = '' THEN [] ELSE string_split(string_split(s, '::')[1], ':') END,
-      ['0' for x in range(8 - len(CASE WHEN string_split(s, '::')[1] = '' THEN [] ELSE string_split(string_split(s, '::')[1], ':') END)
-                              - len(CASE WHEN string_split(s, '::')[2] = '' THEN [] ELSE string_split(string_split(s, '::')[2], ':') END))],
-      CASE WHEN string_split(s, '::')[2] = '' THEN [] ELSE string_split(string_split(s, '::')[2], ':') END)
-    ELSE string_split(s, ':')
-  END
-);
-CREATE OR REPLACE TEMP MACRO pm_half(g, i) AS (
-  (('0x' || g[i])::HUGEINT << 48) + (('0x' || g[i + 1])::HUGEINT << 32)
-  + (('0x' || g[i + 2])::HUGEINT << 16) + ('0x' || g[i + 3])::HUGEINT
-);
+CREATE OR REPLACE TEMP MACRO pm_hex(g) AS (('0x' || g)::HUGEINT);
 CREATE OR REPLACE TEMP MACRO pm_signed(h) AS (
   (CASE WHEN h >= 9223372036854775808 THEN h - 18446744073709551616 ELSE h END)::BIGINT
 );
-CREATE OR REPLACE TEMP MACRO pm_v6_ok(g) AS (
-  g IS NOT NULL AND len(g) = 8 AND len(list_filter(g, lambda x: regexp_full_match(x, '[0-9a-f]{1,4}'))) = 8
-);
-CREATE OR REPLACE TEMP MACRO pm_v6(g) AS (
-  CASE WHEN pm_v6_ok(g) THEN
-    CASE WHEN pm_half(g, 1) = 0 AND pm_half(g, 5) >> 32 = 65535
-      THEN {'family': 4::TINYINT, 'hi': 0::BIGINT, 'lo': (pm_half(g, 5) & 4294967295)::BIGINT}
-      ELSE {'family': 6::TINYINT, 'hi': pm_signed(pm_half(g, 1)), 'lo': pm_signed(pm_half(g, 5))} END
-  END
-);
-CREATE OR REPLACE TEMP MACRO pm_addr(t) AS (
-  CASE WHEN pm_v4(trim(t)) IS NOT NULL
-    THEN {'family': 4::TINYINT, 'hi': 0::BIGINT, 'lo': pm_v4(trim(t))}
-    WHEN contains(t, ':')
-    THEN pm_v6(pm_v6_groups(pm_v6_tail(lower(split_part(trim(t), '%', 1)))))
-  END
-);
 """
+
+_STEPS = (
+    # the text, lower case, without a zone id
+    "lower(split_part(trim({x}), '%', 1)) AS {p}t",
+    # IPv4 value if it is one; IPv6 text with a trailing dotted quad turned into two groups
+    "pm_v4({p}t) AS {p}v4, CASE WHEN contains({p}t, ':') AND contains({p}t, '.') "
+    "THEN regexp_replace({p}t, '[0-9.]+$', '') || printf('%x:%x', "
+    "pm_v4(regexp_extract({p}t, '[0-9.]+$')) >> 16, pm_v4(regexp_extract({p}t, '[0-9.]+$')) & 65535) "
+    "ELSE {p}t END AS {p}six",
+    # the groups before and after '::'
+    "CASE WHEN {p}v4 IS NULL AND regexp_full_match({p}six, '[0-9a-f:]+') "
+    "AND {p}six NOT LIKE '%:::%' AND len(string_split({p}six, '::')) <= 2 "
+    "THEN pm_groups(string_split({p}six, '::')[1]) END AS {p}head, "
+    "CASE WHEN contains({p}six, '::') THEN pm_groups(string_split({p}six, '::')[2]) END AS {p}tail",
+    # eight groups
+    "CASE WHEN {p}tail IS NULL THEN {p}head WHEN len({p}head) + len({p}tail) <= 7 "
+    "THEN list_concat({p}head, ['0' for x in range(8 - len({p}head) - len({p}tail))], {p}tail) "
+    "END AS {p}g",
+    # both halves as HUGEINT, when every group is 1-4 hex digits
+    "CASE WHEN len({p}g) = 8 AND len(list_filter({p}g, lambda x: regexp_full_match(x, '[0-9a-f]{{1,4}}'))) = 8 "
+    "THEN (pm_hex({p}g[1]) << 48) + (pm_hex({p}g[2]) << 32) + (pm_hex({p}g[3]) << 16) + pm_hex({p}g[4]) "
+    "END AS {p}h1, CASE WHEN len({p}g) = 8 "
+    "AND len(list_filter({p}g, lambda x: regexp_full_match(x, '[0-9a-f]{{1,4}}'))) = 8 "
+    "THEN (pm_hex({p}g[5]) << 48) + (pm_hex({p}g[6]) << 32) + (pm_hex({p}g[7]) << 16) + pm_hex({p}g[8]) "
+    "END AS {p}h2",
+    # the struct; IPv4-mapped IPv6 is IPv4
+    "CASE WHEN {p}v4 IS NOT NULL THEN {{'family': 4::TINYINT, 'hi': 0::BIGINT, 'lo': {p}v4}} "
+    "WHEN {p}h1 = 0 AND {p}h2 >> 32 = 65535 "
+    "THEN {{'family': 4::TINYINT, 'hi': 0::BIGINT, 'lo': ({p}h2 & 4294967295)::BIGINT}} "
+    "WHEN {p}h1 IS NOT NULL AND {p}h2 IS NOT NULL "
+    "THEN {{'family': 6::TINYINT, 'hi': pm_signed({p}h1), 'lo': pm_signed({p}h2)}} END AS {name}",
+)
+
+
+def parse_layers(source: str, addresses: dict[str, str]) -> str:
+    """``source`` wrapped in SELECT layers that add, for each ``name: text expression``, a
+    column ``name`` holding the parsed address struct (or NULL)."""
+    relation = source
+    for step in _STEPS:
+        columns = ", ".join(
+            step.format(x=text, p=f"pm_{name}_", name=name) for name, text in addresses.items()
+        )
+        relation = f"(SELECT *, {columns} FROM {relation})"
+    return relation

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from portmatrix.audit.address import parse_layers
 from portmatrix.audit.canonical import Staging, protocol_sql
 
 
@@ -27,11 +28,48 @@ def csv_source(
     spec = "{" + ", ".join(f"{quote(name)}: 'VARCHAR'" for name in names) + "}"
     escape = quote_char
     return (
-        f"(SELECT row_number() OVER () + {skip} AS pm_line, * FROM read_csv({quote(str(path))}, "
+        f"(SELECT {_line_number(path, skip)} AS pm_line, * FROM (SELECT row_number() OVER () AS pm_row, * "
+        f"FROM read_csv({quote(str(path))}, "
         f"columns={spec}, delim={quote(delimiter)}, header=false, auto_detect=false, "
         f"skip={skip}, quote={quote(quote_char)}, escape={quote(escape)}, null_padding=true, "
-        f"strict_mode=false, all_varchar=true, nullstr=[]))"
+        f"strict_mode=false, all_varchar=true)))"
     )
+
+
+#: Past this many empty lines, line numbers after them are no longer corrected.
+MAX_BLANKS = 1000
+
+
+def blank_lines(path: Path, *, after: int) -> list[int]:
+    """Line numbers of the empty lines past line ``after`` (DuckDB's CSV reader skips them)."""
+    found: list[int] = []
+    line = 1
+    previous_end = True  # the file starts at a line start
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            start = 0
+            while (index := chunk.find(b"\n", start)) >= 0:
+                empty = previous_end if index == start else chunk[start:index] in (b"\r",)
+                if empty and line > after:
+                    found.append(line)
+                    if len(found) > MAX_BLANKS:
+                        return found
+                line += 1
+                start = index + 1
+                previous_end = True
+            if start < len(chunk):
+                previous_end = False
+    return found
+
+
+def _line_number(path: Path, skip: int) -> str:
+    """SQL for a row's line in the file: its row number, the skipped header and empty lines."""
+    blanks = blank_lines(path, after=skip)[:MAX_BLANKS]
+    if not blanks:
+        return f"pm_row + {skip}"
+    rows_before = [blank - skip - index for index, blank in enumerate(blanks, start=1)]
+    steps = " + ".join(f"(pm_row > {before})::INT" for before in rows_before)
+    return f"pm_row + {skip} + {steps}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +109,13 @@ def count_sql(text: str) -> str:
 def stage_select(staging: Staging, path: Path, source: str, fields: Fields) -> None:
     """Insert ``source``'s rows, converted through ``fields``, with a problem for each bad one."""
     name = quote(str(path))
-    parsed = (
-        f"SELECT *, pm_addr({fields.src}) AS pm_s, pm_addr({fields.dst}) AS pm_d, "
+    texts = (
+        f"SELECT *, {fields.src} AS pm_src_text, {fields.dst} AS pm_dst_text, "
         f"{protocol_sql(fields.protocol)} AS pm_p, "
         f"{fields.sport} AS pm_sport_text, {fields.dport} AS pm_dport_text, "
         f"{fields.skip} AS pm_skip, {fields.complete} AS pm_complete FROM {source}"
     )
+    parsed = parse_layers(f"({texts})", {"pm_s": "pm_src_text", "pm_d": "pm_dst_text"})
     sport, dport = port_sql("pm_sport_text"), port_sql("pm_dport_text")
     problem = (
         "CASE WHEN pm_skip THEN '' "
@@ -99,7 +138,7 @@ def stage_select(staging: Staging, path: Path, source: str, fields: Fields) -> N
         f"CASE WHEN {good} THEN {fields.action} END, CASE WHEN {good} THEN {fields.answered} END, "
         f"CASE WHEN {good} THEN {fields.bytes} END, CASE WHEN {good} THEN {fields.packets} END, "
         f"CASE WHEN {good} THEN {fields.direction} END, {name}, pm_line, pm_problem "
-        f"FROM (SELECT *, {problem} AS pm_problem FROM ({parsed}))"
+        f"FROM (SELECT *, {problem} AS pm_problem FROM {parsed})"
     )
     staging.insert_sql(select)
 
@@ -110,11 +149,13 @@ def read_head(path: Path, *, limit: int = 65536) -> str:
 
 
 def header_lines(path: Path, *, prefix: str, limit: int = 200) -> list[str]:
-    """The leading lines of ``path`` that start with ``prefix`` (Zeek and W3C headers)."""
+    """The leading lines of ``path`` that start with ``prefix`` (Zeek and W3C headers), and
+    the empty lines among and right after them."""
     lines: list[str] = []
     with open(path, encoding="utf-8", errors="replace") as handle:
         for line in handle:
-            if not line.startswith(prefix) or len(lines) >= limit:
+            text = line.rstrip("\r\n")
+            if (text and not text.startswith(prefix)) or len(lines) >= limit:
                 break
-            lines.append(line.rstrip("\r\n"))
+            lines.append(text)
     return lines

@@ -38,14 +38,14 @@ _END = rf"(?P<if{{n}}>.+?):(?P<a{{n}}>{_ADDR})/(?P<p{{n}}>\d+)"
 _BUILT = re.compile(
     r"Built (?P<dir>inbound|outbound) (?P<proto>TCP|UDP) connection (?P<id>\d+) for "
     + _END.format(n=1)
-    + r"(?: \([^)]*\))*"
+    + r"(?:\s*\([^)]*\))*"
     + " to "
     + _END.format(n=2)
 )
 _TEARDOWN = re.compile(
     r"Teardown (?P<proto>TCP|UDP) connection (?P<id>\d+) for "
     + _END.format(n=1)
-    + r"(?: \([^)]*\))*"
+    + r"(?:\s*\([^)]*\))*"
     + " to "
     + _END.format(n=2)
     + r"(?: \([^)]*\))* duration (?P<dur>[\d:]+) bytes (?P<bytes>\d+)(?: (?P<reason>.*))?$"

@@ -52,6 +52,7 @@ class NfdumpCsvReader:
         columns = [f"f{index}" for index in range(len(names))]
         col = dict(zip(names, columns, strict=True))
         tcp = f"upper({col['pr']}) IN ('TCP', '6')"
+        icmp = f"upper({col['pr']}) IN ('ICMP', 'ICMP6', 'IPV6-ICMP', '1', '58')"
         flags = f"CASE WHEN {tcp} THEN {col['flg']} END" if "flg" in col else "NULL"
         ts = f"replace({col['ts']}, 'T', ' ')"
         stage_select(
@@ -62,8 +63,8 @@ class NfdumpCsvReader:
                 src=col["sa"],
                 dst=col["da"],
                 protocol=col["pr"],
-                sport=f"regexp_replace({col['sp']}, '\\.0$', '')",
-                dport=f"regexp_replace({col['dp']}, '\\.0$', '')",
+                sport=f"CASE WHEN NOT {icmp} THEN regexp_replace({col['sp']}, '\\.0$', '') END",
+                dport=f"CASE WHEN NOT {icmp} THEN regexp_replace({col['dp']}, '\\.0$', '') END",
                 time=f"try_cast({ts} AS TIMESTAMP)",
                 time_text=col["ts"],
                 answered=_flags_answered(flags),
@@ -75,27 +76,41 @@ class NfdumpCsvReader:
         )
 
 
-_LINE = re.compile(
-    r"^(?P<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?)\s+(?P<dur>[\d.]+)\s+(?P<proto>\S+)\s+"
-    r"(?P<src>\S+)\s+->\s+(?P<dst>\S+)\s+"
-    r"(?:(?P<flags>[.A-Z]{6,})\s+)?(?:\d+\s+)?"
-    r"(?P<pkts>[\d.]+(?: [KMG])?)\s+(?P<bytes>[\d.]+(?: [KMG])?)\s+(?P<flows>\d+)\s*$"
-)
+_START = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?\s")
+_FLAGS = re.compile(r"^[.A-Z]{6,8}$")
 _SCALE = {"K": 1_000, "M": 1_000_000, "G": 1_000_000_000}
+
+
+def _tokens(line: str) -> list[str]:
+    """Whitespace-separated fields, with ``1.2 M``-style counts kept as one token."""
+    tokens: list[str] = []
+    for token in line.split():
+        if token in _SCALE and tokens and tokens[-1].replace(".", "").isdigit():
+            tokens[-1] = f"{tokens[-1]} {token}"
+        else:
+            tokens.append(token)
+    return tokens
 
 
 def _count(text: str) -> int:
     number, _, unit = text.partition(" ")
-    return round(float(number) * _SCALE.get(unit, 1))
+    try:
+        return round(float(number) * _SCALE.get(unit, 1))
+    except ValueError:
+        raise LineProblem(f"{text!r} is not a count") from None
 
 
 def _endpoint(text: str) -> tuple[str, int | None]:
+    """``10.0.0.1:443`` or nfdump's IPv6 ``2001:db8::1.443``; ICMP writes ``type.code``."""
     if ".." in text:
         raise LineProblem(f"{text!r} is an abbreviated IPv6 address; print with nfdump -6")
-    address, sep, number = text.rpartition(":" if text.count(":") <= 1 else ".")
-    if not sep:
-        return text, None
-    return address, port(number.split(".")[0])
+    if text.count(":") <= 1:
+        address, _, number = text.partition(":")
+    else:
+        head, _, tail = text.rpartition(":")
+        group, _, number = tail.partition(".")
+        address = f"{head}:{group}"
+    return address, port(number.split(".")[0]) if number else None
 
 
 class NfdumpTextReader:
@@ -103,22 +118,38 @@ class NfdumpTextReader:
     description = "NetFlow/IPFIX as printed by nfdump's default line format (-q or not)"
 
     def sniff(self, head: str) -> bool:
-        return any(_LINE.match(line) for line in head.splitlines()[:5])
+        lines = head.splitlines()[:5]
+        return any(_START.match(line) and " -> " in line for line in lines)
 
     def stage(self, path: Path, staging: Staging, *, options: ReaderOptions) -> None:
         stage_lines(path, staging, _parse)
 
 
 def _parse(line: str) -> Record | None:
-    match = _LINE.match(line)
-    if match is None:
-        if line[:4].isdigit() and line[4:5] == "-":
-            raise LineProblem("an nfdump flow line in an unknown layout")
+    """Both layouts nfdump prints by default: flows (``... Packets Bytes Flows``) and NSEL
+    events (``Event XEvent Proto src -> dst xsrc -> xdst In-Byte Out-Byte``)."""
+    if not _START.match(line):
         return None  # headers, the summary and blank lines
-    src, sport = _endpoint(match["src"])
-    dst, dport = _endpoint(match["dst"])
-    number = protocol(match["proto"])
-    flags = match["flags"] if number == 6 else None
+    tokens = _tokens(line)
+    arrows = [index for index, token in enumerate(tokens) if token == "->"]
+    if not arrows or arrows[0] < 3 or arrows[0] + 1 >= len(tokens):
+        raise LineProblem("an nfdump flow line in an unknown layout")
+    first = arrows[0]
+    number = protocol(tokens[first - 2])
+    src, sport = _endpoint(tokens[first - 1])
+    dst, dport = _endpoint(tokens[first + 1])
+    if number in (1, 58):
+        sport = dport = None
+    rest = tokens[first + 2 :]
+    flags = next((token for token in rest if _FLAGS.match(token)), None) if number == 6 else None
+    if len(arrows) > 1:  # NSEL: bytes in and out, no packet count
+        counts = tokens[arrows[1] + 2 :]
+        packets, size = None, _count(counts[0]) if counts else None
+    else:
+        if len(rest) < 3:
+            raise LineProblem("an nfdump flow line without packets, bytes and flows")
+        packets, size = _count(rest[-3]), _count(rest[-2])
+    stamp = datetime.fromisoformat(f"{tokens[0]} {tokens[1]}").replace(tzinfo=UTC)
     answered = None
     if flags is not None and ("A" in flags or "S" in flags):
         answered = "A" in flags
@@ -128,8 +159,8 @@ def _parse(line: str) -> Record | None:
         protocol=number,
         src_port=sport,
         dst_port=dport,
-        time=datetime.fromisoformat(match["ts"]).replace(tzinfo=UTC),
+        time=None if stamp.year == 1970 else stamp,
         answered=answered,
-        packets=_count(match["pkts"]),
-        bytes=_count(match["bytes"]),
+        packets=packets,
+        bytes=size,
     )
