@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from audit_helpers import FLOWLOGS, brief, staged
 
+from audit_helpers import FLOWLOGS, brief, staged
 from portmatrix.audit import readers, sources
 from portmatrix.audit.canonical import ReaderOptions
 from portmatrix.errors import InputError
@@ -250,7 +250,7 @@ def test_conntrack_events_new_and_destroy() -> None:
 
 
 def test_conntrack_table_counters() -> None:
-    records, counts = staged(FLOWLOGS / "conntrack-table.txt")
+    records, _ = staged(FLOWLOGS / "conntrack-table.txt")
     by_port = {r["dport"]: r for r in records}
     assert set(by_port) == {40042, 445, 9999, 137, 5555}
     assert by_port[5555]["answered"] is False and by_port[445]["answered"] is True

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from portmatrix.audit.report import AuditReport
 from portmatrix.model import Inventory, Pack
@@ -29,7 +29,9 @@ def generate() -> dict[str, str]:
     """File name -> schema text, stable across runs (sorted keys, trailing newline)."""
     out: dict[str, str] = {}
     for name, model in SCHEMAS.items():
-        mode = "serialization" if name in SERIALIZED else "validation"
+        mode: Literal["validation", "serialization"] = (
+            "serialization" if name in SERIALIZED else "validation"
+        )
         schema: dict[str, Any] = adapter(model).json_schema(mode=mode)
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         schema["$id"] = f"https://portmatrix.invalid/schemas/{name}"

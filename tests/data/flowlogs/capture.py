@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "src"))
-from portmatrix.netns import Netns, entered  # noqa: E402
+from portmatrix.netns import Netns, entered
 
 HERE = Path(__file__).resolve().parent
 CLIENT, SERVER = "10.10.1.21", "10.10.1.11"
