@@ -236,12 +236,9 @@ def test_conntrack_events_new_and_destroy() -> None:
     records, counts = staged(FLOWLOGS / "conntrack-events.txt")
     text = (FLOWLOGS / "conntrack-events.txt").read_text().splitlines()
     assert counts.ignored == sum("[UPDATE]" in line for line in text)
-    assert len(records) == sum(("[NEW]" in l or "[DESTROY]" in l) for l in text)
-    new = [
-        r
-        for r, l in zip(records, [l for l in text if "[UPDATE]" not in l], strict=True)
-        if "[NEW]" in l
-    ]
+    assert len(records) == sum(("[NEW]" in line or "[DESTROY]" in line) for line in text)
+    kept = [line for line in text if "[UPDATE]" not in line]
+    new = [r for r, line in zip(records, kept, strict=True) if "[NEW]" in line]
     assert all(r["answered"] is None for r in new)
     destroyed = {r["dport"]: r for r in records if r["bytes"] is not None}
     assert destroyed[40042]["answered"] is True
@@ -254,9 +251,8 @@ def test_conntrack_table_counters() -> None:
     by_port = {r["dport"]: r for r in records}
     assert set(by_port) == {40042, 445, 9999, 137, 5555}
     assert by_port[5555]["answered"] is False and by_port[445]["answered"] is True
-    line = next(
-        l for l in (FLOWLOGS / "conntrack-table.txt").read_text().splitlines() if "dport=40042" in l
-    )
+    table = (FLOWLOGS / "conntrack-table.txt").read_text().splitlines()
+    line = next(text for text in table if "dport=40042" in text)
     counters = re.findall(r"(packets|bytes)=(\d+)", line)
     assert by_port[40042]["packets"] == sum(int(v) for k, v in counters if k == "packets")
     assert by_port[40042]["bytes"] == sum(int(v) for k, v in counters if k == "bytes")
