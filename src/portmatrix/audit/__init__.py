@@ -10,12 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from portmatrix.audit.canonical import Counts, ReaderOptions, Staging, connect
 from portmatrix.audit.report import AuditReport, Builder, Scope, iso
 from portmatrix.audit.sources import AUTO, Sources, classify, stage
 
-__all__ = ["AuditReport", "Counts", "ReaderOptions", "audit", "ingest"]
+if TYPE_CHECKING:
+    from portmatrix.audit.rules import RuleTables
+    from portmatrix.catalog import Catalog
+    from portmatrix.model import Matrix
+
+__all__ = ["AuditReport", "Counts", "ReaderOptions", "audit", "audit_matrix", "ingest"]
 
 
 def ingest(
@@ -49,6 +55,27 @@ def audit(
     sources: Sequence[str | Path],
     *,
     catalogs: Sequence[Path] = (),
+    **settings: Any,
+) -> AuditReport:
+    """Classify every record of ``sources`` against the matrix of ``inventory``.
+
+    ``settings`` are those of :func:`audit_matrix`.
+    """
+    from portmatrix.catalog import load_catalog
+    from portmatrix.resolve import resolve_file
+
+    matrix = resolve_file(inventory, catalogs=catalogs)
+    return audit_matrix(
+        matrix, sources, catalog=load_catalog(catalogs), inventory=str(inventory), **settings
+    )
+
+
+def audit_matrix(
+    matrix: Matrix,
+    sources: Sequence[str | Path],
+    *,
+    catalog: Catalog,
+    inventory: str = "",
     kind: str = AUTO,
     engine: str = "duckdb",
     spark_master: str | None = None,
@@ -58,15 +85,13 @@ def audit(
     options: ReaderOptions | None = None,
     on_progress: Callable[[int], None] | None = None,
     memory_limit: str | None = None,
+    tables: RuleTables | None = None,
 ) -> AuditReport:
-    """Classify every record of ``sources`` against the matrix of ``inventory``."""
+    """The audit of ``sources`` against a resolved ``matrix`` (``tables``: its cells, if built)."""
     from portmatrix.audit import rules
-    from portmatrix.catalog import load_catalog
-    from portmatrix.resolve import resolve_file
 
     options = options or ReaderOptions()
-    matrix = resolve_file(inventory, catalogs=catalogs)
-    tables = rules.build(matrix)
+    tables = tables or rules.build(matrix)
     found = classify(sources, kind=kind)
     con = connect(memory_limit=memory_limit)
     staging = Staging(con, on_progress=on_progress)
@@ -74,9 +99,10 @@ def audit(
     counts = staging.counts()
     if options.strict:
         staging.check_strict(counts)
+    counts = _with_manifests(counts, found)
     rows = _run(engine, found, staging, tables, spark_master, spark_session, since, until)
     scope = Scope(
-        inventory=str(inventory),
+        inventory=inventory or matrix.name,
         sources=tuple(str(source) for source in sources),
         engine=engine,
         since=iso(since),
@@ -84,25 +110,41 @@ def audit(
         flows_audited=len(tables.flows),
         flows_unbound=sum(1 for flow in matrix.flows if flow.unbound),
     )
-    catalog = load_catalog(catalogs)
     return Builder(matrix, catalog, tables).build(rows, scope=scope, counts=counts)
+
+
+def _with_manifests(counts: Counts, found: Sources) -> Counts:
+    """Add what ``ingest`` counted (ignored and malformed lines) for ingested datasets."""
+    import json
+
+    from portmatrix.audit.canonical import MANIFEST, Problem
+
+    for dataset in found.datasets:
+        manifest = Path(dataset) / MANIFEST
+        if "://" in dataset or not manifest.is_file():
+            continue
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        counts.ignored += int(data.get("ignored", 0))
+        counts.malformed += int(data.get("malformed", 0))
+        counts.problems += [
+            Problem(p["file"], p["line"], p["message"]) for p in data.get("problems", [])
+        ]
+    return counts
 
 
 def _run(
     engine: str,
     found: Sources,
     staging: Staging,
-    tables: object,
+    tables: RuleTables,
     master: str | None,
     session: object,
     since: int | None,
     until: int | None,
 ) -> list[tuple[object, ...]]:
     from portmatrix.audit.engines import DuckDbEngine, SparkEngine, duckdb_relation
-    from portmatrix.audit.rules import RuleTables
     from portmatrix.errors import PortmatrixError
 
-    assert isinstance(tables, RuleTables)
     if engine == "duckdb":
         relations = [staging.records_sql()] if found.raw else []
         relations += [duckdb_relation(dataset) for dataset in found.datasets]

@@ -234,18 +234,10 @@ class Builder:
         return AuditReport(
             scope=scope,
             summary=summary,
-            unexpected=tuple(
-                sorted(
-                    unexpected, key=lambda u: (-u.count, u.src_address, u.dst_address, u.port or 0)
-                )
-            ),
+            unexpected=tuple(sorted(unexpected, key=_tuple_order)),
             unused=unused,
             flows=flows,
-            attempts=tuple(
-                sorted(
-                    attempts, key=lambda a: (-a.count, a.src_address, a.dst_address, a.port or 0)
-                )
-            ),
+            attempts=tuple(sorted(attempts, key=_tuple_order)),
         )
 
     def _addresses(self, row: Row) -> tuple[Address, Address]:
@@ -317,11 +309,20 @@ class Builder:
         at = f" at instance {match.instance}" if match.instance is not None else ""
         head = f"{src} -> {dst} {proto}/{port} is {what}{at}"
         if not owned:
-            return f"{head}: is {dst} a {entry.role.role}{at.replace(' at', ' in')}?"
+            return f"{head}: is {dst} {_a(entry.role.role)}{at.replace(' at', ' in')}?"
         if match.instance is not None:
             return f"{head}: is {src} in instance {match.instance}?"
-        peers = " or ".join(sorted({peer.role for peer in entry.peers}))
-        return f"{head}: should {src} be a {peers}?" if peers else f"{head} ({entry.id})"
+        peers = " or ".join(_a(role) for role in sorted({peer.role for peer in entry.peers}))
+        return f"{head}: should {src} be {peers}?" if peers else f"{head} ({entry.id})"
+
+
+def _a(role: str) -> str:
+    return f"{'an' if role[:1] in 'aeiou' else 'a'} {role}"
+
+
+def _tuple_order(item: Unexpected | Attempt) -> tuple[int, str, str, str, int]:
+    """Most frequent first; ties in a total order, so both engines list them alike."""
+    return (-item.count, item.src_address, item.dst_address, item.protocol, item.port or -1)
 
 
 def _flow_usage(flow: Flow, use: _Usage) -> FlowUsage:

@@ -83,12 +83,15 @@ WIDE_COLUMNS = {
 
 
 def audited_flows(matrix: Matrix) -> tuple[Flow, ...]:
-    """Flows traffic can show: bound to addresses, crossing the network, TCP or UDP."""
+    """Flows traffic can show: bound to addresses of one family, crossing the network, TCP or UDP."""
     return tuple(
         sorted(
             flow
             for flow in matrix.flows
-            if not flow.unbound and not flow.local_only and flow.protocol.value in _PROTOCOLS
+            if not flow.unbound
+            and not flow.local_only
+            and flow.protocol.value in _PROTOCOLS
+            and _interval(flow.src_address or "")[0] == _interval(flow.dst_address or "")[0]
         )
     )
 
@@ -107,9 +110,7 @@ def build(matrix: Matrix) -> RuleTables:
     groups: dict[tuple[int, int], list[tuple[Interval, Interval, Interval, int]]] = {}
     for index, flow in enumerate(flows):
         family, src = _interval(flow.src_address or "")
-        dst_family, dst = _interval(flow.dst_address or "")
-        if family != dst_family:
-            continue  # an IPv4 source to an IPv6 destination: no packet can be both
+        _, dst = _interval(flow.dst_address or "")
         key = (_PROTOCOLS[flow.protocol.value], family)
         groups.setdefault(key, []).append((dst, src, (flow.port_start, flow.port_end), index))
     sets: dict[tuple[int, ...], int] = {}
