@@ -127,7 +127,7 @@ def test_diff_workbook_has_open_and_close_sheets(tmp_path: Path) -> None:
     target = tmp_path / "change.xlsx"
     code, _, _ = run("diff", INVENTORY, str(new), "--format", "xlsx", "-o", str(target), *ACME)
     book = load_workbook(target)
-    assert code == 0 and book.sheetnames == ["Flows", "Flows to close", "Per host"]
+    assert code == 0 and book.sheetnames == ["Flows to open", "Flows to close", "Per host"]
     closed = [row[2].value for row in book["Flows to close"].iter_rows(min_row=2)]
     sources = [row[0].value for row in book["Flows to close"].iter_rows(min_row=2)]
     assert closed and all("vault-2" in (dst, src) for dst, src in zip(closed, sources, strict=True))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import portmatrix
 
 
 def test_all_is_sorted_and_complete() -> None:
     assert portmatrix.__all__ == sorted(portmatrix.__all__)
+    assert set(portmatrix.__all__) == {*portmatrix._EXPORTS, "__version__"}
     for name in portmatrix.__all__:
         assert hasattr(portmatrix, name), name
 
@@ -15,10 +19,11 @@ def test_pinned_public_names() -> None:
     assert set(portmatrix.__all__) == {
         "Catalog", "CatalogEntry", "CatalogError", "Decision", "Deployment", "Direction",
         "Endpoint", "Exposure", "Flow", "InputError", "Inventory", "InventoryError",
-        "LookupFailure", "Matrix", "MatrixDiff", "Pack", "PortExpressionError", "PortItem",
-        "PortMatch", "PortmatrixError", "Protocol", "RenderError", "RulesetError", "VerifyError",
+        "InventoryText", "LookupFailure", "Matrix", "MatrixDiff", "Pack", "PackText",
+        "PluginError", "PortExpressionError", "PortItem", "PortMatch", "PortmatrixError",
+        "Project", "Protocol", "RenderError", "RulesetError", "VerifyError",
         "__version__", "diff_matrices", "explain", "find_port", "load_catalog", "load_inventory",
-        "resolve", "resolve_file", "search",
+        "resolve_file", "search",
     }  # fmt: skip
 
 
@@ -33,3 +38,9 @@ def test_errors_share_one_root() -> None:
         value = getattr(portmatrix, name)
         if isinstance(value, type) and issubclass(value, Exception):
             assert issubclass(value, portmatrix.PortmatrixError), name
+
+
+def test_importing_the_package_imports_nothing_else() -> None:
+    code = "import sys, portmatrix; print(sorted(m for m in sys.modules if m.startswith('portmatrix')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['portmatrix']"

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from portmatrix.cli import main, render_cmd
+from portmatrix.cli import main
 from portmatrix.model import Matrix
+from portmatrix.output import MANIFEST
+from portmatrix.project import Project
 from render_sample import TCP, flow, sample_matrix
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "duplex-cce.yaml"
@@ -54,7 +56,7 @@ def test_between_two_zones(tmp_path: Path) -> None:
 def test_every_host_into_a_directory_with_json_stats(tmp_path: Path) -> None:
     code, out, _ = run("windows", str(EXAMPLE), "-o", str(tmp_path / "fw"), "--stats", "--json")
     assert code == 0
-    files = sorted(p.name for p in (tmp_path / "fw").iterdir())
+    files = sorted(p.name for p in (tmp_path / "fw").iterdir() if p.name != MANIFEST)
     assert "rtr-a.ps1" in files and "phones.ps1" not in files  # a network is not a host
     stats = json.loads(out)
     assert len(stats) == len(files)
@@ -98,7 +100,7 @@ def test_library_errors_are_one_line_and_exit_2(args: list[str], message: str) -
 @pytest.fixture
 def unbound_matrix(monkeypatch: pytest.MonkeyPatch) -> Matrix:
     matrix = sample_matrix(flow("role:cce.aw", "rgr-a", TCP, 40047, rule="cce.router.rtfeed"))
-    monkeypatch.setattr(render_cmd, "_resolve", lambda inventory, catalogs: matrix)
+    monkeypatch.setattr(Project, "matrix", property(lambda self: matrix))
     return matrix
 
 

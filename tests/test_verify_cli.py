@@ -115,8 +115,8 @@ def test_probe_has_no_way_to_name_an_address() -> None:
     assert command is not None
     options = {name for param in command.params for name in param.opts if name.startswith("--")}
     assert options == {
-        "--from", "--to", "--format", "--output", "--concurrency", "--timeout", "--retries",
-        "--sample", "--include-ephemeral", "--catalog",
+        "--from", "--to", "--format", "--output", "--mkdir", "--concurrency", "--timeout",
+        "--retries", "--sample", "--include-ephemeral", "--catalog",
     }  # fmt: skip
 
 

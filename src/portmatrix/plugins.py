@@ -15,13 +15,13 @@ same plugin, not a clash.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any, Generic, TypeVar
 
 from portmatrix.errors import LookupFailure, PluginError
+from portmatrix.suggest import close_matches, hint
 
 T = TypeVar("T")
 
@@ -100,11 +100,10 @@ class Registry(Generic[T]):
         folded = {known.casefold(): known for known in refs}
         if name.casefold() in folded:
             return folded[name.casefold()]
-        close = difflib.get_close_matches(name, list(refs), n=3, cutoff=0.5)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        close = close_matches(name, refs)
         known = ", ".join(refs) or "none"
         raise LookupFailure(
-            f"no {self.kind} {name!r}{hint} (known: {known})", candidates=tuple(close)
+            f"no {self.kind} {name!r}{hint(close)} (known: {known})", candidates=close
         )
 
     def load(self, name: str) -> T:

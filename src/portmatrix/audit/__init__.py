@@ -61,12 +61,11 @@ def audit(
 
     ``settings`` are those of :func:`audit_matrix`.
     """
-    from portmatrix.catalog import load_catalog
-    from portmatrix.resolve import resolve_file
+    from portmatrix.project import Project
 
-    matrix = resolve_file(inventory, catalogs=catalogs)
+    project = Project(inventory, catalogs=catalogs)
     return audit_matrix(
-        matrix, sources, catalog=load_catalog(catalogs), inventory=str(inventory), **settings
+        project.matrix, sources, catalog=project.catalog, inventory=str(inventory), **settings
     )
 
 

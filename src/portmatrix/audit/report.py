@@ -20,6 +20,7 @@ from portmatrix.audit.canonical import Counts, protocol_name
 from portmatrix.audit.engines import Row
 from portmatrix.audit.rules import RuleTables
 from portmatrix.catalog import Catalog
+from portmatrix.lookup import PortMatch
 from portmatrix.model import Flow, Matrix
 
 SCHEMA_VERSION = 1
@@ -184,6 +185,7 @@ class Builder:
     _suggestions: dict[tuple[str, int, str | None, str | None], str | None] = field(
         default_factory=dict
     )
+    _listeners: dict[tuple[str, int], list[PortMatch]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.book = AddressBook(self.matrix)
@@ -294,9 +296,11 @@ class Builder:
         from portmatrix.lookup import find_port
         from portmatrix.model import Protocol
 
-        matches = [
-            m for m in find_port(self.catalog, port, protocol=Protocol(proto)) if m.at == "listener"
-        ]
+        ports = (proto, port)
+        if ports not in self._listeners:
+            found = find_port(self.catalog, port, protocol=Protocol(proto))
+            self._listeners[ports] = [m for m in found if m.at == "listener"]
+        matches = self._listeners[ports]
         if not matches:
             return None
         endpoint = self.matrix.endpoints.get(dst)

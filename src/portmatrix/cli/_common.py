@@ -1,57 +1,88 @@
-"""What every command shares: the root group, the ``--catalog`` option, error handling, output."""
+"""What every command shares: the root group, the ``--catalog`` option, error handling, output.
+
+Commands live in one module per area and attach themselves to :data:`main` when imported. The
+root group knows which module holds which command (:data:`COMMAND_MODULES`), so running one
+command imports only its own module, and ``--version`` imports none.
+
+The root group is also where every failure becomes one line: a
+:class:`~portmatrix.errors.PortmatrixError` prints capped and on one line
+(:func:`~portmatrix.errors.one_line`) with exit status 2; SIGINT and SIGTERM unwind through
+every clean-up (:mod:`portmatrix.interrupt`) and exit 130 and 143. Every file a command writes
+goes through :mod:`portmatrix.output`.
+"""
 
 from __future__ import annotations
 
 import importlib
 import json
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from portmatrix import __version__
-from portmatrix.errors import PortmatrixError
-from portmatrix.yamlio import atomic_write
+from portmatrix.errors import PortmatrixError, one_line
+from portmatrix.interrupt import Interrupted, signals_raise
+
+if TYPE_CHECKING:
+    from portmatrix.exporters import Listing
+    from portmatrix.project import Project
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_USAGE = 2
 
-
-#: Command modules imported only when one of their commands is asked for (or for --help), so
-#: a quick look-up does not pay for the renderers, the checker and the prober at start-up.
-LAZY_MODULES = (
-    "portmatrix.cli.render_cmd",
-    "portmatrix.cli.check_cmd",
-    "portmatrix.cli.verify_cmds",
-    "portmatrix.cli.audit_cmds",
-)
+#: Command name -> the module that defines it, imported only when the command is asked for.
+COMMAND_MODULES = {
+    "catalog": "portmatrix.cli.catalog_cmds",
+    "search": "portmatrix.cli.catalog_cmds",
+    "port": "portmatrix.cli.port_cmd",
+    "resolve": "portmatrix.cli.resolve_cmds",
+    "diff": "portmatrix.cli.resolve_cmds",
+    "render": "portmatrix.cli.render_cmd",
+    "check": "portmatrix.cli.check_cmd",
+    "emulate": "portmatrix.cli.verify_cmds",
+    "probe": "portmatrix.cli.verify_cmds",
+    "verify": "portmatrix.cli.verify_cmds",
+    "ingest": "portmatrix.cli.audit_cmds",
+    "audit": "portmatrix.cli.audit_cmds",
+}
 
 
 class _Group(click.Group):
-    """Turns library errors into one line and exit 2, wherever in a command they surface."""
-
-    def _load_all(self) -> None:
-        for module in LAZY_MODULES:
-            importlib.import_module(module)
+    """Loads a command's module on demand; turns library errors into one line and exit 2."""
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in self.commands:
-            self._load_all()
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            importlib.import_module(COMMAND_MODULES[cmd_name])
         return super().get_command(ctx, cmd_name)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        self._load_all()
+        for module in dict.fromkeys(COMMAND_MODULES.values()):
+            importlib.import_module(module)
         return super().list_commands(ctx)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with signals_raise():
+                return super().invoke(ctx)
         except PortmatrixError as exc:
-            click.echo(f"portmatrix: error: {exc}", err=True)
+            click.echo(one_line(f"portmatrix: error: {exc}"), err=True)
             ctx.exit(EXIT_USAGE)
+        except click.UsageError as exc:  # one line too, with where to read more
+            where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+            click.echo(one_line(f"portmatrix: error: {exc.format_message()}{where}"), err=True)
+            ctx.exit(EXIT_USAGE)
+        except Interrupted as exc:
+            click.echo(f"portmatrix: {exc}", err=True)
+            ctx.exit(exc.status)
+        except KeyboardInterrupt:  # raised before our handler was in place, or by a library
+            stopped = Interrupted(signal.SIGINT)
+            click.echo(f"portmatrix: {stopped}", err=True)
+            ctx.exit(stopped.status)
         except BrokenPipeError:  # `portmatrix ... | head`
             sys.stderr.close()
             ctx.exit(0)
@@ -77,10 +108,44 @@ def catalog_option(func: F) -> F:
 def output_file_option(
     help: str = "Write to FILE instead of stdout (atomically).",
 ) -> Callable[[F], F]:
-    """``-o/--output FILE`` as every command that writes one file spells it."""
-    return click.option(
+    """``-o/--output FILE`` as every command that writes one file spells it, with ``--mkdir``."""
+    option = click.option(
         "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help=help
     )
+
+    def decorate(func: F) -> F:
+        return mkdir_option(option(func))
+
+    return decorate
+
+
+def _remember_mkdir(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    ctx.meta[_MKDIR] = value
+    return value
+
+
+_MKDIR = "portmatrix.mkdir"
+
+
+def mkdir_option(func: F) -> F:
+    """``--mkdir``: make the output's missing parent directories (off: a typo is an error).
+
+    Read by :func:`emit` and :func:`emit_listing` from the context, so a command that takes
+    ``-o`` need not thread it through.
+    """
+    return click.option(
+        "--mkdir",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember_mkdir,
+        help="Create the output's missing parent directories.",
+    )(func)
+
+
+def wants_mkdir() -> bool:
+    """Whether this command was given ``--mkdir``."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.meta.get(_MKDIR, False))
 
 
 def json_option(func: F) -> F:
@@ -89,14 +154,49 @@ def json_option(func: F) -> F:
     )
 
 
+def project(
+    inventory: Path | None = None, catalogs: Sequence[Path] = (), *, strict: bool = False
+) -> Project:
+    """The :class:`~portmatrix.project.Project` a command asks its questions of."""
+    from portmatrix.project import Project
+
+    return Project(inventory, catalogs=catalogs, strict=strict)
+
+
+def warn(messages: Sequence[str]) -> None:
+    for message in messages:
+        click.echo(f"portmatrix: warning: {message}", err=True)
+
+
 def emit(text: str, output: Path | None = None) -> None:
     """Print, or write atomically to ``output`` so a failure never leaves half a file."""
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
         return
-    with atomic_write(output) as handle:
-        handle.write(text if text.endswith("\n") else text + "\n")
+    from portmatrix.output import write_text
+
+    write_text(output, text, mkdir=wants_mkdir())
 
 
 def emit_json(data: Any, output: Path | None = None) -> None:
     emit(json.dumps(data, indent=2, ensure_ascii=False), output)
+
+
+def emit_listing(listing: Listing, fmt: str, output: Path | None) -> None:
+    """A listing through its exporter, streamed to ``output`` or stdout."""
+    from portmatrix.exporters import exporter_for
+    from portmatrix.output import atomic_write
+
+    exporter = exporter_for(fmt)
+    if exporter.binary:
+        if output is None:
+            raise PortmatrixError(
+                f"--format {fmt} writes a file; give it one with -o FILE{exporter.suffix}"
+            )
+        with atomic_write(output, mode="wb", mkdir=wants_mkdir()) as handle:
+            exporter.write(listing, handle)
+    elif output is None:
+        exporter.write(listing, sys.stdout)
+    else:
+        with atomic_write(output, mkdir=wants_mkdir()) as handle:
+            exporter.write(listing, handle)

@@ -1,32 +1,16 @@
-"""Look-ups over the catalog: ``catalog list``, ``catalog show``, ``search`` and ``port``."""
+"""Browsing the catalog: ``catalog list``, ``catalog show`` and ``search``."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
 from portmatrix import portspec
-from portmatrix.catalog import load_catalog
-from portmatrix.cli._common import catalog_option, emit, emit_json, json_option, main
-from portmatrix.lookup import DEFAULT_MAX_INSTANCE, find_port, search
-from portmatrix.model import CatalogEntry, Protocol
-from portmatrix.plain import to_plain
+from portmatrix.catalog import entry_as_dict
+from portmatrix.cli._common import catalog_option, emit, emit_json, json_option, main, project
+from portmatrix.model import CatalogEntry
 from portmatrix.table import format_table
-
-HEADERS = {
-    "en": ("id", "protocol", "ports", "instance", "side", "component / process", "source"),
-    "ja": (
-        "ID",
-        "プロトコル",
-        "ポート",
-        "インスタンス",
-        "サイド",
-        "コンポーネント / プロセス",
-        "出典",
-    ),
-}
 
 
 @main.group("catalog")
@@ -40,15 +24,9 @@ def catalog_group() -> None:
 @catalog_option
 def catalog_list(product: str | None, as_json: bool, catalogs: tuple[Path, ...]) -> None:
     """Every entry, one line each."""
-    catalog = load_catalog(catalogs)
-    entries = [entry for entry in catalog.entries if product is None or entry.product == product]
-    if product is not None and not entries:
-        known = ", ".join(sorted({entry.product for entry in catalog.entries}))
-        raise click.BadParameter(
-            f"no entries for product {product!r} (known: {known})", param_hint="--product"
-        )
+    entries = project(catalogs=catalogs).entries(product=product)
     if as_json:
-        emit_json([_entry_json(entry) for entry in entries])
+        emit_json([entry_as_dict(entry) for entry in entries])
         return
     rows = [
         (entry.id, _ports_summary(entry), entry.component, str(entry.source), ",".join(entry.flags))
@@ -63,9 +41,9 @@ def catalog_list(product: str | None, as_json: bool, catalogs: tuple[Path, ...])
 @catalog_option
 def catalog_show(entry_id: str, as_json: bool, catalogs: tuple[Path, ...]) -> None:
     """One entry in full, notes in both languages."""
-    entry = load_catalog(catalogs).entry(entry_id)
+    entry = project(catalogs=catalogs).entry(entry_id)
     if as_json:
-        emit_json(_entry_json(entry))
+        emit_json(entry_as_dict(entry))
         return
     emit(_entry_text(entry))
 
@@ -76,9 +54,9 @@ def catalog_show(entry_id: str, as_json: bool, catalogs: tuple[Path, ...]) -> No
 @catalog_option
 def search_cmd(text: str, as_json: bool, catalogs: tuple[Path, ...]) -> None:
     """Entries whose id, component, process or notes (English or Japanese) contain TEXT."""
-    entries = search(load_catalog(catalogs), text)
+    entries = project(catalogs=catalogs).search(text)
     if as_json:
-        emit_json([_entry_json(entry) for entry in entries])
+        emit_json([entry_as_dict(entry) for entry in entries])
         return
     rows = [
         (entry.id, _ports_summary(entry), entry.component, entry.process or "") for entry in entries
@@ -86,79 +64,11 @@ def search_cmd(text: str, as_json: bool, catalogs: tuple[Path, ...]) -> None:
     emit(format_table(("id", "ports", "component", "process"), rows, max_width=48))
 
 
-@main.command("port")
-@click.argument("port", type=int)
-@click.option("--proto", type=click.Choice(["tcp", "udp"]), help="Only this protocol.")
-@click.option("--lang", type=click.Choice(["en", "ja"]), default="en", show_default=True)
-@click.option(
-    "--max-instance",
-    type=click.IntRange(min=0),
-    default=DEFAULT_MAX_INSTANCE,
-    show_default=True,
-    help="Solve formula ports for instances 0..K.",
-)
-@click.option("--include-ephemeral", is_flag=True, help="Also list dynamic client port ranges.")
-@json_option
-@catalog_option
-def port_cmd(
-    port: int,
-    proto: str | None,
-    lang: str,
-    max_instance: int,
-    include_ephemeral: bool,
-    as_json: bool,
-    catalogs: tuple[Path, ...],
-) -> None:
-    """Which catalog entries port PORT can belong to, formula ports solved backwards."""
-    matches = find_port(
-        load_catalog(catalogs),
-        port,
-        protocol=Protocol(proto) if proto else None,
-        max_instance=max_instance,
-        lang=lang,
-        include_ephemeral=include_ephemeral,
-    )
-    if as_json:
-        emit_json([match.as_dict() for match in matches])
-        return
-    if not matches:
-        emit(
-            f"port {port}: no catalog entry"
-            if lang == "en"
-            else f"ポート {port}: 該当するエントリはありません"
-        )
-        return
-    rows = [
-        (
-            m.id,
-            m.protocol,
-            f"{m.port_start}" if m.port_start == m.port_end else f"{m.port_start}-{m.port_end}",
-            "" if m.instance is None else m.instance,
-            m.side or "",
-            (
-                m.description
-                if lang == "ja"
-                else m.component + (f" / {m.process}" if m.process else "")
-            )
-            + (" (remote)" if m.at == "remote" else ""),
-            m.source,
-        )
-        for m in matches
-    ]
-    emit(format_table(HEADERS[lang], rows, max_width=56))
-
-
 def _ports_summary(entry: CatalogEntry) -> str:
     return "; ".join(
         f"{item.protocol}/{item.ports}" + (f" ({item.side})" if item.side else "")
         for item in entry.ports
     )
-
-
-def _entry_json(entry: CatalogEntry) -> dict[str, Any]:
-    data: dict[str, Any] = to_plain(entry)
-    data["source"] = {**data["source"], "text": str(entry.source)}
-    return data
 
 
 def _entry_text(entry: CatalogEntry) -> str:

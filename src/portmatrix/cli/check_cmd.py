@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from portmatrix.check import FORMATS, RulesetType, check_files, format_report
-from portmatrix.cli._common import catalog_option, emit, main, output_file_option
+from portmatrix.check import FORMATS, RulesetType, format_report
+from portmatrix.cli._common import catalog_option, emit, main, output_file_option, project
 
 
 @main.command()
@@ -65,14 +65,8 @@ def check(
     """
     if host is not None and between is not None:
         raise click.UsageError("give either --host or --between, not both")
-    report = check_files(
-        inventory,
-        ruleset,
-        ruleset_type=ruleset_type,
-        catalogs=catalogs,
-        host=host,
-        between=between,
-        acl=acl,
+    report = project(inventory, catalogs).check(
+        ruleset, ruleset_type=ruleset_type, host=host, between=between, acl=acl
     )
     emit(format_report(report, fmt=fmt, strict=strict), output)
     ctx.exit(report.exit_status(strict=strict))

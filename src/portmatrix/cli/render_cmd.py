@@ -8,9 +8,18 @@ from pathlib import Path
 
 import click
 
-from portmatrix.cli._common import catalog_option, emit, emit_json, json_option, main
-from portmatrix.model import Matrix
-from portmatrix.render import Rendered, load_all, render, render_hosts, renderer_for
+from portmatrix.cli._common import (
+    catalog_option,
+    emit,
+    emit_json,
+    json_option,
+    main,
+    mkdir_option,
+    project,
+    wants_mkdir,
+)
+from portmatrix.output import atomic_directory, write_text
+from portmatrix.render import Rendered, describe_targets, renderer_for
 from portmatrix.table import format_table
 
 
@@ -28,8 +37,10 @@ from portmatrix.table import format_table
     "-o",
     "--output",
     type=click.Path(path_type=Path),
-    help="Write to FILE (with --host/--between) or, for every host, into DIR, one file per host.",
+    help="Write to FILE (with --host/--between) or, for every host, into DIR, one file per host "
+    "(all or nothing: DIR is replaced whole, and only if new, empty or written by portmatrix).",
 )
+@mkdir_option
 @click.option("--stats", is_flag=True, help="Print flows in, rules and elements out.")
 @click.option("--egress", is_flag=True, help="Also filter the host's outbound connections.")
 @click.option(
@@ -76,11 +87,10 @@ def render_command(
     if host is not None and between:
         raise click.UsageError("--host and --between are alternatives; give one")
     renderer = renderer_for(target)  # an unknown target fails before resolution
-    matrix = _resolve(inventory, catalogs)
+    deployment = project(inventory, catalogs)
     wanted = int(family) if family else None
     if host is not None or between:
-        one = render(
-            matrix,
+        one = deployment.render(
             renderer,
             host=host,
             between=between or None,
@@ -92,30 +102,24 @@ def render_command(
         done = {one.subject: one}
     else:
         directory = _directory(output)
-        done = render_hosts(
-            matrix, renderer, egress=egress, skip_unbound=skip_unbound, family=wanted
-        )
+        done = deployment.render_hosts(
+            [renderer], egress=egress, skip_unbound=skip_unbound, family=wanted
+        )[renderer.name]
         _write_every_host(done, directory)
     _report(done, stats=stats, as_json=as_json, to_stderr=output is None)
 
 
 def _write_every_host(done: Mapping[str, Rendered], directory: Path) -> None:
-    for name, rendered in done.items():
-        emit(rendered.text, directory / f"{name}{rendered.suffix}")
+    """Every host's file into ``directory``, all of them or none (see portmatrix.output)."""
+    with atomic_directory(directory, mkdir=wants_mkdir()) as folder:
+        for name, rendered in done.items():
+            write_text(folder / f"{name}{rendered.suffix}", rendered.text)
 
 
 def _directory(output: Path | None) -> Path:
     if output is None:
         raise click.UsageError("rendering every host needs -o DIR (or give --host/--between)")
-    if output.exists() and not output.is_dir():
-        raise click.UsageError(f"{output} is a file; rendering every host needs a directory")
     return output
-
-
-def _resolve(inventory: Path, catalogs: tuple[Path, ...]) -> Matrix:
-    from portmatrix.resolve import resolve_file  # only needed once the target is known
-
-    return resolve_file(inventory, catalogs=catalogs)
 
 
 def _report(done: Mapping[str, Rendered], *, stats: bool, as_json: bool, to_stderr: bool) -> None:
@@ -124,16 +128,7 @@ def _report(done: Mapping[str, Rendered], *, stats: bool, as_json: bool, to_stde
             click.echo(f"portmatrix: warning: {warning}", err=True)
     if not stats:
         return
-    rows = [
-        {
-            "target": r.target,
-            "subject": r.subject,
-            "flows_in": r.flows_in,
-            "rules_out": r.counts.rules,
-            "elements_out": r.counts.elements,
-        }
-        for r in done.values()
-    ]
+    rows = [rendered.stats() for rendered in done.values()]
     if as_json:
         text = json.dumps(rows, indent=2)
     else:
@@ -143,21 +138,9 @@ def _report(done: Mapping[str, Rendered], *, stats: bool, as_json: bool, to_stde
 
 
 def _list_targets(*, as_json: bool) -> None:
-    renderers = load_all()
+    targets = describe_targets()
     if as_json:
-        emit_json(
-            [
-                {
-                    "name": r.name,
-                    "suffix": r.suffix,
-                    "modes": sorted(mode.value for mode in r.capabilities.modes),
-                    "families": sorted(r.capabilities.families),
-                    "egress": r.capabilities.egress,
-                    "description": r.description,
-                }
-                for r in renderers
-            ]
-        )
+        emit_json(targets)
         return
-    rows = [[r.name, r.suffix, r.capabilities.describe(), r.description] for r in renderers]
+    rows = [[t["name"], t["suffix"], t["can_render"], t["description"]] for t in targets]
     emit(format_table(["target", "suffix", "can render", "description"], rows, max_width=80))

@@ -2,12 +2,12 @@
 
 Each command resolves the inventory, calls one function of :mod:`portmatrix.verify` and prints
 what it returns. ``probe`` and ``verify`` exit 0 only when every check is ok, 1 when any check
-failed, and 2 when they could not run at all.
+failed, and 2 when they could not run at all. SIGINT and SIGTERM stop any of the three after
+closing listeners and removing namespaces, with exit status 130 and 143.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -16,10 +16,17 @@ from typing import Any, TypeVar
 
 import click
 
-from portmatrix.cli._common import catalog_option, emit, emit_json, main, output_file_option
+from portmatrix import interrupt
+from portmatrix.cli._common import (
+    catalog_option,
+    emit,
+    emit_json,
+    main,
+    output_file_option,
+    project,
+    warn,
+)
 from portmatrix.errors import VerifyError
-from portmatrix.model import Matrix
-from portmatrix.resolve import resolve_file
 from portmatrix.verify.emulate import (
     DEFAULT_MAX_CONNECTIONS,
     StartReport,
@@ -27,7 +34,7 @@ from portmatrix.verify.emulate import (
     serve_until_stopped,
 )
 from portmatrix.verify.lab import run_lab
-from portmatrix.verify.plan import DEFAULT_SAMPLE, Planner, Sampling
+from portmatrix.verify.plan import DEFAULT_SAMPLE, Sampling
 from portmatrix.verify.probe import DEFAULT_CONCURRENCY, ProgressHook, Result
 from portmatrix.verify.report import (
     FORMATS,
@@ -107,10 +114,6 @@ def _timing_options(*, concurrency: int, timeout: float, retries: int) -> Callab
     return decorate
 
 
-def _matrix(inventory: Path, catalogs: Sequence[Path]) -> Matrix:
-    return resolve_file(inventory, catalogs=catalogs)
-
-
 @main.command()
 @_inventory_argument
 @click.option("--host", required=True, help="The inventory host whose ports to emulate.")
@@ -142,16 +145,21 @@ def emulate(
     """Open stand-in listeners on every port HOST's roles listen on, until Ctrl-C or SIGTERM.
 
     TCP listeners send a one-line token naming the port and catalog entry, then close; UDP
-    listeners answer each datagram with it. Prints `ready` once every listener is up.
+    listeners answer each datagram from an inventory address with it, never with more bytes
+    than they received. Prints `ready` once every listener is up; exits 130 (SIGINT) or 143
+    (SIGTERM) once every listener is closed.
     """
+    deployment = project(inventory, catalogs)
+    if not bind:
+        deployment.require_probe_address(host)
     emulator = emulator_for(
-        _matrix(inventory, catalogs),
+        deployment.matrix,
         host,
         bind=bind,
         sampling=Sampling(sample, include_ephemeral),
         max_connections=max_connections,
     )
-    asyncio.run(serve_until_stopped(emulator, on_ready=_announce))
+    interrupt.run(serve_until_stopped(emulator, on_ready=_announce))
 
 
 def _announce(report: StartReport) -> None:
@@ -195,11 +203,20 @@ def probe(
     Only inventory addresses are probed. Verdicts: open, closed (reached, nothing listening),
     blocked (a firewall rejected it), filtered (no answer).
     """
-    matrix = _matrix(inventory, catalogs)
+    deployment = project(inventory, catalogs)
     options = ProbeOptions(Sampling(sample, include_ephemeral), timeout, retries, concurrency)
-    total = len(Planner(matrix, sampling=options.sampling).probes(source, targets=targets))
-    with _progress(total) as on_result:
-        results = probe_from(matrix, source, targets=targets, options=options, on_result=on_result)
+    plan = deployment.probe_plan(source, targets=targets, sampling=options.sampling)
+    if not targets:
+        warn(
+            [
+                f"{name} is a network with no probe_address in the inventory: not probed"
+                for name in plan.planner.unaddressed()
+            ]
+        )
+    with _progress(plan.total) as on_result:
+        results = probe_from(
+            deployment.matrix, source, targets=targets, options=options, on_result=on_result
+        )
     _report(results, fmt=fmt, output=output, table=results_table)
 
 
@@ -233,12 +250,11 @@ def verify(
     """
     if not lab:
         raise VerifyError("only --lab is available: verification across real hosts comes later")
-    matrix = _matrix(inventory, catalogs)
+    deployment = project(inventory, catalogs)
     options = ProbeOptions(Sampling(sample, include_ephemeral), timeout, retries, concurrency)
-    planner = Planner(matrix, sampling=options.sampling)
-    total = sum(len(planner.probes(host)) for host in planner.addresses())
-    with _progress(total) as on_result:
-        results = run_lab(matrix, options=options, on_result=on_result)
+    plan = deployment.lab_plan(sampling=options.sampling)
+    with _progress(plan.total) as on_result:
+        results = run_lab(deployment.matrix, options=options, on_result=on_result)
     _report(results, fmt=fmt, output=output, table=_lab_table)
 
 

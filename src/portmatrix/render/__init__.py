@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from portmatrix.render._pipeline import (
     Rendered,
+    describe_targets,
     render,
     render_hosts,
     render_hosts_for,
@@ -33,6 +34,7 @@ __all__ = [
     "Renderer",
     "Section",
     "available",
+    "describe_targets",
     "load",
     "load_all",
     "render",

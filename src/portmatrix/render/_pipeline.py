@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from portmatrix.model import Matrix
 from portmatrix.render import _registry
@@ -27,9 +28,35 @@ class Rendered:
     counts: Counts
     warnings: tuple[str, ...] = ()
 
+    def stats(self) -> dict[str, object]:
+        """What ``--stats`` reports: flows in, rules and elements out."""
+        return {
+            "target": self.target,
+            "subject": self.subject,
+            "flows_in": self.flows_in,
+            "rules_out": self.counts.rules,
+            "elements_out": self.counts.elements,
+        }
+
 
 def renderer_for(target: str | Renderer) -> Renderer:
     return _registry.load(target) if isinstance(target, str) else target
+
+
+def describe_targets() -> list[dict[str, Any]]:
+    """Every render target and what it can express (``render --list --json``)."""
+    return [
+        {
+            "name": r.name,
+            "suffix": r.suffix,
+            "modes": sorted(mode.value for mode in r.capabilities.modes),
+            "families": sorted(r.capabilities.families),
+            "egress": r.capabilities.egress,
+            "description": r.description,
+            "can_render": r.capabilities.describe(),
+        }
+        for r in _registry.load_all()
+    ]
 
 
 def render(

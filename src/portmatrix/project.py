@@ -1,0 +1,326 @@
+"""The one object every edge talks to: a catalog, maybe a deployment, and its matrix.
+
+A CLI command, a web handler or another program builds a :class:`Project` from paths, YAML text
+or plain dicts and asks it questions; it never resolves an inventory, loads a catalog or builds
+a probe planner itself. Each stage is computed once, on first use, and kept: asking for the
+matrix twice resolves once, and a look-up that needs only the catalog never reads the inventory.
+
+The heavy parts (renderers, the checker, the prober) are imported inside the methods that need
+them, so ``Project(...).find_port(40087)`` stays a fast, small process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from portmatrix.errors import InventoryError, LookupFailure
+from portmatrix.portindex import DEFAULT_MAX_INSTANCE, PortMatch
+from portmatrix.suggest import unknown
+
+if TYPE_CHECKING:
+    from portmatrix.catalog import Catalog, PackSource
+    from portmatrix.check import Report, Ruleset
+    from portmatrix.diff import MatrixDiff
+    from portmatrix.exporters import Listing
+    from portmatrix.inventory import Deployment
+    from portmatrix.model import CatalogEntry, Flow, Matrix, Protocol
+    from portmatrix.render import Rendered, Renderer
+    from portmatrix.resolve import Decision
+    from portmatrix.verify.plan import ProbePlan, Sampling
+
+#: An inventory as a file path, as YAML text (:class:`InventoryText`) or as plain data.
+InventorySource = str | Path | Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryText:
+    """An inventory given as YAML text rather than a file; ``name`` is how errors cite it."""
+
+    text: str
+    name: str = "<inventory>"
+
+
+class Project:
+    """A deployment's catalog, inventory and matrix, each computed once and only when asked.
+
+    ``inventory`` may be omitted for catalog look-ups. ``catalogs`` adds users' packs (paths,
+    :class:`~portmatrix.catalog.PackText` or plain dicts) to the bundled ones, or replaces them
+    when ``bundled`` is false.
+    """
+
+    def __init__(
+        self,
+        inventory: InventorySource | InventoryText | None = None,
+        *,
+        catalogs: Sequence[PackSource] = (),
+        bundled: bool = True,
+        strict: bool = False,
+    ):
+        self._inventory = inventory
+        self._catalogs = tuple(catalogs)
+        self._bundled = bundled
+        self.strict = strict
+
+    def __repr__(self) -> str:
+        return f"Project(inventory={self.inventory_name!r}, catalogs={len(self._catalogs)})"
+
+    # ------------------------------------------------------------------ the three stages
+    @cached_property
+    def catalog(self) -> Catalog:
+        from portmatrix.catalog import load_catalog
+
+        return load_catalog(self._catalogs, bundled=self._bundled)
+
+    @property
+    def inventory_name(self) -> str | None:
+        source = self._inventory
+        if source is None:
+            return None
+        if isinstance(source, InventoryText):
+            return source.name
+        if isinstance(source, Mapping):
+            return "<inventory data>"
+        return str(source)
+
+    @cached_property
+    def deployment(self) -> Deployment:
+        from portmatrix.inventory import build_deployment, load_inventory
+        from portmatrix.yamlio import LineMap, parse_yaml
+
+        source = self._inventory
+        if source is None:
+            raise LookupFailure("this question needs an inventory, and none was given")
+        if isinstance(source, InventoryText):
+            data, lines = parse_yaml(source.text, name=source.name, error=InventoryError)
+            return build_deployment(data, self.catalog, file=source.name, lines=lines)
+        if isinstance(source, Mapping):
+            name = "<inventory data>"
+            return build_deployment(dict(source), self.catalog, file=name, lines=LineMap({}))
+        return load_inventory(source, self.catalog)
+
+    @cached_property
+    def matrix(self) -> Matrix:
+        from portmatrix.resolve import resolve
+
+        return resolve(self.deployment, self.catalog, strict=self.strict)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return self.matrix.warnings
+
+    # ------------------------------------------------------------------ catalog look-ups
+    def find_port(
+        self,
+        port: int,
+        *,
+        protocol: Protocol | str | None = None,
+        max_instance: int = DEFAULT_MAX_INSTANCE,
+        lang: str = "en",
+        include_ephemeral: bool = False,
+    ) -> list[PortMatch]:
+        """Every catalog entry ``port`` can belong to, formula ports solved backwards.
+
+        The bundled catalog alone answers from its compiled port index when it can (the same
+        answer, without loading the catalog); a user's pack takes the full look-up.
+        """
+        if not 1 <= port <= 65535:
+            raise LookupFailure(f"port {port} is outside 1-65535")
+        if not self._catalogs and self._bundled and "catalog" not in self.__dict__:
+            from portmatrix.portindex import lookup
+
+            found = lookup(
+                port,
+                protocol=None if protocol is None else str(protocol),
+                max_instance=max_instance,
+                lang=lang,
+                include_ephemeral=include_ephemeral,
+            )
+            if found is not None:
+                return found
+        from portmatrix.lookup import find_port
+        from portmatrix.model import Protocol
+
+        return find_port(
+            self.catalog,
+            port,
+            protocol=Protocol(protocol) if protocol else None,
+            max_instance=max_instance,
+            lang=lang,
+            include_ephemeral=include_ephemeral,
+        )
+
+    def search(self, text: str) -> list[CatalogEntry]:
+        from portmatrix.lookup import search
+
+        return search(self.catalog, text)
+
+    def entry(self, entry_id: str) -> CatalogEntry:
+        return self.catalog.entry(entry_id)
+
+    def entries(self, *, product: str | None = None) -> list[CatalogEntry]:
+        """Every entry, or those of one product (matched case-insensitively)."""
+        if product is None:
+            return list(self.catalog.entries)
+        products = sorted({entry.product for entry in self.catalog.entries})
+        wanted = next((known for known in products if known.casefold() == product.casefold()), None)
+        if wanted is None:
+            raise unknown("product", product, products, where="the catalog")
+        return [entry for entry in self.catalog.entries if entry.product == wanted]
+
+    # ------------------------------------------------------------------ the matrix
+    def listing(self) -> Listing:
+        """The matrix as one exportable section (table, JSON, CSV, Markdown, XLSX)."""
+        from portmatrix.exporters import Listing, Section
+
+        matrix = self.matrix
+        title = f"Flow matrix: {matrix.name}"
+        return Listing(title, (Section("flows", title, matrix.flows),), self.scope())
+
+    def scope(self, **more: Any) -> dict[str, Any]:
+        """What a result was computed for: the inventory, options in effect, and anything more."""
+        scope: dict[str, Any] = {"inventory": self.inventory_name}
+        if self._inventory is not None:
+            scope["deployment"] = self.deployment.name
+            scope["options"] = dict(self.deployment.options)
+        scope.update({key: value for key, value in more.items() if value is not None})
+        return scope
+
+    def explain(self, src: str, dst: str) -> list[Decision]:
+        """Why each catalog entry that could apply between two endpoints made a flow or not."""
+        from portmatrix.resolve import explain
+
+        return explain(self.deployment, self.catalog, src, dst)
+
+    def between(self, a: str, b: str) -> list[Flow]:
+        """What must pass between two endpoints (or two zones), in both directions."""
+        matrix = self.matrix
+        if a in matrix.zones and b in matrix.zones:
+            return matrix.flows_between(a, b)
+        for name in (a, b):
+            if name not in matrix.endpoints:
+                raise _no_host(matrix, name)
+        return [
+            flow
+            for flow in (*matrix.flows_from(a), *matrix.flows_from(b))
+            if {flow.src, flow.dst} == {a, b}
+        ]
+
+    def diff(self, newer: Project) -> MatrixDiff:
+        """The flows to open and to close when moving from this deployment to ``newer``."""
+        from portmatrix.diff import diff_matrices
+
+        return diff_matrices(self.matrix, newer.matrix)
+
+    def diff_listing(self, newer: Project) -> Listing:
+        from portmatrix.exporters import Listing, Section
+
+        change = self.diff(newer)
+        name = f"{self.matrix.name} -> {newer.matrix.name}"
+        sections = (
+            Section("open", f"Flows to open: {name}", change.to_open, "to open"),
+            Section("close", f"Flows to close: {name}", change.to_close, "to close"),
+        )
+        scope = {"old": self.scope(), "new": newer.scope()}
+        return Listing(f"Change: {name}", sections, scope)
+
+    # ------------------------------------------------------------------ firewalls
+    def render(
+        self,
+        target: str | Renderer,
+        *,
+        host: str | None = None,
+        between: tuple[str, str] | None = None,
+        egress: bool = False,
+        skip_unbound: bool = False,
+        family: int | None = None,
+    ) -> Rendered:
+        """One host's firewall (``host``) or the ACL between two zones (``between``)."""
+        from portmatrix.render import render, renderer_for
+
+        renderer = renderer_for(target)  # an unknown target fails before resolution
+        return render(
+            self.matrix,
+            renderer,
+            host=host,
+            between=between,
+            egress=egress,
+            skip_unbound=skip_unbound,
+            family=family,
+        )
+
+    def render_hosts(
+        self,
+        targets: Sequence[str | Renderer],
+        *,
+        egress: bool = False,
+        skip_unbound: bool = False,
+        family: int | None = None,
+    ) -> dict[str, dict[str, Rendered]]:
+        """Every host's firewall for each target (target -> host -> file), compacted once."""
+        from portmatrix.render import render_hosts_for, renderer_for
+
+        renderers = [renderer_for(target) for target in targets]
+        return render_hosts_for(
+            self.matrix, renderers, egress=egress, skip_unbound=skip_unbound, family=family
+        )
+
+    def check(
+        self,
+        ruleset: str | Path | Ruleset,
+        *,
+        ruleset_type: str,
+        host: str | None = None,
+        between: tuple[str, str] | None = None,
+        acl: str | None = None,
+    ) -> Report:
+        """Judge an existing ruleset (a file, or one already read) against the matrix."""
+        from portmatrix.check import RulesetType, check_ruleset, load_ruleset
+
+        loaded = (
+            load_ruleset(ruleset, ruleset_type=RulesetType(ruleset_type))
+            if isinstance(ruleset, str | Path)
+            else ruleset
+        )
+        return check_ruleset(self.matrix, loaded, host=host, between=between, acl=acl)
+
+    # ------------------------------------------------------------------ the wire
+    def probe_plan(
+        self, source: str, *, targets: Sequence[str] = (), sampling: Sampling | None = None
+    ) -> ProbePlan:
+        """Every check ``source`` makes (its total is known before any probe is sent)."""
+        from portmatrix.verify.plan import ProbePlan
+
+        for name in (source, *targets):
+            self.require_probe_address(name)
+        return ProbePlan.for_source(self.matrix, source, targets=targets, sampling=sampling)
+
+    def require_probe_address(self, name: str) -> None:
+        """An inventory error at the host's line when ``name`` is a network with no
+        ``probe_address``: it may not be probed, probed from or emulated at a guessed address."""
+        deployment = self.deployment
+        host = next((host for host in deployment.hosts if host.name == name), None)
+        if host is None or host.probe_address is not None:
+            return  # an unknown name is the planner's to report, with its candidates
+        if host.network.num_addresses == 1:
+            return
+        raise InventoryError(
+            f"{name} is a network ({host.address}) with no probe_address; write the one "
+            "address inside it that may be probed (the machine that runs the probe or an "
+            "emulator), never a guessed one",
+            file=deployment.file,
+            line=deployment.line_of(host, "address"),
+        )
+
+    def lab_plan(self, *, sampling: Sampling | None = None) -> ProbePlan:
+        """Every check of a lab run: each host probing every other."""
+        from portmatrix.verify.plan import ProbePlan
+
+        return ProbePlan.for_lab(self.matrix, sampling=sampling)
+
+
+def _no_host(matrix: Matrix, name: str) -> LookupFailure:
+    return unknown("host or zone", name, [*matrix.endpoints, *matrix.zones], where=matrix.name)
