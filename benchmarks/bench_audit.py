@@ -19,6 +19,7 @@ it gets a tenth of the records and its rate is scaled.
 from __future__ import annotations
 
 import argparse
+import functools
 import resource
 import shutil
 import sys
@@ -241,7 +242,7 @@ def main() -> None:
             timed(
                 name,
                 args.ingest,
-                lambda: ingest([log], work / f"out-{name}", kind=kind, options=options),
+                functools.partial(ingest, [log], work / f"out-{name}", kind=kind, options=options),
             )
         for name, select in TEXT_FORMATS.items():
             log = work / f"{name}.log"
@@ -250,7 +251,7 @@ def main() -> None:
             timed(
                 f"{name} (free text, Python)",
                 args.text,
-                lambda: ingest([log], work / f"out-{name}", kind=name, options=opts),
+                functools.partial(ingest, [log], work / f"out-{name}", kind=name, options=opts),
             )
 
         print("audit (classify, aggregate; excludes resolving the matrix):")
