@@ -3,9 +3,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PORTMATRIX := $(VENV)/bin/portmatrix
-SYSTEM_TOOLS := nft iptables-restore nmap ip
-APT_PACKAGES := nftables iptables nmap iproute2 ipset
-EXTRAS ?= dev,aerleon
+SYSTEM_TOOLS := nft iptables-restore nmap ip java conntrack nfdump softflowd
+APT_PACKAGES := nftables iptables nmap iproute2 ipset openjdk-17-jre-headless conntrack nfdump softflowd
+EXTRAS ?= dev,aerleon,spark
 
 .PHONY: demo test lint typecheck system-deps venv schema catalog docs bench fuzz clean
 

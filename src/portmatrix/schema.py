@@ -1,4 +1,4 @@
-"""JSON Schemas for the two file formats, generated from the models and committed.
+"""JSON Schemas for the file formats and the audit report, generated from the models and committed.
 
 Editors and CI pipelines validate packs and inventories against ``schemas/*.schema.json``; a test
 regenerates them and fails on drift, so the committed files never disagree with the code.
@@ -10,15 +10,18 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from portmatrix.audit.report import AuditReport
 from portmatrix.model import Inventory, Pack
 from portmatrix.yamlio import adapter
 
-SCHEMAS: dict[str, type[Pack] | type[Inventory]] = {
+SCHEMAS: dict[str, type[Any]] = {
     "catalog-pack.schema.json": Pack,
     "inventory.schema.json": Inventory,
+    "audit-report.schema.json": AuditReport,  # what `portmatrix audit --format json` prints
 }
+SERIALIZED = {"audit-report.schema.json"}  # output documents: the schema of what is written
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 
 
@@ -26,7 +29,10 @@ def generate() -> dict[str, str]:
     """File name -> schema text, stable across runs (sorted keys, trailing newline)."""
     out: dict[str, str] = {}
     for name, model in SCHEMAS.items():
-        schema: dict[str, Any] = adapter(model).json_schema()
+        mode: Literal["validation", "serialization"] = (
+            "serialization" if name in SERIALIZED else "validation"
+        )
+        schema: dict[str, Any] = adapter(model).json_schema(mode=mode)
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         schema["$id"] = f"https://portmatrix.invalid/schemas/{name}"
         out[name] = json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -47,6 +47,8 @@ COMMAND_MODULES = {
     "emulate": "portmatrix.cli.verify_cmds",
     "probe": "portmatrix.cli.verify_cmds",
     "verify": "portmatrix.cli.verify_cmds",
+    "ingest": "portmatrix.cli.audit_cmds",
+    "audit": "portmatrix.cli.audit_cmds",
 }
 
 

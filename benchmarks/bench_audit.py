@@ -1,0 +1,305 @@
+#!/usr/bin/env python3
+"""Audit 10 million records against the ~1,000-endpoint matrix, in one run: ingest per format,
+the audit on DuckDB and on Spark local mode, beside a plain SQL range join written the naive way.
+
+Records are drawn around the enterprise matrix (``gen_inventory.py``): mostly its flows from
+random hosts of their source networks to random ports of their ranges, some replies, denied and
+unanswered attempts, and noise. They are written once as canonical Parquet (the audit's input)
+and, for the ingest figures, as VPC, nfdump CSV, Zeek, pfirewall and mapped CSV logs, and as ASA,
+netfilter and conntrack lines (free text, read in Python, so fewer of them).
+
+The baseline is the query anyone would write first: every record against every flow with
+``BETWEEN`` on source range, destination range and ports (DuckDB plans it as a range join);
+it gets a tenth of the records and its rate is scaled.
+
+    python benchmarks/bench_audit.py [--records 10000000] [--ingest 2000000] [--text 300000]
+                                      [--spark-records 10000000] [--no-spark]
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+from gen_inventory import generate
+
+from portmatrix.audit import audit_matrix, canonical, ingest, rules
+from portmatrix.audit.canonical import ReaderOptions
+from portmatrix.audit.engines import DuckDbEngine, SparkEngine, duckdb_relation
+from portmatrix.catalog import load_catalog
+from portmatrix.errors import InventoryError
+from portmatrix.inventory import build_deployment
+from portmatrix.model import Matrix
+from portmatrix.resolve import resolve
+from portmatrix.yamlio import parse_yaml
+
+T0 = 1_764_583_200
+
+
+def matrix() -> Matrix:
+    text = yaml.safe_dump(generate(), sort_keys=False)
+    data, lines = parse_yaml(text, name="enterprise.yaml", error=InventoryError)
+    catalog = load_catalog()
+    return resolve(build_deployment(data, catalog, file="enterprise.yaml", lines=lines), catalog)
+
+
+def flows_table(con: Any, tables: rules.RuleTables) -> None:
+    """One row per audited flow: its source and destination ranges and ports (IPv4 here)."""
+    import ipaddress
+
+    rows = []
+    for index, flow in enumerate(tables.flows):
+        s = ipaddress.ip_network(flow.src_address or "")
+        d = ipaddress.ip_network(flow.dst_address or "")
+        proto = 6 if flow.protocol.value == "tcp" else 17
+        rows.append(
+            f"({index}, {proto}, {int(s.network_address)}, {int(s.broadcast_address)}, "
+            f"{int(d.network_address)}, {int(d.broadcast_address)}, {flow.port_start}, {flow.port_end})"
+        )
+    con.execute(
+        "CREATE OR REPLACE TABLE bench_flows AS SELECT * FROM (VALUES "
+        + ", ".join(rows)
+        + ") v(idx, protocol, smin, smax, dmin, dmax, plo, phi)"
+    )
+
+
+def generate_records(con: Any, n: int, count: int, target: Path) -> None:
+    """``count`` canonical records as Parquet: 80% flows, 8% replies, 5% attempts, 7% noise."""
+    con.execute(
+        f"""COPY (
+        WITH picks AS (
+          SELECT i, f.*, hash(i, 1) % 100 AS shape FROM range({count}) t(i)
+          JOIN bench_flows f ON f.idx = hash(i) % {n}),
+        made AS (
+          SELECT i, shape, protocol,
+            smin + hash(i, 2) % (smax - smin + 1) AS s, dmin + hash(i, 3) % (dmax - dmin + 1) AS d,
+            (plo + hash(i, 4) % (phi - plo + 1))::INT AS p, (32768 + hash(i, 5) % 28232)::INT AS e
+          FROM picks)
+        SELECT make_timestamp(({T0} + hash(i, 6) % 86400)::BIGINT * 1000000) AS time,
+          4::TINYINT AS family,
+          0::BIGINT AS src_hi, (CASE WHEN shape BETWEEN 80 AND 87 THEN d ELSE s END)::BIGINT AS src_lo,
+          0::BIGINT AS dst_hi,
+          (CASE WHEN shape BETWEEN 80 AND 87 THEN s WHEN shape >= 93 THEN 167772160 + hash(i, 7) % 65536 ELSE d END)::BIGINT AS dst_lo,
+          protocol::SMALLINT AS protocol,
+          (CASE WHEN shape BETWEEN 80 AND 87 THEN p ELSE e END)::INT AS src_port,
+          (CASE WHEN shape BETWEEN 80 AND 87 THEN e ELSE p END)::INT AS dst_port,
+          CASE WHEN shape BETWEEN 88 AND 90 THEN 'denied' ELSE 'allowed' END AS action,
+          CASE WHEN shape BETWEEN 91 AND 92 THEN false END AS answered,
+          (hash(i, 8) % 100000)::BIGINT AS bytes, (1 + hash(i, 9) % 100)::BIGINT AS packets,
+          NULL::VARCHAR AS direction, 'bench' AS source_file, i::BIGINT AS source_line
+        FROM made) TO '{target}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)"""
+    )
+
+
+_IP = (
+    "concat_ws('.', (src_lo >> 24) & 255, (src_lo >> 16) & 255, (src_lo >> 8) & 255, src_lo & 255)"
+)
+_DST = _IP.replace("src_lo", "dst_lo")
+_PROTO = "CASE protocol WHEN 6 THEN 'TCP' ELSE 'UDP' END"
+_WHEN = "strftime(time, '%Y-%m-%d %H:%M:%S')"
+
+# Each log format as a query over the canonical records, and how ingest reads it back.
+FORMATS: dict[str, tuple[str, str, str, ReaderOptions]] = {
+    "vpc": (
+        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
+        "start end action log-status",
+        f"SELECT concat_ws(' ', 2, '123456789010', 'eni-0a1b2c3d', {_IP}, {_DST}, src_port, "
+        f"dst_port, protocol, packets, bytes, epoch(time)::BIGINT, epoch(time)::BIGINT + 60, "
+        "CASE action WHEN 'denied' THEN 'REJECT' ELSE 'ACCEPT' END, 'OK')",
+        "vpc",
+        ReaderOptions(),
+    ),
+    "nfdump-csv": (
+        "ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt",
+        f"SELECT concat_ws(',', {_WHEN}, {_WHEN}, '0.100', {_IP}, {_DST}, src_port, dst_port, "
+        f"{_PROTO}, '...AP.SF', 0, 0, packets, bytes, 0, 0)",
+        "nfdump-csv",
+        ReaderOptions(),
+    ),
+    "zeek": (
+        "#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\t"
+        "conn_state\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes",
+        f"SELECT concat_ws(chr(9), epoch(time), 'C1', {_IP}, src_port, {_DST}, dst_port, "
+        "lower(CASE protocol WHEN 6 THEN 'tcp' ELSE 'udp' END), 'SF', packets, bytes, 1, 60)",
+        "zeek",
+        ReaderOptions(),
+    ),
+    "pfirewall": (
+        "#Version: 1.5\n#Software: Microsoft Windows Firewall\n#Time Format: Local\n"
+        "#Fields: date time action protocol src-ip dst-ip src-port dst-port size tcpflags tcpsyn "
+        "tcpack tcpwin icmptype icmpcode info path",
+        f"SELECT concat_ws(' ', {_WHEN}, CASE action WHEN 'denied' THEN 'DROP' ELSE 'ALLOW' END, "
+        f"{_PROTO}, {_IP}, {_DST}, src_port, dst_port, 60, 'S', 1, 0, 8192, '-', '-', '-', 'RECEIVE')",
+        "pfirewall",
+        ReaderOptions(),
+    ),
+    "csv": (
+        "When,Source,Destination,Proto,SrcPort,DstPort,Verdict,Octets",
+        f"SELECT concat_ws(',', strftime(time, '%Y-%m-%dT%H:%M:%SZ'), {_IP}, {_DST}, protocol, "
+        "src_port, dst_port, CASE action WHEN 'denied' THEN 'deny' ELSE 'permit' END, bytes)",
+        "csv",
+        ReaderOptions(
+            mapping=(
+                ("time", "When"),
+                ("src", "Source"),
+                ("dst", "Destination"),
+                ("protocol", "Proto"),
+                ("sport", "SrcPort"),
+                ("dport", "DstPort"),
+                ("action", "Verdict"),
+                ("bytes", "Octets"),
+            )
+        ),
+    ),
+}
+TEXT_FORMATS: dict[str, str] = {
+    "asa": f"SELECT concat(strftime(time, '%b %d %Y %H:%M:%S'), ': %ASA-6-302013: Built inbound ', "
+    f"{_PROTO}, ' connection ', source_line, ' for outside:', {_IP}, '/', src_port, ' (', {_IP}, '/', "
+    f"src_port, ') to inside:', {_DST}, '/', dst_port, ' (', {_DST}, '/', dst_port, ')')",
+    "netfilter": f"SELECT concat('[ 123.456789] pm-accept IN=eth0 OUT= SRC=', {_IP}, ' DST=', {_DST}, "
+    f"' LEN=60 PROTO=', {_PROTO}, ' SPT=', src_port, ' DPT=', dst_port)",
+    "conntrack": f"SELECT concat(lower({_PROTO}), '      ', protocol, ' 120 src=', {_IP}, ' dst=', {_DST}, "
+    f"' sport=', src_port, ' dport=', dst_port, ' packets=1 bytes=', bytes, ' src=', {_DST}, ' dst=', {_IP}, "
+    "' sport=', dst_port, ' dport=', src_port, ' [ASSURED] mark=0 use=1')",
+}
+
+
+def write_log(con: Any, parquet: Path, select: str, header: str, count: int, path: Path) -> None:
+    body = path.with_suffix(".body")
+    con.execute(
+        f"COPY (SELECT {select.removeprefix('SELECT ')} AS line FROM read_parquet('{parquet}') "
+        f"LIMIT {count}) TO '{body}' (FORMAT csv, HEADER false, QUOTE '', DELIMITER '\\x01')"
+    )
+    with open(path, "wb") as out:
+        if header:
+            out.write(header.encode() + b"\n")
+        with open(body, "rb") as handle:
+            shutil.copyfileobj(handle, out, 1 << 22)
+    body.unlink()
+
+
+def timed(label: str, count: int, work: Any) -> float:
+    start = time.perf_counter()
+    work()
+    seconds = time.perf_counter() - start
+    rate = count / seconds
+    print(f"  {label:<34} {count:>11,} records  {seconds:8.2f} s  {rate / 1e6:8.2f} M records/s")
+    return rate
+
+
+def naive_sql(parquet: Path, limit: int) -> str:
+    return f"""
+    WITH r AS (SELECT * FROM read_parquet('{parquet}') LIMIT {limit})
+    SELECT f.idx IS NOT NULL AS admitted, count(*), sum(r.bytes)
+    FROM r LEFT JOIN bench_flows f
+      ON r.protocol = f.protocol AND r.src_lo BETWEEN f.smin AND f.smax
+     AND r.dst_lo BETWEEN f.dmin AND f.dmax AND r.dst_port BETWEEN f.plo AND f.phi
+    GROUP BY 1"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=10_000_000)
+    parser.add_argument("--ingest", type=int, default=2_000_000, help="records per delimited log")
+    parser.add_argument("--text", type=int, default=300_000, help="records per free-text log")
+    parser.add_argument("--spark-records", type=int, default=10_000_000)
+    parser.add_argument("--no-spark", action="store_true")
+    parser.add_argument("--memory-limit", default="4GB")
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    mx = matrix()
+    tables = rules.build(mx)
+    catalog = load_catalog()
+    print(
+        f"matrix: {len(mx.endpoints)} endpoints, {len(tables.flows)} audited flows, "
+        f"{len(tables.keyed)} keyed cells, {len(tables.wide)} wide ({time.perf_counter() - started:.1f} s)"
+    )
+    work = Path(tempfile.mkdtemp(prefix="bench-audit-"))
+    try:
+        con = canonical.connect(memory_limit=args.memory_limit)
+        flows_table(con, tables)
+        parquet = work / "records.parquet"
+        start = time.perf_counter()
+        generate_records(con, len(tables.flows), args.records, parquet)
+        print(
+            f"generated {args.records:,} records in {time.perf_counter() - start:.1f} s "
+            f"({parquet.stat().st_size / 1e6:.0f} MB Parquet)"
+        )
+
+        print("ingest (read, convert, write zstd Parquet):")
+        for name, (header, select, kind, options) in FORMATS.items():
+            log = work / f"{name}.log"
+            write_log(con, parquet, select, header, args.ingest, log)
+            timed(
+                name,
+                args.ingest,
+                functools.partial(ingest, [log], work / f"out-{name}", kind=kind, options=options),
+            )
+        for name, select in TEXT_FORMATS.items():
+            log = work / f"{name}.log"
+            write_log(con, parquet, select, "", args.text, log)
+            opts = ReaderOptions(year=2025)
+            timed(
+                f"{name} (free text, Python)",
+                args.text,
+                functools.partial(ingest, [log], work / f"out-{name}", kind=name, options=opts),
+            )
+
+        print("audit (classify, aggregate; excludes resolving the matrix):")
+        relation = duckdb_relation(str(parquet))
+        engine = DuckDbEngine(con)
+        timed(
+            "portmatrix audit, DuckDB",
+            args.records,
+            lambda: engine.run([relation], tables, since=None, until=None),
+        )
+        report_time = time.perf_counter()
+        report = audit_matrix(
+            mx, [parquet], catalog=catalog, tables=tables, memory_limit=args.memory_limit
+        )
+        print(
+            f"  whole audit_matrix() incl. report     {time.perf_counter() - report_time:8.2f} s: "
+            f"allowed {report.summary.allowed:,}, reply {report.summary.reply:,}, "
+            f"attempt {report.summary.attempt:,}, unexpected {report.summary.unexpected:,}, "
+            f"{len(report.unexpected):,} unexpected tuples, {len(report.unused):,} unused flows"
+        )
+        limit = max(1, args.records // 10)
+        timed(
+            "naive SQL range join, DuckDB",
+            limit,
+            lambda: con.execute(naive_sql(parquet, limit)).fetchall(),
+        )
+        if not args.no_spark:
+            spark_parquet = parquet
+            if args.spark_records < args.records:
+                spark_parquet = work / "spark.parquet"
+                con.execute(
+                    f"COPY (SELECT * FROM read_parquet('{parquet}') LIMIT {args.spark_records}) "
+                    f"TO '{spark_parquet}' (FORMAT parquet, COMPRESSION zstd)"
+                )
+            spark = SparkEngine(master="local[*]")
+            session = spark.session()
+            session.conf.set("spark.sql.shuffle.partitions", "4")
+            timed(
+                "portmatrix audit, Spark local[*]",
+                args.spark_records,
+                lambda: spark.run([str(spark_parquet)], tables, since=None, until=None),
+            )
+            session.stop()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"peak RSS of this process: {peak:.0f} MB (DuckDB memory_limit {args.memory_limit})")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

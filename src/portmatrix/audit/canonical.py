@@ -1,0 +1,326 @@
+"""The canonical flow table every reader fills and both engines read.
+
+One row per flow-log record (a log line, a flow export, a connection): when it happened, its
+addresses as ``(family, hi, lo)`` halves (see :mod:`portmatrix.audit.address`), ports and IANA
+protocol number, what the device did (``action``: allowed, denied or unknown), whether the
+peer ever answered (``answered``, NULL where the format cannot tell), bytes and packets, the
+direction where the device knows it (``in``/``out``), and the file and line it came from.
+On disk it is Parquet with zstd compression, written by ``portmatrix ingest``.
+
+Readers do not write Parquet themselves: they add rows to a :class:`Staging` table inside one
+DuckDB connection, together with the rows they could not read (``problem`` set), so malformed
+lines are counted and cited without a second pass over the input. DuckDB spills the staging
+table to disk beyond its memory limit, so memory stays bounded whatever the input size.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from portmatrix.audit.address import DUCKDB_MACROS
+from portmatrix.errors import InputError, PortmatrixError
+
+if TYPE_CHECKING:
+    import duckdb
+
+#: Column -> DuckDB type, in table order. Spark reads the same Parquet types.
+COLUMNS: dict[str, str] = {
+    "time": "TIMESTAMP",
+    "family": "TINYINT",
+    "src_hi": "BIGINT",
+    "src_lo": "BIGINT",
+    "dst_hi": "BIGINT",
+    "dst_lo": "BIGINT",
+    "protocol": "SMALLINT",
+    "src_port": "INTEGER",
+    "dst_port": "INTEGER",
+    "action": "VARCHAR",
+    "answered": "BOOLEAN",
+    "bytes": "BIGINT",
+    "packets": "BIGINT",
+    "direction": "VARCHAR",
+    "source_file": "VARCHAR",
+    "source_line": "BIGINT",
+}
+ACTIONS = ("allowed", "denied", "unknown")
+MANIFEST = "portmatrix-ingest.json"
+#: Malformed lines cited one by one (all are counted).
+CITED_PROBLEMS = 20
+
+PROTOCOL_NUMBERS = {
+    "icmp": 1,
+    "igmp": 2,
+    "tcp": 6,
+    "udp": 17,
+    "gre": 47,
+    "esp": 50,
+    "ah": 51,
+    "icmpv6": 58,
+    "ipv6-icmp": 58,
+    "icmp6": 58,
+    "sctp": 132,
+}
+PROTOCOL_NAMES = {6: "tcp", 17: "udp", 1: "icmp", 58: "icmpv6"}
+
+
+def protocol_name(number: int | None) -> str:
+    if number is None:
+        return "?"
+    return PROTOCOL_NAMES.get(number, str(number))
+
+
+def protocol_number(text: str) -> int | None:
+    """``tcp``/``TCP``/``6`` -> 6; None when it is neither a known name nor 0-255."""
+    word = text.strip().lower()
+    if word.isdigit():
+        value = int(word)
+        return value if value <= 255 else None
+    return PROTOCOL_NUMBERS.get(word)
+
+
+# SQL that reads a protocol column given as a name or a number (the same table as above).
+PROTOCOL_SQL = (
+    "CASE WHEN regexp_full_match(trim({0}), '[0-9]{{1,3}}') AND trim({0})::INT <= 255 "
+    "THEN trim({0})::SMALLINT ELSE "
+    + "CASE lower(trim({0})) "
+    + " ".join(f"WHEN '{name}' THEN {number}" for name, number in PROTOCOL_NUMBERS.items())
+    + " END END"
+)
+
+
+def protocol_sql(column: str) -> str:
+    return PROTOCOL_SQL.format(column)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A record that could not be read: where it is and why."""
+
+    file: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class Counts:
+    """What staging saw: records kept, lines ignored (other messages, comments), problems."""
+
+    records: int = 0
+    ignored: int = 0
+    malformed: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "records": self.records,
+            "ignored": self.ignored,
+            "malformed": self.malformed,
+            "problems": [
+                {"file": p.file, "line": p.line, "message": p.message} for p in self.problems
+            ],
+        }
+
+
+ProgressHook = Callable[[int], None]  # bytes just read
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderOptions:
+    """What a user may tell a reader: a column mapping (csv), a delimiter, the year to assume."""
+
+    mapping: tuple[tuple[str, str], ...] = ()
+    delimiter: str | None = None
+    year: int | None = None
+    strict: bool = False
+
+
+def connect(
+    *, memory_limit: str | None = None, threads: int | None = None
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with the address macros, spilling to a temp directory."""
+    import duckdb
+
+    con = duckdb.connect()
+    spill = tempfile.mkdtemp(prefix="portmatrix-duckdb-")
+    con.execute(f"SET temp_directory = '{spill}'")
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    con.execute(DUCKDB_MACROS)
+    return con
+
+
+class Staging:
+    """The table readers add records to, with a ``problem`` column for rows they could not read.
+
+    ``problem`` is NULL for a good record, empty for a line that is no record (a comment, a
+    NODATA row) and otherwise says what is wrong with the line.
+    """
+
+    TABLE = "pm_staged"
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, *, on_progress: ProgressHook | None = None):
+        self.con = con
+        self.on_progress = on_progress
+        self.ignored = 0
+        columns = ", ".join(f"{name} {kind}" for name, kind in COLUMNS.items())
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {self.TABLE} ({columns}, problem VARCHAR)")
+
+    def insert_sql(self, select: str, parameters: list[Any] | None = None) -> None:
+        """Add the rows of ``select``, which yields the canonical columns plus ``problem``."""
+        names = ", ".join([*COLUMNS, "problem"])
+        try:
+            self.con.execute(f"INSERT INTO {self.TABLE} ({names}) {select}", parameters or [])
+        except Exception as exc:  # duckdb.Error, imported lazily
+            raise engine_error(exc) from exc
+
+    def insert_rows(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Add rows built in Python (line formats), streamed through a temporary CSV file.
+
+        Each row holds the canonical columns in order plus ``problem``; ``time`` as epoch
+        microseconds. A CSV file keeps memory flat and lets DuckDB load it at its own speed.
+        """
+        fd, name = tempfile.mkstemp(prefix="portmatrix-rows-", suffix=".csv")
+        try:
+            with open(fd, "w", newline="", encoding="utf-8") as handle:
+                csv.writer(handle).writerows(rows)
+            types = dict(COLUMNS, time="BIGINT", problem="VARCHAR")
+            spec = "{" + ", ".join(f"'{k}': '{v}'" for k, v in types.items()) + "}"
+            columns = ", ".join("make_timestamp(time) AS time" if k == "time" else k for k in types)
+            self.insert_sql(
+                f"SELECT {columns} FROM read_csv(?, columns={spec}, header=false, "
+                "auto_detect=false, quote='\"', escape='\"', nullstr='', "
+                "strict_mode=false)",
+                [name],
+            )
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(name)
+
+    def progress(self, done: int) -> None:
+        if self.on_progress is not None:
+            self.on_progress(done)
+
+    def counts(self) -> Counts:
+        row = self.con.execute(
+            f"SELECT count(*) FILTER (problem IS NULL), count(*) FILTER (problem = ''), "
+            f"count(*) FILTER (problem <> '') FROM {self.TABLE}"
+        ).fetchone()
+        assert row is not None
+        cited = self.con.execute(
+            f"SELECT source_file, source_line, problem FROM {self.TABLE} "
+            f"WHERE problem <> '' ORDER BY source_file, source_line LIMIT {CITED_PROBLEMS}"
+        ).fetchall()
+        return Counts(
+            records=int(row[0]),
+            ignored=self.ignored + int(row[1]),
+            malformed=int(row[2]),
+            problems=[Problem(str(f), None if n is None else int(n), str(p)) for f, n, p in cited],
+        )
+
+    def check_strict(self, counts: Counts) -> None:
+        """Under ``--strict`` the first malformed record is fatal."""
+        if counts.problems:
+            first = counts.problems[0]
+            more = f" ({counts.malformed - 1} more)" if counts.malformed > 1 else ""
+            raise InputError(
+                f"{first.message}{more}; fix the line or run without --strict to skip it",
+                file=first.file,
+                line=first.line,
+            )
+
+    def records_sql(self) -> str:
+        """The good records, as the audit reads them."""
+        return f"(SELECT {', '.join(COLUMNS)} FROM {self.TABLE} WHERE problem IS NULL)"
+
+    def write_parquet(self, directory: Path, counts: Counts) -> None:
+        """The good records as zstd Parquet in ``directory``, replaced whole or not at all."""
+        write_dataset(directory, lambda tmp: self._copy(tmp), counts)
+
+    def _copy(self, tmp: Path) -> None:
+        target = str(tmp / "records.parquet").replace("'", "''")
+        try:
+            self.con.execute(
+                f"COPY {self.records_sql()} TO '{target}' "
+                "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)"
+            )
+        except Exception as exc:
+            raise engine_error(exc) from exc
+
+
+def write_dataset(directory: Path, fill: Callable[[Path], None], counts: Counts) -> None:
+    """Fill a temporary folder beside ``directory`` and swap it in only when complete.
+
+    An existing ``directory`` is replaced only if it is empty or an earlier ingest (it holds
+    the manifest), so a typo never deletes someone's folder.
+    """
+    import json
+
+    directory = Path(directory)
+    if directory.exists() and not _replaceable(directory):
+        raise PortmatrixError(
+            f"{directory} exists and is not a portmatrix ingest folder; give a new or empty -o DIR"
+        )
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}."))
+    try:
+        fill(tmp)
+        (tmp / MANIFEST).write_text(json.dumps(counts.as_dict(), indent=2) + "\n", "utf-8")
+        old = None
+        if directory.exists():
+            old = directory.with_name(f".{directory.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            directory.rename(old)
+        tmp.rename(directory)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _replaceable(directory: Path) -> bool:
+    return directory.is_dir() and ((directory / MANIFEST).is_file() or not any(directory.iterdir()))
+
+
+def is_dataset(path: Path) -> bool:
+    """A folder ``portmatrix ingest`` wrote, or a Parquet file or folder of Parquet files."""
+    if path.is_dir():
+        return (path / MANIFEST).is_file() or any(path.glob("*.parquet"))
+    return path.suffix == ".parquet"
+
+
+def parquet_glob(path: Path) -> str:
+    return str(path / "*.parquet") if path.is_dir() else str(path)
+
+
+def engine_error(exc: Exception) -> PortmatrixError:
+    """A DuckDB failure as one line for the user (the first line of DuckDB's message)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return PortmatrixError(f"the audit engine failed: {text}")
+
+
+@contextlib.contextmanager
+def opened(path: Path) -> Iterator[Any]:
+    """A text file for a Python line reader: UTF-8, undecodable bytes replaced, not fatal."""
+    try:
+        handle = open(path, encoding="utf-8", errors="replace", newline="")  # noqa: SIM115
+    except FileNotFoundError as exc:
+        raise InputError("no such file", file=path) from exc
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=path) from exc
+    with handle:
+        yield handle

@@ -1,0 +1,134 @@
+"""The one audit query, written once for both engines.
+
+Each record is joined to the rule cells twice, as an equi-join on (protocol, family,
+destination host, source bucket) with range conditions on the port and on the source within
+its bucket: forwards (is it a matrix flow?) and backwards (is it the reply of one?). Cells are
+disjoint, so each join finds at most one cell and a record is counted once. Records are then
+grouped: allowed and reply records by the flow set that explains them, attempts and
+unexpected records by their (source, destination, protocol, port) tuple.
+
+Classification, in order: a record the device denied, or that was never answered, is an
+``attempt``; one a matrix flow admits is ``allowed``; one whose reverse a matrix flow admits is
+a ``reply``; anything else is ``unexpected``.
+
+The SQL is the common ground of DuckDB and Spark SQL; a :class:`Dialect` supplies the few
+spellings that differ (the time functions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    epoch_micros: str  # a function from TIMESTAMP to microseconds since 1970
+    micros_to_time: str  # from microseconds to TIMESTAMP
+    broadcast: bool = False  # hint the rule tables as broadcast (Spark)
+
+
+DUCKDB = Dialect(epoch_micros="epoch_us", micros_to_time="make_timestamp")
+SPARK = Dialect(epoch_micros="unix_micros", micros_to_time="timestamp_micros", broadcast=True)
+
+#: Result columns, in order.
+RESULT_COLUMNS = (
+    "class",
+    "fset",
+    "family",
+    "src_hi",
+    "src_lo",
+    "dst_hi",
+    "dst_lo",
+    "protocol",
+    "dst_port",
+    "count",
+    "bytes",
+    "first_seen",
+    "last_seen",
+)
+
+
+def _keyed(alias: str, *, to: str, peer: str, port: str) -> str:
+    return (
+        f"{alias}.protocol = r.protocol AND {alias}.family = r.family "
+        f"AND {alias}.dst_hi = r.{to}_hi AND {alias}.dst_lo = r.{to}_lo "
+        f"AND {alias}.src_key = r.{peer}_key "
+        f"AND r.{port} BETWEEN {alias}.port_lo AND {alias}.port_hi "
+        f"AND r.{peer}_lo BETWEEN {alias}.src_lo_min AND {alias}.src_lo_max"
+    )
+
+
+def _wide(alias: str, *, to: str, peer: str, port: str) -> str:
+    return (
+        f"{alias}.protocol = r.protocol AND {alias}.family = r.family "
+        f"AND r.{to}_hi BETWEEN {alias}.dst_hi_min AND {alias}.dst_hi_max "
+        f"AND r.{to}_lo BETWEEN {alias}.dst_lo_min AND {alias}.dst_lo_max "
+        f"AND r.{peer}_hi BETWEEN {alias}.src_hi_min AND {alias}.src_hi_max "
+        f"AND r.{peer}_lo BETWEEN {alias}.src_lo_min AND {alias}.src_lo_max "
+        f"AND r.{port} BETWEEN {alias}.port_lo AND {alias}.port_hi"
+    )
+
+
+def audit_sql(
+    records: str,
+    *,
+    keyed: str,
+    wide: str | None,
+    dialect: Dialect,
+    since: int | None = None,
+    until: int | None = None,
+) -> str:
+    """The query over relation ``records`` (canonical columns), cells ``keyed`` and ``wide``.
+
+    ``since``/``until`` are epoch microseconds; with either, records without a time are left
+    out (they cannot be placed in the period).
+    """
+    period = []
+    if since is not None:
+        period.append(f"time >= {dialect.micros_to_time}({int(since)})")
+    if until is not None:
+        period.append(f"time < {dialect.micros_to_time}({int(until)})")
+    where = f"WHERE {' AND '.join(period)}" if period else ""
+    hints = "f, v" + (", fw, vw" if wide else "")
+    hint = f"/*+ BROADCAST({hints}) */ " if dialect.broadcast else ""
+    joins = [
+        f"LEFT JOIN {keyed} f ON {_keyed('f', to='dst', peer='src', port='dst_port')}",
+        f"LEFT JOIN {keyed} v ON {_keyed('v', to='src', peer='dst', port='src_port')}",
+    ]
+    forward, backward = "f.fset", "v.fset"
+    if wide:
+        joins.append(f"LEFT JOIN {wide} fw ON {_wide('fw', to='dst', peer='src', port='dst_port')}")
+        joins.append(f"LEFT JOIN {wide} vw ON {_wide('vw', to='src', peer='dst', port='src_port')}")
+        forward, backward = "coalesce(f.fset, fw.fset)", "coalesce(v.fset, vw.fset)"
+    tuple_columns = ("family", "src_hi", "src_lo", "dst_hi", "dst_lo", "protocol", "dst_port")
+    listed = "class IN ('attempt', 'unexpected')"
+    by_tuple = ", ".join(f"CASE WHEN {listed} THEN {name} END AS {name}" for name in tuple_columns)
+    return f"""
+WITH r AS (
+  SELECT time, family, src_hi, src_lo, dst_hi, dst_lo, protocol, src_port, dst_port,
+         coalesce(bytes, 0) AS bytes,
+         (coalesce(action, 'unknown') = 'denied' OR coalesce(answered, true) = false) AS failed,
+         CASE WHEN family = 4 THEN src_lo >> 8 ELSE src_hi END AS src_key,
+         CASE WHEN family = 4 THEN dst_lo >> 8 ELSE dst_hi END AS dst_key
+  FROM {records} {where}
+),
+j AS (
+  SELECT {hint}r.*, {forward} AS fwd, {backward} AS rev
+  FROM r {" ".join(joins)}
+),
+c AS (
+  SELECT *, CASE WHEN failed THEN 'attempt' WHEN fwd IS NOT NULL THEN 'allowed'
+                 WHEN rev IS NOT NULL THEN 'reply' ELSE 'unexpected' END AS class
+  FROM j
+),
+t AS (
+  SELECT class,
+         CASE WHEN class IN ('allowed', 'attempt') THEN fwd WHEN class = 'reply' THEN rev END AS fset,
+         {by_tuple}, bytes, time
+  FROM c
+)
+SELECT class, fset, {", ".join(tuple_columns)}, count(*) AS count, sum(bytes) AS bytes,
+       {dialect.epoch_micros}(min(time)) AS first_seen, {dialect.epoch_micros}(max(time)) AS last_seen
+FROM t
+GROUP BY class, fset, {", ".join(tuple_columns)}
+"""

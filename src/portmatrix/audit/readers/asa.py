@@ -1,0 +1,160 @@
+"""Cisco ASA (and FTD, PIX) syslog: connections built and torn down, and denied packets.
+
+Read: 302013/302015 (TCP/UDP connection built), 302014/302016 (torn down, with bytes), the
+denies 106001, 106006, 106007, 106015, 106023 and 106100 (``access-list ... permitted|denied``),
+with or without a priority, a time stamp (any of :mod:`._syslog`'s) and a device id, as the
+firewall's ``logging`` settings and the syslog server leave them. Other messages are ignored.
+
+Who connected: ASA names the endpoints of an *outbound* connection responder first, so the
+reader swaps them. A teardown names them in its built message's order; the reader remembers the
+direction of connections it saw built (at most :data:`REMEMBERED` at a time, so memory stays
+bounded) and keeps the written order for the rest. A teardown for ``SYN Timeout`` was never
+answered; one after ``TCP FINs`` was. Addresses are the real ones, before NAT, as the
+inventory knows the hosts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from pathlib import Path
+
+from portmatrix.audit.canonical import ReaderOptions, Staging
+from portmatrix.audit.readers._lines import (
+    LineProblem,
+    Record,
+    integer,
+    port,
+    protocol,
+    stage_lines,
+)
+from portmatrix.audit.readers._syslog import STAMP, YearGuess, parse_stamp
+
+REMEMBERED = 1_000_000
+
+_TAG = re.compile(r"%(?:ASA|FTD|PIX|FWSM)-(?:[a-z]+-)?\d-(\d{6}):\s*(.*)$")
+_ADDR = r"[0-9A-Fa-f.:]+"
+_END = rf"(?P<if{{n}}>.+?):(?P<a{{n}}>{_ADDR})/(?P<p{{n}}>\d+)"
+_BUILT = re.compile(
+    r"Built (?P<dir>inbound|outbound) (?P<proto>TCP|UDP) connection (?P<id>\d+) for "
+    + _END.format(n=1)
+    + r"(?:\s*\([^)]*\))*"
+    + " to "
+    + _END.format(n=2)
+)
+_TEARDOWN = re.compile(
+    r"Teardown (?P<proto>TCP|UDP) connection (?P<id>\d+) for "
+    + _END.format(n=1)
+    + r"(?:\s*\([^)]*\))*"
+    + " to "
+    + _END.format(n=2)
+    + r"(?: \([^)]*\))* duration (?P<dur>[\d:]+) bytes (?P<bytes>\d+)(?: (?P<reason>.*))?$"
+)
+_FROM_TO = rf"from (?P<a1>{_ADDR})/(?P<p1>\d+) to (?P<a2>{_ADDR})/(?P<p2>\d+)"
+_DENIES = {
+    "106001": re.compile(rf"Inbound (?P<proto>TCP) connection denied {_FROM_TO} flags "),
+    "106006": re.compile(rf"Deny inbound (?P<proto>UDP) {_FROM_TO} on interface "),
+    "106007": re.compile(rf"Deny inbound (?P<proto>UDP) {_FROM_TO} due to DNS "),
+    "106015": re.compile(rf"Deny (?P<proto>TCP) \(no connection\) {_FROM_TO} flags "),
+    "106023": re.compile(
+        rf"Deny (?P<proto>\S+) src (?P<if1>[^:]+?):(?P<a1>{_ADDR}?)(?:/(?P<p1>\d+))?(?: \([^)]*\))? "
+        rf"dst (?P<if2>[^:]+?):(?P<a2>{_ADDR}?)(?:/(?P<p2>\d+))?(?: \([^)]*\))? "
+        r"(?:\(type (?P<type>\d+), code (?P<code>\d+)\) )?by access-group "
+    ),
+    "106100": re.compile(
+        rf"access-list \S+ (?P<verdict>permitted|denied|est-allowed) (?P<proto>\S+) "
+        rf"(?P<if1>[^/]+)/(?P<a1>{_ADDR})\((?P<p1>\d+)\)(?: \([^)]*\))? -> "
+        rf"(?P<if2>[^/]+)/(?P<a2>{_ADDR})\((?P<p2>\d+)\)(?: \([^)]*\))? hit-cnt (?P<hits>\d+)"
+    ),
+}
+_CONNECTIONS = ("302013", "302014", "302015", "302016")
+_NO_PORTS = {1, 58}  # ICMP: 106100 writes type and code where ports would be
+
+
+class AsaReader:
+    name = "asa"
+    description = "Cisco ASA/FTD syslog: 302013-302016 built/teardown, 106001/6/7/15/23, 106100"
+
+    def sniff(self, head: str) -> bool:
+        return _TAG.search(head) is not None
+
+    def stage(self, path: Path, staging: Staging, *, options: ReaderOptions) -> None:
+        stage_lines(path, staging, _Parser(YearGuess.for_file(path, options.year)))
+
+
+class _Parser:
+    def __init__(self, guess: YearGuess):
+        self.guess = guess
+        self.outbound: OrderedDict[str, bool] = OrderedDict()
+
+    def __call__(self, line: str) -> Record | None:
+        tag = _TAG.search(line)
+        if tag is None:
+            return None
+        message_id, body = tag.groups()
+        if message_id in _CONNECTIONS:
+            record = self._connection(message_id, body)
+        elif message_id in _DENIES:
+            record = self._deny(message_id, body)
+        else:
+            return None
+        stamp = STAMP.search(line, 0, tag.start())
+        record.time = parse_stamp(stamp, self.guess) if stamp else None
+        return record
+
+    def _connection(self, message_id: str, body: str) -> Record:
+        built = message_id in ("302013", "302015")
+        match = (_BUILT if built else _TEARDOWN).match(body)
+        if match is None:
+            raise LineProblem(f"ASA {message_id} message in an unknown form")
+        key = f"{match['proto']}:{match['id']}"
+        outbound: bool | None
+        if built:
+            outbound = match["dir"] == "outbound"
+            self._remember(key, outbound)
+        else:
+            outbound = self.outbound.pop(key, None)  # None: never saw it built
+        first = (match["a1"], port(match["p1"]))
+        second = (match["a2"], port(match["p2"]))
+        src, dst = (second, first) if outbound else (first, second)
+        record = Record(
+            src=src[0],
+            dst=dst[0],
+            protocol=protocol(match["proto"]),
+            src_port=src[1],
+            dst_port=dst[1],
+            action="allowed",
+        )
+        if outbound is not None:
+            record.direction = "out" if outbound else "in"
+        if not built:
+            record.bytes = integer(match["bytes"])
+            reason = match["reason"] or ""
+            if reason.startswith("SYN Timeout"):
+                record.answered = False
+            elif reason.startswith("TCP FINs"):
+                record.answered = True
+        return record
+
+    def _remember(self, key: str, outbound: bool) -> None:
+        self.outbound[key] = outbound
+        if len(self.outbound) > REMEMBERED:
+            self.outbound.popitem(last=False)
+
+    def _deny(self, message_id: str, body: str) -> Record:
+        match = _DENIES[message_id].search(body)
+        if match is None:
+            raise LineProblem(f"ASA {message_id} message in an unknown form")
+        number = protocol(match["proto"])
+        ports = number not in _NO_PORTS
+        groups = match.groupdict()
+        verdict = groups.get("verdict")
+        return Record(
+            src=match["a1"],
+            dst=match["a2"],
+            protocol=number,
+            src_port=port(match["p1"]) if ports else None,
+            dst_port=port(match["p2"]) if ports else None,
+            action="denied" if verdict in (None, "denied") else "allowed",
+            direction="in" if message_id in ("106001", "106006", "106007") else None,
+        )
