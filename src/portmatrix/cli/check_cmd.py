@@ -7,7 +7,16 @@ from pathlib import Path
 import click
 
 from portmatrix.check import FORMATS, RulesetType, format_report
-from portmatrix.cli._common import catalog_option, emit, main, output_file_option, project
+from portmatrix.cli._common import (
+    catalog_option,
+    emit,
+    lang_option,
+    main,
+    output_file_option,
+    project,
+    quiet_option,
+    warn,
+)
 
 
 @main.command()
@@ -39,9 +48,13 @@ from portmatrix.cli._common import catalog_option, emit, main, output_file_optio
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option(
-    "--strict", is_flag=True, help="Also fail (exit 1) when a rule opens traffic no flow needs."
+    "--strict",
+    is_flag=True,
+    help="Also exit 1 on warnings: nothing judged, shadowed or unmodelled rules, flows not checked.",
 )
 @output_file_option("Write the report to this file instead of stdout.")
+@lang_option
+@quiet_option
 @catalog_option
 @click.pass_context
 def check(
@@ -55,18 +68,25 @@ def check(
     fmt: str,
     strict: bool,
     output: Path | None,
+    lang: str,
+    quiet: bool,
     catalogs: tuple[Path, ...],
 ) -> None:
     """Check an existing firewall RULESET against the flows INVENTORY requires.
 
     Reports required flows the ruleset blocks, openings no flow needs (with exact ports),
-    shadowed rules and constructs it cannot model, each at its line. Exit status 0 only when
-    no required flow is blocked; with --strict, excess openings fail too.
+    shadowed rules and constructs it cannot model, each at its line. Exit 1 when a required
+    flow is blocked or a rule opens traffic no flow needs; with --strict, warnings exit 1 too.
     """
     if host is not None and between is not None:
         raise click.UsageError("give either --host or --between, not both")
-    report = project(inventory, catalogs).check(
+    deployment = project(inventory, catalogs)
+    report = deployment.check(
         ruleset, ruleset_type=ruleset_type, host=host, between=between, acl=acl
     )
-    emit(format_report(report, fmt=fmt, strict=strict), output)
+    scope = deployment.scope(host=host, between=list(between) if between else None, acl=acl)
+    purposes = deployment.purposes(lang)
+    text = format_report(report, fmt=fmt, strict=strict, lang=lang, purposes=purposes, scope=scope)
+    emit(text, output)
+    warn(report.warnings(), quiet=quiet)
     ctx.exit(report.exit_status(strict=strict))

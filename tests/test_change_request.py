@@ -1,0 +1,92 @@
+"""The change-request workbook against its JSON twin: same rows, same columns, same order."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from portmatrix.change_request import COLUMNS, HEADINGS, zone_pair
+from portmatrix.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+DEPLOYMENTS = {
+    "duplex-cce": [str(ROOT / "examples" / "duplex-cce.yaml")],
+    "cuc-branches": [str(ROOT / "examples" / "cuc-branches.yaml")],
+    "acme": [str(DATA / "acme-inventory.yaml"), "--catalog", str(DATA / "acme-pack.yaml")],
+}
+SHEETS = {"requests": "Requests", "local_only": "Local only", "unbound": "Unbound"}
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout
+
+
+def sheet_rows(path: Path, title: str) -> list[list[Any]]:
+    sheet = load_workbook(path)[title]
+    return [list(row) for row in sheet.iter_rows(min_row=2, values_only=True)]
+
+
+@pytest.mark.parametrize("name", sorted(DEPLOYMENTS))
+def test_each_sheet_equals_its_json_list_row_for_row(tmp_path: Path, name: str) -> None:
+    args = DEPLOYMENTS[name]
+    book = tmp_path / "cr.xlsx"
+    assert run("resolve", *args, "-o", str(book), "-q")[0] in (0, 1)
+    _, out = run("resolve", *args, "--format", "json", "-q")
+    result = json.loads(out)
+    names = load_workbook(book).sheetnames
+    assert names[:4] == ["Cover", "Requests", "Local only", "Unbound"]
+    for key, title in SHEETS.items():
+        from_json = [[row[column] for column in COLUMNS] for row in result[key]]
+        assert sheet_rows(book, title) == from_json, key
+        assert result["summary"][key] == len(from_json)
+    requests = sheet_rows(book, "Requests")
+    start, end = COLUMNS.index("port_start"), COLUMNS.index("port_end")
+    assert requests and all(isinstance(r[start], int) and isinstance(r[end], int) for r in requests)
+    exposure = COLUMNS.index("exposure")
+    assert all(row[exposure] != "local" for row in requests), "no local-only row among requests"
+    assert all(row[exposure] == "local" for row in sheet_rows(book, "Local only"))
+
+
+def test_flagged_entries_carry_the_catalogs_reading() -> None:
+    _, out = run("resolve", *DEPLOYMENTS["duplex-cce"], "--format", "json", "-q")
+    rows = json.loads(out)["requests"]
+    flagged = [row for row in rows if row["ambiguous"]]
+    assert flagged and len(flagged) < len(rows)
+    pgagent = next(row for row in flagged if row["rule"] == "cce.pg1.pgagent")
+    assert pgagent["ambiguous"].startswith("ambiguous: ") and len(pgagent["ambiguous"]) > 60
+    assert all(row["request_id"] is None and row["approved_by"] is None for row in rows)
+
+
+def test_japanese_workbook_headings_and_purposes(tmp_path: Path) -> None:
+    book = tmp_path / "cr.xlsx"
+    run("resolve", *DEPLOYMENTS["duplex-cce"], "-o", str(book), "--lang", "ja", "-q")
+    loaded = load_workbook(book)
+    assert loaded.sheetnames[:4] == ["表紙", "申請", "ローカル限定", "未割当"]
+    sheet = loaded["申請"]
+    assert [cell.value for cell in sheet[1]] == [HEADINGS["ja"][c] for c in COLUMNS]
+    purpose = COLUMNS.index("purpose")
+    purposes = [row[purpose] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert any(any("\u3040" <= ch <= "\u30ff" for ch in text) for text in purposes)
+
+
+def test_lang_defaults_from_the_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LC_ALL", "ja_JP.UTF-8")
+    _, out = run("resolve", *DEPLOYMENTS["duplex-cce"], "--format", "md", "-q")
+    assert "## 申請" in out
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    _, out = run("resolve", *DEPLOYMENTS["duplex-cce"], "--format", "md", "-q")
+    assert "## Requests" in out
+
+
+def test_zone_pair_names_the_firewall_crossed() -> None:
+    zones = {"dmz": ("web",), "core": ("db", "app"), "all": ("web", "db")}
+    assert zone_pair(zones, "web", "db") == "dmz > core"
+    assert zone_pair(zones, "db", "app") is None
+    assert zone_pair({}, "web", "db") is None
