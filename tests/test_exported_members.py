@@ -23,7 +23,7 @@ def test_pinned_public_names() -> None:
         "PluginError", "PortExpressionError", "PortItem", "PortMatch", "PortmatrixError",
         "Project", "Protocol", "RenderError", "RulesetError", "VerifyError",
         "__version__", "diff_matrices", "explain", "find_port", "load_catalog", "load_inventory",
-        "resolve", "resolve_file", "search",
+        "resolve_file", "search",
     }  # fmt: skip
 
 

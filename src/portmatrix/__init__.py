@@ -49,11 +49,12 @@ _EXPORTS = {
     "find_port": "portmatrix.lookup",
     "load_catalog": "portmatrix.catalog",
     "load_inventory": "portmatrix.inventory",
-    "resolve": "portmatrix.resolve",
     "resolve_file": "portmatrix.resolve",
     "search": "portmatrix.lookup",
 }
-_LAZY_SUBPACKAGES = ("render", "check", "verify", "exporters", "audit")
+#: Subpackages and modules reached as attributes. ``portmatrix.resolve`` is the module (its
+#: ``resolve`` function is ``portmatrix.resolve.resolve``; most callers want :class:`Project`).
+_LAZY_SUBPACKAGES = ("render", "check", "verify", "exporters", "audit", "resolve")
 
 __all__ = [
     "Catalog",
@@ -90,7 +91,6 @@ __all__ = [
     "find_port",
     "load_catalog",
     "load_inventory",
-    "resolve",
     "resolve_file",
     "search",
 ]
@@ -125,7 +125,7 @@ if TYPE_CHECKING:
         Protocol,
     )
     from portmatrix.project import InventoryText, Project
-    from portmatrix.resolve import Decision, explain, resolve, resolve_file
+    from portmatrix.resolve import Decision, explain, resolve_file
 
 
 def __getattr__(name: str) -> Any:
