@@ -9,14 +9,22 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from portmatrix import portspec
 from portmatrix.catalog import Catalog
 from portmatrix.errors import InventoryError, PortExpressionError
-from portmatrix.model import Host, Inventory, OptionSpec, ParamSpec, RoleAssignment, ScalarValue
+from portmatrix.model import (
+    Host,
+    HostFirewall,
+    Inventory,
+    OptionSpec,
+    ParamSpec,
+    RoleAssignment,
+    ScalarValue,
+)
 from portmatrix.yamlio import LineMap, load_yaml, validate_document
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -65,6 +73,7 @@ class Deployment:
     options: dict[str, ScalarValue]
     zones: dict[str, tuple[str, ...]]
     lines: LineMap
+    host_firewall: HostFirewall = field(default_factory=HostFirewall)
 
     def host(self, name: str) -> DeployedHost:
         for host in self.hosts:
@@ -104,7 +113,9 @@ def build_deployment(data: Any, catalog: Catalog, *, file: str, lines: LineMap) 
     hosts = [checker.host(host, index) for index, host in enumerate(inventory.hosts)]
     checker.unique(hosts)
     zones = checker.zones(inventory, hosts)
-    return Deployment(inventory.name, file, hosts, options, zones, lines)
+    return Deployment(
+        inventory.name, file, hosts, options, zones, lines, host_firewall=inventory.host_firewall
+    )
 
 
 class _Checker:

@@ -11,7 +11,7 @@ them, so ``Project(...).find_port(40087)`` stays a fast, small process.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -307,6 +307,7 @@ class Project:
         egress: bool = False,
         skip_unbound: bool = False,
         family: int | None = None,
+        exact: bool = False,
     ) -> Rendered:
         """One host's firewall (``host``) or the ACL between two zones (``between``)."""
         from portmatrix.render import render, renderer_for
@@ -320,6 +321,7 @@ class Project:
             egress=egress,
             skip_unbound=skip_unbound,
             family=family,
+            exact=exact,
         )
 
     def render_hosts(
@@ -329,13 +331,21 @@ class Project:
         egress: bool = False,
         skip_unbound: bool = False,
         family: int | None = None,
+        exact: bool = False,
+        on_host: Callable[[str], None] | None = None,
     ) -> dict[str, dict[str, Rendered]]:
         """Every host's firewall for each target (target -> host -> file), compacted once."""
         from portmatrix.render import render_hosts_for, renderer_for
 
         renderers = [renderer_for(target) for target in targets]
         return render_hosts_for(
-            self.matrix, renderers, egress=egress, skip_unbound=skip_unbound, family=family
+            self.matrix,
+            renderers,
+            egress=egress,
+            skip_unbound=skip_unbound,
+            family=family,
+            exact=exact,
+            on_host=on_host,
         )
 
     def check(

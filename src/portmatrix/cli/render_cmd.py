@@ -2,15 +2,39 @@
 
 from __future__ import annotations
 
-import json
+import io
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from portmatrix.cli._common import catalog_option, emit, emit_json, json_option, main, project
+from portmatrix.cli._common import (
+    catalog_option,
+    choose_format,
+    emit,
+    emit_envelope,
+    json_option,
+    main,
+    project,
+    quiet_option,
+    warn,
+)
+from portmatrix.envelope import Envelope, write_envelope
+from portmatrix.progress import Progress
 from portmatrix.render import Rendered, describe_targets, renderer_for
+from portmatrix.render._output import (
+    INDEX,
+    file_stem,
+    folder_files,
+    is_folder,
+    render_envelope,
+)
 from portmatrix.table import format_table
+
+if TYPE_CHECKING:
+    from portmatrix.project import Project
+    from portmatrix.render import Renderer
 
 
 @main.command("render")
@@ -26,11 +50,19 @@ from portmatrix.table import format_table
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path),
-    help="Write to FILE (with --host/--between) or, for every host, into DIR, one file per host.",
+    metavar="FILE|DIR/",
+    help="Write to FILE (its extension can name the target: .nft .rules .ps1 .asa .ios "
+    ".aerleon.yaml), or into the folder DIR/ (a trailing slash or an existing directory): "
+    "one file per host and an index.json.",
 )
 @click.option("--stats", is_flag=True, help="Print flows in, rules and elements out.")
 @click.option("--egress", is_flag=True, help="Also filter the host's outbound connections.")
+@click.option(
+    "--exact",
+    is_flag=True,
+    help="windows: also disable every other enabled allow rule, so the host admits exactly "
+    "the matrix (nftables and iptables files always do).",
+)
 @click.option(
     "--skip-unbound",
     is_flag=True,
@@ -44,6 +76,7 @@ from portmatrix.table import format_table
 )
 @click.option("--list", "list_targets", is_flag=True, help="List the render targets and exit.")
 @json_option
+@quiet_option
 @catalog_option
 def render_command(
     target: str | None,
@@ -51,93 +84,127 @@ def render_command(
     *,
     host: str | None,
     between: tuple[str, str] | None,
-    output: Path | None,
+    output: str | None,
     stats: bool,
     egress: bool,
+    exact: bool,
     skip_unbound: bool,
     family: str | None,
     list_targets: bool,
     as_json: bool,
+    quiet: bool,
     catalogs: tuple[Path, ...],
 ) -> None:
     """Render firewall rules (nftables, iptables, windows, asa, ios, aerleon) from an inventory.
 
-    With --host, the host firewall of one endpoint: input dropped by default, loopback and
-    replies accepted, each flow to the host accepted from exactly its sources, local-only ports
-    dropped. With --between, the ACL for a firewall between two zones. With neither, every host
-    into -o DIR, one file per host. Every rule names its catalog id and document row.
+    With --host, the host firewall of one endpoint: input dropped by default, loopback, replies,
+    ICMP echo and IPv6 neighbour discovery accepted (the inventory's host_firewall changes
+    that), each flow to the host accepted from exactly its sources, local-only ports dropped.
+    With --between, the ACL for a firewall between two zones. With neither, every host into
+    -o DIR/. TARGET may be left out when the -o extension names it. Every rule names its
+    catalog id and document row.
     """
     if list_targets:
         _list_targets(as_json=as_json)
         return
-    if target is None or inventory is None:
+    if inventory is None and target is not None:
+        inventory = Path(target)  # `render INVENTORY -o x.nft`: the target from the extension
+        target = None
+    if inventory is None:
         raise click.UsageError("give a TARGET and an INVENTORY (or --list)")
     if host is not None and between:
         raise click.UsageError("--host and --between are alternatives; give one")
+    folder = output is not None and is_folder(output, exists_as_dir=Path(output).is_dir())
+    target = _target(target, None if folder else output)
     renderer = renderer_for(target)  # an unknown target fails before resolution
     deployment = project(inventory, catalogs)
-    wanted = int(family) if family else None
+    options: dict[str, Any] = {
+        "egress": egress,
+        "skip_unbound": skip_unbound,
+        "family": int(family) if family else None,
+        "exact": exact,
+    }
     if host is not None or between:
-        one = deployment.render(
-            renderer,
-            host=host,
-            between=between or None,
-            egress=egress,
-            skip_unbound=skip_unbound,
-            family=wanted,
+        one = deployment.render(renderer, host=host, between=between or None, **options)
+        done = {file_stem(one.subject): one}
+        if not folder:
+            emit(one.text, Path(output) if output else None)
+    elif not folder:
+        raise click.UsageError(
+            "rendering every host writes one file per host: give -o DIR/ "
+            "(a trailing slash or an existing directory), or --host/--between"
         )
-        emit(one.text, output)
-        done = {one.subject: one}
     else:
-        directory = _directory(output)
-        done = deployment.render_hosts(
-            [renderer], egress=egress, skip_unbound=skip_unbound, family=wanted
-        )[renderer.name]
-        _write_every_host(done, directory)
-    _report(done, stats=stats, as_json=as_json, to_stderr=output is None)
+        done = _every_host(deployment, renderer, options, quiet=quiet)
+    warn([w for rendered in done.values() for w in rendered.warnings], quiet=quiet)
+    if not (folder or stats):
+        return
+    scope = deployment.scope(target=renderer.name, host=host, between=list(between or ()) or None)
+    files: dict[str, str] = {}
+    if folder and output is not None:
+        files = _write_folder(renderer, done, Path(output), scope=scope)
+    if stats:
+        envelope = render_envelope(done, scope=scope, files=files)
+        _print_stats(envelope, as_json=as_json, to_stderr=output is None)
 
 
-def _write_every_host(done: Mapping[str, Rendered], directory: Path) -> None:
-    for name, rendered in done.items():
-        emit(rendered.text, directory / f"{name}{rendered.suffix}")
+def _target(target: str | None, output: str | None) -> str:
+    suffixes = {item["suffix"]: item["name"] for item in describe_targets()}
+    if target is None and output is None:
+        raise click.UsageError("give a TARGET (or -o FILE with an extension that names one)")
+    return choose_format(target, output, suffixes=suffixes, default=target or "")
 
 
-def _directory(output: Path | None) -> Path:
-    if output is None:
-        raise click.UsageError("rendering every host needs -o DIR (or give --host/--between)")
-    if output.exists() and not output.is_dir():
-        raise click.UsageError(f"{output} is a file; rendering every host needs a directory")
-    return output
+def _every_host(
+    deployment: Project, renderer: Renderer, options: dict[str, Any], *, quiet: bool
+) -> dict[str, Rendered]:
+    from portmatrix.render._pipeline import host_count
+
+    hosts = host_count(deployment.matrix)
+    with Progress(quiet=quiet).stage(f"rendering {renderer.name}", hosts) as stage:
+        everything = deployment.render_hosts(
+            [renderer], on_host=lambda _name: stage.advance(), **options
+        )
+    return everything[renderer.name]
 
 
-def _report(done: Mapping[str, Rendered], *, stats: bool, as_json: bool, to_stderr: bool) -> None:
-    for rendered in done.values():
-        for warning in rendered.warnings:
-            click.echo(f"portmatrix: warning: {warning}", err=True)
-    if not stats:
+def _write_folder(
+    renderer: Renderer, done: Mapping[str, Rendered], directory: Path, *, scope: dict[str, Any]
+) -> dict[str, str]:
+    """Every file of the folder, then its index; returns file stem -> path inside the folder."""
+    folder = folder_files(renderer, done)
+    for relative, text in folder.files.items():
+        emit(text, directory / relative)
+    emit_envelope(render_envelope(done, scope=scope, files=folder.subjects), directory / INDEX)
+    return folder.subjects
+
+
+def _print_stats(envelope: Envelope, *, as_json: bool, to_stderr: bool) -> None:
+    if as_json:
+        _emit_stats_json(envelope, to_stderr=to_stderr)
         return
     rows = [
-        {
-            "target": r.target,
-            "subject": r.subject,
-            "flows_in": r.flows_in,
-            "rules_out": r.counts.rules,
-            "elements_out": r.counts.elements,
-        }
-        for r in done.values()
+        [row["target"], row["subject"], row["flows_in"], row["rules_out"], row["elements_out"]]
+        for row in envelope.lists["files"]
     ]
-    if as_json:
-        text = json.dumps(rows, indent=2)
-    else:
-        headers = ["target", "subject", "flows in", "rules out", "elements out"]
-        text = format_table(headers, [list(row.values()) for row in rows])
-    click.echo(text, err=to_stderr)
+    headers = ["target", "subject", "flows in", "rules out", "elements out"]
+    click.echo(format_table(headers, rows), err=to_stderr)
+
+
+def _emit_stats_json(envelope: Envelope, *, to_stderr: bool) -> None:
+    if not to_stderr:
+        emit_envelope(envelope)
+        return
+    buffer = io.StringIO()
+    write_envelope(envelope, buffer)
+    click.echo(buffer.getvalue(), err=True, nl=False)
 
 
 def _list_targets(*, as_json: bool) -> None:
     targets = describe_targets()
     if as_json:
-        emit_json(targets)
+        summary = {"targets": len(targets)}
+        emit_envelope(Envelope("targets", {}, summary, {"targets": targets}))
         return
     rows = [[t["name"], t["suffix"], t["can_render"], t["description"]] for t in targets]
     emit(format_table(["target", "suffix", "can render", "description"], rows, max_width=80))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import difflib
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -64,6 +64,8 @@ class CompactMatrix:
     skipped: tuple[Skipped, ...] = ()
     host: Endpoint | None = None
     zones: tuple[str, str] | None = None
+    #: Every endpoint of the deployment, for targets that name addresses after hosts and roles.
+    endpoints: Mapping[str, Endpoint] = field(default_factory=dict)
 
     def section(self, hook: Hook, action: Action) -> Section | None:
         return next((s for s in self.sections if s.hook is hook and s.action is action), None)
@@ -182,6 +184,7 @@ def _build_host(
         flows_in=len(into) + len(local) + len(away),
         skipped=tuple(selection.skipped),
         host=host,
+        endpoints=matrix.endpoints,
     )
 
 
@@ -207,6 +210,7 @@ def _build_network(
         flows_in=len(crossing),
         skipped=tuple(selection.skipped),
         zones=zones,
+        endpoints=matrix.endpoints,
     )
 
 
