@@ -24,6 +24,7 @@ from portmatrix.netns import unavailable_reason
 from portmatrix.resolve import resolve_file
 from portmatrix.verify import LAB_OPTIONS, Expected, Lab, Observed, Result, Sampling
 from portmatrix.verify.lab import rendered_nftables
+from results_schema import validated
 
 REASON = unavailable_reason("nft")
 pytestmark = [
@@ -169,7 +170,15 @@ def test_rules_the_kernel_refuses_stop_the_lab_cleanly(matrix: Matrix) -> None:
     assert live_namespaces() <= before
 
 
-def test_verify_lab_command_prints_the_summary_and_passes() -> None:
+def test_verify_lab_command_prints_the_summary_and_passes(tmp_path: Path) -> None:
+    report = tmp_path / "lab.json"
+    result = CliRunner().invoke(
+        main, ["verify", str(TOPOLOGY), "--lab", "--sample", "8", "--format", "json", "-o", str(report)],
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lab = validated(report.read_text(encoding="utf-8"))
+    assert lab["scope"]["lab"] is True and lab["summary"]["failed"] == 0
     result = CliRunner().invoke(
         main, ["verify", str(TOPOLOGY), "--lab", "--sample", "8"],
         catch_exceptions=False,

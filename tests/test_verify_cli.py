@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ from portmatrix.cli import main
 from portmatrix.resolve import resolve_file
 from portmatrix.verify import Sampling, emulator_for
 from portmatrix.verify.emulate import BackgroundEmulators
+from results_schema import validated
 
 # A Unity Connection pair on loopback addresses of our own; nothing else is ever probed.
 INVENTORY = """\
@@ -66,7 +66,7 @@ def test_probe_json_reports_every_check_and_fails_without_a_firewall(
     inventory: Path, publisher: None
 ) -> None:
     code, out, err = probe(inventory, "--format", "json")
-    result = json.loads(out)
+    result = validated(out)
     records = result["results"]
     assert result["kind"] == "probe" and result["scope"]["from"] == "cuc-sub"
     assert result["summary"]["checks"] == len(records) and result["summary"]["failed"] > 0

@@ -7,7 +7,6 @@ the inventory line that causes it.
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from portmatrix.model import (
     RoleAssignment,
     ScalarValue,
 )
+from portmatrix.suggest import close_matches, hint, unknown
 from portmatrix.yamlio import LineMap, load_yaml, validate_document
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -79,19 +79,15 @@ class Deployment:
         for host in self.hosts:
             if host.name == name:
                 return host
-        from portmatrix.errors import LookupFailure
-
-        raise LookupFailure(
-            f"{self.file}: no host named {name!r}{_suggest(name, [h.name for h in self.hosts])}"
-        )
+        raise unknown("host", name, [host.name for host in self.hosts], where=self.file)
 
     def line_of(self, host: DeployedHost, *path: str | int) -> int | None:
         return self.lines.line(("hosts", host.index, *path))
 
 
 def _suggest(word: str, candidates: list[str]) -> str:
-    close = difflib.get_close_matches(word, candidates, n=3, cutoff=0.5)
-    return f"; did you mean {', '.join(close)}?" if close else ""
+    """``"; did you mean ..."`` for a name in a file (the error carries the file and line)."""
+    return hint(close_matches(word, candidates))
 
 
 def load_inventory(path: str | Path, catalog: Catalog) -> Deployment:

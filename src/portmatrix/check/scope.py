@@ -14,7 +14,6 @@ name that destination.
 
 from __future__ import annotations
 
-import difflib
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from portmatrix.check.space import (
 )
 from portmatrix.errors import LookupFailure
 from portmatrix.model import Flow, Matrix
+from portmatrix.suggest import unknown
 
 SCOPE_PROTOCOLS: Intervals = ((TCP, TCP), (UDP, UDP))
 SCOPE_PORTS: Intervals = span(1, 65535)
@@ -114,9 +114,7 @@ def build_scope(
 def _host_lane(matrix: Matrix, ruleset: Ruleset, host: str, acl: str | None) -> Lane:
     endpoint = matrix.endpoints.get(host)
     if endpoint is None:
-        raise LookupFailure(
-            f"no endpoint {host!r} in the inventory{_suggest(host, list(matrix.endpoints))}"
-        )
+        raise unknown("endpoint", host, matrix.endpoints, where="the inventory")
     dst = span(*network_interval(endpoint.address))
     pipelines = pipelines_for(ruleset, Path.INPUT, acl, None, None)
     return Lane(f"to {host}", ALL_ADDRESSES, dst, pipelines, fixed_label=host)
@@ -131,9 +129,7 @@ def _between(
 ) -> Scope:
     for zone in zones:
         if zone not in matrix.zones:
-            raise LookupFailure(
-                f"no zone {zone!r} in the inventory{_suggest(zone, list(matrix.zones))}"
-            )
+            raise unknown("zone", zone, matrix.zones, where="the inventory")
     a, b = zones
     addresses = {
         zone: normalise(
@@ -202,9 +198,7 @@ def _cisco_lists(
     the file's only list, or the only list applied to any interface."""
     if acl is not None:
         if acl not in ruleset.acls:
-            raise LookupFailure(
-                f"no access-list {acl!r} in {ruleset.file}{_suggest(acl, ruleset.acls)}"
-            )
+            raise unknown("access-list", acl, ruleset.acls, where=ruleset.file)
         return [acl]
     bound = (
         _bound(ruleset, src_zone, "in")
@@ -234,11 +228,6 @@ def _bound(ruleset: Ruleset, interface: str | None, direction: str) -> list[str]
         and binding.direction == direction
         and binding.acl in ruleset.chains
     ]
-
-
-def _suggest(name: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(name, known, n=3)
-    return f"; did you mean {', '.join(close)}?" if close else ""
 
 
 def slices(lane: Lane, endpoints: Endpoints, families: frozenset[int]) -> list[Slice]:

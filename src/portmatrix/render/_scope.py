@@ -13,7 +13,6 @@ local-only is a contradiction in the catalog and always an error.
 
 from __future__ import annotations
 
-import difflib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from portmatrix.errors import LookupFailure
 from portmatrix.model import Endpoint, Flow, Matrix
 from portmatrix.render._protocol import Mode, RenderOptions
 from portmatrix.render._refusal import Problem, Skipped, raise_if
+from portmatrix.suggest import unknown
 
 UNBOUND_HINT = "rerun with --skip-unbound to leave unbound flows out with a warning"
 
@@ -193,8 +193,7 @@ def _build_network(
 ) -> CompactMatrix:
     for zone in zones:
         if zone not in matrix.zones:
-            known = ", ".join(sorted(matrix.zones)) or "none"
-            raise LookupFailure(f"no zone {zone!r} in {matrix.name}; zones: {known}")
+            raise unknown("zone", zone, matrix.zones, where=matrix.name)
     subject = f"zones {zones[0]} <-> {zones[1]}"
     crossing = matrix.flows_between(*zones)
     selection = _Selection(options)
@@ -221,9 +220,7 @@ def _compact(flows: Sequence[Flow], *, any_source: bool = False) -> tuple[Grant,
 def _endpoint(matrix: Matrix, name: str) -> Endpoint:
     endpoint = matrix.endpoints.get(name)
     if endpoint is None:
-        close = difflib.get_close_matches(name, list(matrix.endpoints), n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise LookupFailure(f"no host {name!r} in {matrix.name}{hint}")
+        raise unknown("host", name, matrix.endpoints, where=matrix.name)
     return endpoint
 
 
