@@ -1,70 +1,109 @@
 #!/usr/bin/env python3
-"""Time ``resolve`` on generated enterprise inventories and show how the flow count grows.
+"""Resolution at enterprise and carrier sizes: time against flows, the fitted exponent, memory.
 
-Resolves the default ~1,000-endpoint inventory (best of --runs, in-process, catalog loaded once
-and timed separately), then a small grid of (sites, instances) so the reader can see flows grow
-with sites plus instances rather than with their product.
+For generated inventories of about 1,000, 4,000 and 8,000 endpoints (``gen_inventory.py``), and
+a variant with many sites whose phones all reach one shared Unity Connection cluster, prints the
+in-process time to read the inventory (YAML, validation) and to resolve it (best of --runs), the
+flows it makes, and the exponent of resolve time against flows fitted on a log-log scale (1.0
+is linear; the aim is no more than that). Then the peak memory (max RSS) of whole processes:
+``resolve --format json -o FILE`` and ``render nftables -o DIR`` at the largest size.
 
-    python benchmarks/bench_resolve.py [--runs 5]
+    python benchmarks/bench_resolve.py [--runs 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import subprocess
+import sys
+import tempfile
 import time
-import tracemalloc
 from pathlib import Path
 
 import yaml
 from gen_inventory import generate
 
-from portmatrix.catalog import load_catalog
-from portmatrix.errors import InventoryError
-from portmatrix.inventory import build_deployment
-from portmatrix.resolve import resolve
-from portmatrix.yamlio import parse_yaml
+from portmatrix.project import Project
+
+BIN = Path(sys.executable).parent
+SIZES = {"~1,000": (50, 8, 8), "~4,000": (230, 8, 8), "~8,000": (465, 8, 8)}
+SHARED_CLUSTER = {"one cluster, 300 sites": (300, 4, 1)}
 
 
-def _resolve_text(text: str, catalog: object) -> tuple[int, float]:
+def best(runs: int, path: Path) -> tuple[float, float, int]:
+    """(inventory seconds, resolve seconds, flows), best of ``runs`` fresh projects."""
+    read = solve = float("inf")
+    flows = 0
+    for _ in range(runs):
+        project = Project(path)
+        start = time.perf_counter()
+        _ = project.deployment
+        middle = time.perf_counter()
+        flows = len(project.matrix.flows)
+        end = time.perf_counter()
+        read, solve = min(read, middle - start), min(solve, end - middle)
+    return read, solve, flows
+
+
+def fit(points: list[tuple[int, float]]) -> float:
+    """The slope of log(time) against log(flows): time grows as flows ** slope."""
+    xs = [math.log(flows) for flows, _ in points]
+    ys = [math.log(seconds) for _, seconds in points]
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    covariance = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True))
+    return covariance / sum((x - mean_x) ** 2 for x in xs)
+
+
+def peak_rss(command: list[str]) -> tuple[float, float]:
+    """(seconds, max RSS in MiB) of one whole process."""
     start = time.perf_counter()
-    data, lines = parse_yaml(text, name="enterprise.yaml", error=InventoryError)
-    matrix = resolve(build_deployment(data, catalog, file="enterprise.yaml", lines=lines), catalog)  # type: ignore[arg-type]
-    return len(matrix.flows), time.perf_counter() - start
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(command)}")
+    return time.perf_counter() - start, usage.ru_maxrss / 1024
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    start = time.perf_counter()
-    catalog = load_catalog()
-    print(
-        f"catalog load: {(time.perf_counter() - start) * 1000:.0f} ms, {len(catalog.entries)} entries"
-    )
-    data = generate()
-    text = yaml.safe_dump(data, sort_keys=False)
-    best = min(_resolve_text(text, catalog)[1] for _ in range(args.runs))
-    tracemalloc.start()
-    flows, _ = _resolve_text(text, catalog)
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    print(
-        f"default inventory: {len(data['hosts'])} endpoints -> {flows} flows, "
-        f"resolve (parse + validate + resolve) best of {args.runs}: {best * 1000:.0f} ms, "
-        f"peak traced memory {peak / 2**20:.1f} MiB"
-    )
-    print(f"{'sites':>6} {'instances':>10} {'endpoints':>10} {'flows':>8} {'ms':>7}")
-    for sites, instances in ((10, 2), (20, 2), (40, 2), (20, 4), (20, 8), (40, 8)):
-        grid = generate(sites=sites, instances=instances)
-        flows, seconds = _resolve_text(yaml.safe_dump(grid, sort_keys=False), catalog)
+    _ = Project().catalog  # warm: the catalog is not what is measured here
+    with tempfile.TemporaryDirectory(prefix="pm-bench-resolve-") as tmp:
+        root = Path(tmp)
+        print(f"{'inventory':24} {'endpoints':>9} {'flows':>8} {'read ms':>8} {'resolve ms':>11} {'us/flow':>8}")
+        points: list[tuple[int, float]] = []
+        largest = root / "none.yaml"
+        for label, (sites, instances, clusters) in {**SIZES, **SHARED_CLUSTER}.items():
+            data = generate(sites=sites, instances=instances, clusters=clusters)
+            path = root / f"{sites}-{clusters}.yaml"
+            path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+            read, solve, flows = best(args.runs, path)
+            if label in SIZES:
+                points.append((flows, solve))
+                largest = path
+            print(
+                f"{label:24} {len(data['hosts']):>9} {flows:>8} {read * 1000:>8.0f} "
+                f"{solve * 1000:>11.0f} {solve / flows * 1e6:>8.1f}"
+            )
+        print(f"resolve time ~ flows ** {fit(points):.2f} over the three sizes (aim: <= 1.0)")
+        print("aim: ~1,000 endpoints resolve in under 150 ms in-process")
+        portmatrix = str(BIN / "portmatrix")
+        seconds, rss = peak_rss(
+            [portmatrix, "resolve", str(largest), "--format", "json", "-o", str(root / "m.json")]
+        )
+        print(f"~8,000 endpoints: resolve --format json -o FILE: {seconds:.1f} s, peak RSS {rss:.0f} MiB")
+        seconds, rss = peak_rss(
+            [portmatrix, "render", "nftables", str(largest), "-o", str(root / "nft"), "--skip-unbound"]
+        )
         print(
-            f"{sites:>6} {instances:>10} {len(grid['hosts']):>10} {flows:>8} {seconds * 1000:>7.0f}"
+            f"~8,000 endpoints: render nftables, every host: {seconds:.1f} s, peak RSS {rss:.0f} MiB"
+            " (aim: resolve + render under 200 MiB)"
         )
     return 0
 
 
 if __name__ == "__main__":
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     raise SystemExit(main())

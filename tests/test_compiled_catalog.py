@@ -28,9 +28,9 @@ def test_compiled_and_yaml_catalogs_are_the_same(monkeypatch: pytest.MonkeyPatch
 
 def test_a_stale_compiled_file_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
     """Editing a pack in a checkout without recompiling must not serve the old entries."""
-    texts = list(catalog_module._bundled_texts())
+    texts = list(catalog_module.bundled_texts())
     edited = [(name, text + "\n# edited\n") for name, text in texts]
-    monkeypatch.setattr(catalog_module, "_bundled_texts", lambda: iter(edited))
+    monkeypatch.setattr(catalog_module, "bundled_texts", lambda: iter(edited))
     assert catalog_module._compiled_packs() is None
     assert len(load_catalog().entries) > 200  # read from the YAML instead
 
@@ -54,3 +54,64 @@ def test_a_port_lookup_imports_neither_pydantic_nor_yaml_parsing_of_packs() -> N
 
 def test_compiled_text_is_deterministic() -> None:
     assert compile_bundled() == compile_bundled()
+
+
+def test_the_port_index_holds_every_record_of_the_full_lookup(catalog: Catalog) -> None:
+    import json
+
+    from portmatrix.lookup import port_records
+    from portmatrix.portindex import PORT_INDEX, packs_dir
+
+    index = json.loads((packs_dir() / PORT_INDEX).read_text(encoding="utf-8"))
+    expected = [
+        [item.protocol.value, lo, hi, instance, item.ephemeral, entry.id]
+        for entry, item, lo, hi, instance in port_records(catalog, 24)
+    ]
+    found = [[*record[:5], index["matches"][record[5]]["id"]] for record in index["records"]]
+    assert found == expected and len(found) > 1000
+
+
+def test_the_port_index_answers_exactly_like_the_full_lookup(catalog: Catalog) -> None:
+    """A spread of ports, range ends and neighbours, through both paths with varied options."""
+    import random
+
+    from portmatrix.lookup import find_port
+    from portmatrix.model import Protocol
+    from portmatrix.portindex import lookup
+
+    ends = sorted({p for e in catalog.entries for i in e.ports for p in (1, 443, 2000, 40087)})
+    rng = random.Random(7)
+    ports = [*ends, 8443, 20055, 39500, 42067, 43027, 61000, *rng.sample(range(1, 65536), 16)]
+    answered = 0
+    for port, (protocol, lang, ephemeral, max_instance) in zip(
+        ports,
+        [(None, "en", False, 24), (Protocol.UDP, "ja", True, 3), (Protocol.TCP, "en", True, 0)]
+        * len(ports),
+        strict=False,
+    ):
+        fast = lookup(
+            port,
+            protocol=None if protocol is None else protocol.value,
+            max_instance=max_instance,
+            lang=lang,
+            include_ephemeral=ephemeral,
+        )
+        full = find_port(
+            catalog,
+            port,
+            protocol=protocol,
+            max_instance=max_instance,
+            lang=lang,
+            include_ephemeral=ephemeral,
+        )
+        assert fast == full, (port, protocol, lang)
+        answered += bool(full)
+    assert answered >= 6
+
+
+def test_the_port_index_steps_aside_when_it_cannot_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    from portmatrix import portindex
+
+    assert portindex.lookup(40087, max_instance=25) is None  # wider than the index
+    monkeypatch.setattr(portindex, "bundled_texts", lambda: iter([("x", "edited")]))
+    assert portindex.lookup(40087) is None  # stale

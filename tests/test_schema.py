@@ -40,3 +40,10 @@ def test_check_mode_reports_drift(tmp_path: object, monkeypatch: pytest.MonkeyPa
     assert schema.main([]) == 1
     assert schema.main(["--write"]) == 0
     assert schema.main([]) == 0
+
+
+def test_port_matches_have_the_look_up_fields() -> None:
+    from portmatrix.portindex import PortMatch
+    from portmatrix.results import PortMatchItem
+
+    assert tuple(PortMatchItem.__annotations__) == PortMatch._fields

@@ -8,28 +8,32 @@ option an entry mentions declared, every port expression parseable with only kno
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from portmatrix import portspec
 from portmatrix.errors import CatalogError, PortExpressionError
 from portmatrix.model import CatalogEntry, OptionSpec, Pack, RoleSpec, Selector
 from portmatrix.plain import from_plain, to_plain
+from portmatrix.portindex import (
+    COMPILED_FORMAT,
+    PORT_INDEX,
+    bundled_texts,
+    fingerprint,
+    packs_dir,
+)
 from portmatrix.suggest import unknown
-from portmatrix.yamlio import LineMap, load_yaml, parse_yaml, validate_document
 
-BUNDLED_PACKS = ("common.yaml", "cuc.yaml", "cce.yaml")
+if TYPE_CHECKING:
+    from portmatrix.yamlio import LineMap
+
 #: The bundled packs validated and checked once, as JSON (see :func:`compile_bundled`).
 COMPILED = "compiled.json"
-#: Bumped whenever the records change shape, so an old compiled file is never misread.
-COMPILED_FORMAT = 2
 
 
 @dataclass
@@ -68,19 +72,6 @@ def _parse_cached(text: str) -> portspec.PortExpression:
     return portspec.parse(text)
 
 
-def _bundled_texts() -> Iterable[tuple[str, str]]:
-    root = resources.files("portmatrix") / "packs"
-    for name in BUNDLED_PACKS:
-        yield f"portmatrix/packs/{name}", (root / name).read_text(encoding="utf-8")
-
-
-def _fingerprint(texts: Iterable[tuple[str, str]]) -> str:
-    digest = hashlib.sha256(str(COMPILED_FORMAT).encode())
-    for name, text in texts:
-        digest.update(name.encode() + b"\0" + text.encode() + b"\0")
-    return digest.hexdigest()
-
-
 def compile_bundled() -> str:
     """The compiled form of the bundled packs: validated, cross-checked, as JSON text.
 
@@ -88,7 +79,7 @@ def compile_bundled() -> str:
     pydantic import). The file carries a fingerprint of the YAML it came from; a pack edited in
     a checkout without recompiling is noticed and read from its YAML instead.
     """
-    texts = list(_bundled_texts())
+    texts = list(bundled_texts())
     packs = []
     checked = Catalog()
     loaded = [(*load_pack_text(text, name=name), name) for name, text in texts]
@@ -97,35 +88,40 @@ def compile_bundled() -> str:
     for pack, lines, name in loaded:
         _merge_entries(checked, pack, lines, name)
         packs.append({"file": name, "pack": to_plain(pack)})
-    data = {"format": COMPILED_FORMAT, "fingerprint": _fingerprint(texts), "packs": packs}
+    data = {"format": COMPILED_FORMAT, "fingerprint": fingerprint(texts), "packs": packs}
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
 
 
 def _compiled_packs() -> list[tuple[str, Pack]] | None:
     """The bundled packs from the compiled file, or None when it is missing or stale."""
-    root = resources.files("portmatrix") / "packs"
     try:
-        data = json.loads((root / COMPILED).read_text(encoding="utf-8"))
+        data = json.loads((packs_dir() / COMPILED).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if data.get("format") != COMPILED_FORMAT or data.get("fingerprint") != _fingerprint(
-        _bundled_texts()
+    if data.get("format") != COMPILED_FORMAT or data.get("fingerprint") != fingerprint(
+        bundled_texts()
     ):
         return None
     return [(item["file"], from_plain(Pack, item["pack"])) for item in data["packs"]]
 
 
 def load_pack_text(text: str, *, name: str) -> tuple[Pack, LineMap]:
+    from portmatrix.yamlio import parse_yaml  # YAML is read only for user packs or a stale cache
+
     data, lines = parse_yaml(text, name=name, error=CatalogError)
     return _validate_pack(data, name=name, lines=lines), lines
 
 
 def load_pack_file(path: str | Path) -> tuple[Pack, LineMap]:
+    from portmatrix.yamlio import load_yaml
+
     data, lines = load_yaml(path, error=CatalogError)
     return _validate_pack(data, name=str(path), lines=lines), lines
 
 
 def _validate_pack(data: object, *, name: str, lines: LineMap) -> Pack:
+    from portmatrix.yamlio import validate_document
+
     pack = validate_document(
         Pack,
         data,
@@ -156,7 +152,7 @@ def _load_source(source: PackSource, position: int) -> tuple[Pack, LineMap, str]
         return pack, lines, source.name
     if isinstance(source, Mapping):
         name = f"<pack data {position + 1}>"
-        return _validate_pack(dict(source), name=name, lines=_NO_LINES), _NO_LINES, name
+        return _validate_pack(dict(source), name=name, lines=_no_lines()), _no_lines(), name
     pack, lines = load_pack_file(source)
     return pack, lines, str(source)
 
@@ -168,10 +164,10 @@ def load_catalog(extra: Sequence[PackSource] = (), *, bundled: bool = True) -> C
     compiled = _compiled_packs() if bundled else None
     if compiled is not None:
         for name, pack in compiled:  # validated and cross-checked when compiled
-            _merge_declarations(catalog, pack, _NO_LINES, name)
-            _merge_entries(catalog, pack, _NO_LINES, name, checked=False)
+            _merge_declarations(catalog, pack, _no_lines(), name)
+            _merge_entries(catalog, pack, _no_lines(), name, checked=False)
     elif bundled:
-        for name, text in _bundled_texts():
+        for name, text in bundled_texts():
             pack, lines = load_pack_text(text, name=name)
             sources.append((pack, lines, name))
     sources.extend(_load_source(source, position) for position, source in enumerate(extra))
@@ -205,7 +201,12 @@ def _merge_declarations(catalog: Catalog, pack: Pack, lines: LineMap, name: str)
         catalog.options.setdefault(option_id, option)
 
 
-_NO_LINES = LineMap({})
+@lru_cache(maxsize=1)
+def _no_lines() -> LineMap:
+    """The line map of a pack that has no file lines (compiled, or given as data)."""
+    from portmatrix.yamlio import LineMap
+
+    return LineMap({})
 
 
 def _merge_entries(
@@ -285,12 +286,17 @@ def _check_entry(
 
 def main(argv: Sequence[str]) -> int:
     """Check (or, with ``--write``, rewrite) the compiled catalog; ``make catalog`` calls it."""
-    target = Path(__file__).resolve().parent / "packs" / COMPILED
-    text = compile_bundled()
-    if "--write" in argv:
-        target.write_text(text, encoding="utf-8")
-        return 0
-    if not target.is_file() or target.read_text(encoding="utf-8") != text:
-        print(f"{target.name} is out of date; run `make catalog`", file=sys.stderr)
-        return 1
-    return 0
+    from portmatrix.lookup import compile_port_index
+
+    texts = {COMPILED: compile_bundled()}
+    stamp = fingerprint(bundled_texts())
+    texts[PORT_INDEX] = compile_port_index(load_catalog(), stamp)
+    stale = 0
+    for name, text in texts.items():
+        target = packs_dir() / name
+        if "--write" in argv:
+            target.write_text(text, encoding="utf-8")
+        elif not target.is_file() or target.read_text(encoding="utf-8") != text:
+            print(f"portmatrix/packs/{name} is out of date; run `make catalog`", file=sys.stderr)
+            stale += 1
+    return 1 if stale else 0

@@ -8,7 +8,7 @@ ports it adds.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from portmatrix.model import Flow, Matrix, Protocol
 
@@ -54,7 +54,7 @@ def _subtract(flows: list[Flow], others: list[Flow]) -> list[Flow]:
             if o.src_address == flow.src_address and o.dst_address == flow.dst_address
         )
         for lo, hi in _interval_minus((flow.port_start, flow.port_end), covering):
-            result.append(replace(flow, port_start=lo, port_end=hi))
+            result.append(flow._replace(port_start=lo, port_end=hi))
     return result
 
 

@@ -42,6 +42,11 @@ class BoundRole:
     params: dict[str, ScalarValue]
     serves: tuple[str, ...] = ()
     index: int = 0  # position in the host's role list, for error lines
+    served: frozenset[str] = frozenset()  # ``serves`` as a set: asked once per peer per owner
+
+    def __post_init__(self) -> None:
+        if self.serves and not self.served:
+            object.__setattr__(self, "served", frozenset(self.serves))
 
     def describe(self) -> str:
         shown = ", ".join(f"{key}={value}" for key, value in sorted(self.params.items()))

@@ -8,36 +8,19 @@ be solved without a deployment and are skipped.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import json
+from collections.abc import Iterator
 
 from portmatrix import portspec
 from portmatrix.catalog import Catalog
 from portmatrix.errors import LookupFailure, PortExpressionError
 from portmatrix.model import CatalogEntry, PortItem, PortsAt, Protocol
+from portmatrix.portindex import COMPILED_FORMAT, DEFAULT_MAX_INSTANCE, PortMatch
 
-DEFAULT_MAX_INSTANCE = 24
+__all__ = ["DEFAULT_MAX_INSTANCE", "PortMatch", "check_port", "find_port", "search"]
 
-
-@dataclass(frozen=True, slots=True)
-class PortMatch:
-    """One way a port can belong to a catalog entry (JSON field names are a public contract)."""
-
-    id: str
-    product: str
-    component: str
-    process: str | None
-    protocol: str
-    port_start: int
-    port_end: int
-    instance: int | None
-    side: str | None
-    description: str
-    source: str
-    at: str
-    formula: str
-
-    def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+#: One port range an item can have: entry, item, first and last port, and the instance it is for.
+Record = tuple[CatalogEntry, PortItem, int, int, int | None]
 
 
 def check_port(port: int) -> int:
@@ -63,50 +46,75 @@ def find_port(
     check_port(port)
     if max_instance < 0:
         raise LookupFailure("--max-instance must be 0 or more")
+    return [
+        _match(entry, item, lo, hi, instance, lang)
+        for entry, item, lo, hi, instance in port_records(catalog, max_instance)
+        if lo <= port <= hi
+        and (protocol is None or item.protocol == protocol)
+        and (include_ephemeral or not item.ephemeral)
+    ]
+
+
+def port_records(catalog: Catalog, max_instance: int) -> Iterator[Record]:
+    """Every port range of every item, formulas solved for instances 0..``max_instance``.
+
+    Formulas whose options have no default (RTPPortRangeStart) cannot be solved without a
+    deployment, and ranges that leave the port space at some instance end there; both are
+    skipped rather than reported.
+    """
     defaults = {
         key: spec.default for key, spec in catalog.options.items() if spec.default is not None
     }
-    matches: list[PortMatch] = []
     for entry in catalog.entries:
         for item in entry.ports:
-            if protocol is not None and item.protocol != protocol:
-                continue
-            if item.ephemeral and not include_ephemeral:
-                continue
-            matches.extend(_item_matches(catalog, entry, item, port, defaults, max_instance, lang))
-    return matches
+            expression = catalog.expression(item.ports)
+            needs_instance = bool(expression.variables & portspec.INSTANCE_ALIASES)
+            instances: list[int | None] = (
+                list(range(max_instance + 1)) if needs_instance else [None]
+            )
+            for instance in instances:
+                env = dict(defaults) if instance is None else {**defaults, "instance": instance}
+                try:
+                    ranges = portspec.evaluate(expression, env)
+                except PortExpressionError:
+                    continue
+                for lo, hi in ranges:
+                    yield entry, item, lo, hi, instance
 
 
-def _item_matches(
-    catalog: Catalog,
-    entry: CatalogEntry,
-    item: PortItem,
-    port: int,
-    defaults: dict[str, portspec.Value],
-    max_instance: int,
-    lang: str,
-) -> list[PortMatch]:
-    expression = catalog.expression(item.ports)
-    needs_instance = bool(expression.variables & portspec.INSTANCE_ALIASES)
-    instances: list[int | None] = list(range(max_instance + 1)) if needs_instance else [None]
-    found = []
-    for instance in instances:
-        env = dict(defaults) if instance is None else {**defaults, "instance": instance}
-        try:
-            ranges = portspec.evaluate(expression, env)
-        except PortExpressionError:
-            continue  # needs an option with no default, or leaves the port space at this instance
-        for lo, hi in ranges:
-            if lo <= port <= hi:
-                found.append(_match(entry, item, lo, hi, instance, lang))
-    return found
+def compile_port_index(catalog: Catalog, fingerprint: str) -> str:
+    """The JSON text of the bundled catalog's port index (see :mod:`portmatrix.portindex`)."""
+    templates: list[dict[str, object]] = []
+    positions: dict[tuple[str, int], int] = {}
+    records = []
+    for entry, item, lo, hi, instance in port_records(catalog, DEFAULT_MAX_INSTANCE):
+        key = (entry.id, entry.ports.index(item))
+        if key not in positions:
+            positions[key] = len(templates)
+            english, japanese = (
+                _match(entry, item, lo, hi, instance, "en"),
+                _match(entry, item, lo, hi, instance, "ja"),
+            )
+            template = english.as_dict()
+            for varying in ("protocol", "port_start", "port_end", "instance", "description"):
+                del template[varying]
+            template.update(description_en=english.description, description_ja=japanese.description)
+            templates.append(template)
+        records.append([item.protocol.value, lo, hi, instance, item.ephemeral, positions[key]])
+    data = {
+        "format": COMPILED_FORMAT,
+        "fingerprint": fingerprint,
+        "matches": templates,
+        "records": records,
+    }
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
 
 
 def _match(
     entry: CatalogEntry, item: PortItem, lo: int, hi: int, instance: int | None, lang: str
 ) -> PortMatch:
     side = item.side or _side_of(entry)
-    note = entry.notes.ja if lang == "ja" and entry.notes.ja else entry.notes.en
+    note = entry.notes.get(lang)
     description = entry.component + (f" ({item.label})" if item.label else "")
     if note:
         description = f"{description}: {note}"

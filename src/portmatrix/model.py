@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, NamedTuple
 
 from portmatrix.constraints import NON_EMPTY, Before, at_least, pattern
 
@@ -337,9 +337,12 @@ class Endpoint:
         return self.address.split("/", 1)[0]
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Flow:
+class Flow(NamedTuple):
     """One permitted connection: ``src`` may open ``protocol``/``port_start..port_end`` on ``dst``.
+
+    A named tuple rather than a dataclass: a large deployment has a hundred thousand flows, and a
+    tuple is built five times faster than a frozen dataclass while being just as immutable,
+    hashable and ordered (field by field). Change one with ``flow._replace(...)``.
 
     ``src`` is an endpoint name, or ``role:<id>`` when the inventory has no endpoint holding a
     role the catalog needs (an *unbound* flow, which has no ``src_address``). Local-only flows
@@ -409,11 +412,14 @@ class Matrix:
     zones: dict[str, tuple[str, ...]] = field(default_factory=dict)  # zone -> endpoint names
     warnings: tuple[str, ...] = ()
     host_firewall: HostFirewall = field(default_factory=HostFirewall)
-    _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # Not an __init__ field, so dataclasses.replace() gives the copy an empty cache of its own
+    # rather than the indexes of the matrix it was copied from (which would still hold its flows).
+    _cache: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
-    def _by_host(
+    def host_index(
         self,
     ) -> tuple[dict[str, list[Flow]], dict[str, list[Flow]], dict[str, list[Flow]]]:
+        """Network flows by destination, by source, and local-only flows by host (read-only)."""
         cached = self._cache.get("by_host")
         if cached is None:
             to: dict[str, list[Flow]] = {}
@@ -433,14 +439,14 @@ class Matrix:
 
     def flows_to(self, host: str) -> list[Flow]:
         """Network flows whose destination is ``host`` (not its local-only ports)."""
-        return list(self._by_host()[0].get(host, ()))
+        return list(self.host_index()[0].get(host, ()))
 
     def flows_from(self, host: str) -> list[Flow]:
         """Network flows ``host`` opens."""
-        return list(self._by_host()[1].get(host, ()))
+        return list(self.host_index()[1].get(host, ()))
 
     def local_only(self, host: str) -> list[Flow]:
-        return list(self._by_host()[2].get(host, ()))
+        return list(self.host_index()[2].get(host, ()))
 
     def flows_between(self, zone_a: str, zone_b: str) -> list[Flow]:
         """Flows that cross a firewall between two zones, in either direction."""

@@ -31,6 +31,8 @@ def to_plain(value: Any) -> Any:
         }
     if isinstance(value, enum.Enum):
         return value.value
+    if hasattr(value, "_asdict"):  # a named tuple record such as Flow
+        return {key: to_plain(item) for key, item in value._asdict().items()}
     if isinstance(value, tuple | list):
         return [to_plain(item) for item in value]
     if isinstance(value, dict):

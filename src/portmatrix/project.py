@@ -17,19 +17,19 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from portmatrix.catalog import Catalog, PackSource, load_catalog
 from portmatrix.errors import InventoryError, LookupFailure
-from portmatrix.lookup import DEFAULT_MAX_INSTANCE, PortMatch, find_port, search
-from portmatrix.model import CatalogEntry, Flow, Matrix, ParamSpec, Protocol
+from portmatrix.portindex import DEFAULT_MAX_INSTANCE, PortMatch
 from portmatrix.suggest import unknown
 
 if TYPE_CHECKING:
+    from portmatrix.catalog import Catalog, PackSource
     from portmatrix.change_request import CoverFacts, Sorted
     from portmatrix.check import Report, Ruleset
     from portmatrix.diff import MatrixDiff
     from portmatrix.envelope import Envelope
     from portmatrix.exporters import Listing
     from portmatrix.inventory import Deployment
+    from portmatrix.model import CatalogEntry, Flow, Matrix, ParamSpec, Protocol
     from portmatrix.render import Rendered, Renderer
     from portmatrix.resolve import Decision
     from portmatrix.verify.plan import ProbePlan, Sampling
@@ -73,6 +73,8 @@ class Project:
     # ------------------------------------------------------------------ the three stages
     @cached_property
     def catalog(self) -> Catalog:
+        from portmatrix.catalog import load_catalog
+
         return load_catalog(self._catalogs, bundled=self._bundled)
 
     @property
@@ -122,7 +124,28 @@ class Project:
         lang: str = "en",
         include_ephemeral: bool = False,
     ) -> list[PortMatch]:
-        """Every catalog entry ``port`` can belong to, formula ports solved backwards."""
+        """Every catalog entry ``port`` can belong to, formula ports solved backwards.
+
+        The bundled catalog alone answers from its compiled port index when it can (the same
+        answer, without loading the catalog); a user's pack takes the full look-up.
+        """
+        if not 1 <= port <= 65535:
+            raise LookupFailure(f"port {port} is outside 1-65535")
+        if not self._catalogs and self._bundled and "catalog" not in self.__dict__:
+            from portmatrix.portindex import lookup
+
+            found = lookup(
+                port,
+                protocol=None if protocol is None else str(protocol),
+                max_instance=max_instance,
+                lang=lang,
+                include_ephemeral=include_ephemeral,
+            )
+            if found is not None:
+                return found
+        from portmatrix.lookup import find_port
+        from portmatrix.model import Protocol
+
         return find_port(
             self.catalog,
             port,
@@ -133,6 +156,8 @@ class Project:
         )
 
     def search(self, text: str) -> list[CatalogEntry]:
+        from portmatrix.lookup import search
+
         return search(self.catalog, text)
 
     def entry(self, entry_id: str) -> CatalogEntry:

@@ -494,7 +494,7 @@ class _SiteBuckets:
             return self.holders
         sites = dict.fromkeys((host.site, None, *role.serves))
         picked = [h for site in sites for h in self.by_site.get(site, ())]
-        picked += [h for h in self.serving if host.site in h[1].serves and h[0].site not in sites]
+        picked += [h for h in self.serving if host.site in h[1].served and h[0].site not in sites]
         return picked
 
 
@@ -551,7 +551,7 @@ def _site_refusal(
 ) -> str | None:
     if host.site is None or peer_host.site is None or host.site == peer_host.site:
         return None
-    if peer_host.site in role.serves or host.site in peer_role.serves:
+    if peer_host.site in role.served or host.site in peer_role.served:
         return None
     return f"different sites ({host.site} vs {peer_host.site}) and neither role serves the other"
 

@@ -15,7 +15,6 @@ from typing import Any, Literal, NotRequired
 from pydantic import ConfigDict, with_config
 from typing_extensions import TypedDict
 
-from portmatrix.lookup import PortMatch
 from portmatrix.model import CatalogEntry
 
 _FORBID = ConfigDict(extra="forbid")
@@ -204,6 +203,25 @@ class ProbeResult(TypedDict):
 
 
 @with_config(_FORBID)
+class PortMatchItem(TypedDict):
+    """One way a port belongs to an entry (``portmatrix.portindex.PortMatch`` as a mapping)."""
+
+    id: str
+    product: str
+    component: str
+    process: str | None
+    protocol: Literal["tcp", "udp"]
+    port_start: int
+    port_end: int
+    instance: int | None
+    side: str | None
+    description: str
+    source: str
+    at: str
+    formula: str
+
+
+@with_config(_FORBID)
 class PortSummary(TypedDict):
     matches: int
     by_protocol: dict[str, int]
@@ -217,7 +235,7 @@ class PortResult(TypedDict):
     kind: Literal["port"]
     scope: Scope
     summary: PortSummary
-    matches: list[PortMatch]
+    matches: list[PortMatchItem]
 
 
 @with_config(_FORBID)

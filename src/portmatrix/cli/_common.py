@@ -19,7 +19,6 @@ import click
 from portmatrix import __version__
 from portmatrix.errors import PortmatrixError
 from portmatrix.exitcodes import ExitCode
-from portmatrix.yamlio import atomic_write
 
 if TYPE_CHECKING:
     from portmatrix.envelope import Envelope
@@ -32,7 +31,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 COMMAND_MODULES = {
     "catalog": "portmatrix.cli.catalog_cmds",
     "search": "portmatrix.cli.catalog_cmds",
-    "port": "portmatrix.cli.catalog_cmds",
+    "port": "portmatrix.cli.port_cmd",
     "resolve": "portmatrix.cli.resolve_cmds",
     "diff": "portmatrix.cli.resolve_cmds",
     "render": "portmatrix.cli.render_cmd",
@@ -202,6 +201,8 @@ def emit(text: str, output: Path | None = None) -> None:
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
         return
+    from portmatrix.yamlio import atomic_write
+
     with atomic_write(output) as handle:
         handle.write(text if text.endswith("\n") else text + "\n")
 
@@ -213,6 +214,7 @@ def emit_json(data: Any, output: Path | None = None) -> None:
 def emit_envelope(envelope: Envelope, output: Path | None = None) -> None:
     """A JSON result (see :mod:`portmatrix.envelope`), streamed to ``output`` or stdout."""
     from portmatrix.envelope import write_envelope
+    from portmatrix.yamlio import atomic_write
 
     if output is None:
         write_envelope(envelope, sys.stdout)
@@ -224,6 +226,7 @@ def emit_envelope(envelope: Envelope, output: Path | None = None) -> None:
 def emit_listing(listing: Listing, fmt: str, output: Path | None) -> None:
     """A listing through its exporter, streamed to ``output`` or stdout."""
     from portmatrix.exporters import exporter_for
+    from portmatrix.yamlio import atomic_write
 
     exporter = exporter_for(fmt)
     if exporter.binary:

@@ -56,15 +56,7 @@ def render_envelope(
 ) -> Envelope:
     """What was rendered (by file stem), where it went (stem -> path), and the totals."""
     rows: list[dict[str, Any]] = [
-        {
-            "subject": item.subject,
-            "target": item.target,
-            "file": files.get(stem),
-            "flows_in": item.flows_in,
-            "rules_out": item.counts.rules,
-            "elements_out": item.counts.elements,
-            "warnings": len(item.warnings),
-        }
+        {**item.stats(), "file": files.get(stem), "warnings": len(item.warnings)}
         for stem, item in rendered.items()
     ]
     summary = {

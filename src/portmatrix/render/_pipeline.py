@@ -28,6 +28,16 @@ class Rendered:
     counts: Counts
     warnings: tuple[str, ...] = ()
 
+    def stats(self) -> dict[str, object]:
+        """What ``--stats`` reports: flows in, rules and elements out."""
+        return {
+            "target": self.target,
+            "subject": self.subject,
+            "flows_in": self.flows_in,
+            "rules_out": self.counts.rules,
+            "elements_out": self.counts.elements,
+        }
+
 
 def renderer_for(target: str | Renderer) -> Renderer:
     return _registry.load(target) if isinstance(target, str) else target

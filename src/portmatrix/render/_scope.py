@@ -13,7 +13,6 @@ local-only is a contradiction in the catalog and always an error.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -85,16 +84,9 @@ class FlowIndex:
 
     @classmethod
     def of(cls, matrix: Matrix) -> FlowIndex:
-        to: dict[str, list[Flow]] = defaultdict(list)
-        out: dict[str, list[Flow]] = defaultdict(list)
-        local: dict[str, list[Flow]] = defaultdict(list)
-        for flow in matrix.flows:
-            if flow.local_only:
-                local[flow.dst].append(flow)
-            else:
-                to[flow.dst].append(flow)
-                out[flow.src].append(flow)
-        return cls(dict(to), dict(out), dict(local))
+        """The matrix's own per-host index (built once per matrix, shared with every caller)."""
+        to, out, local = matrix.host_index()
+        return cls(to, out, local)
 
 
 def flow_family(flow: Flow) -> int | None:
