@@ -73,7 +73,9 @@ def main() -> int:
     _ = Project().catalog  # warm: the catalog is not what is measured here
     with tempfile.TemporaryDirectory(prefix="pm-bench-resolve-") as tmp:
         root = Path(tmp)
-        print(f"{'inventory':24} {'endpoints':>9} {'flows':>8} {'read ms':>8} {'resolve ms':>11} {'us/flow':>8}")
+        print(
+            f"{'inventory':24} {'endpoints':>9} {'flows':>8} {'read ms':>8} {'resolve ms':>11} {'us/flow':>8}"
+        )
         points: list[tuple[int, float]] = []
         largest = root / "none.yaml"
         for label, (sites, instances, clusters) in {**SIZES, **SHARED_CLUSTER}.items():
@@ -94,9 +96,19 @@ def main() -> int:
         seconds, rss = peak_rss(
             [portmatrix, "resolve", str(largest), "--format", "json", "-o", str(root / "m.json")]
         )
-        print(f"~8,000 endpoints: resolve --format json -o FILE: {seconds:.1f} s, peak RSS {rss:.0f} MiB")
+        print(
+            f"~8,000 endpoints: resolve --format json -o FILE: {seconds:.1f} s, peak RSS {rss:.0f} MiB"
+        )
         seconds, rss = peak_rss(
-            [portmatrix, "render", "nftables", str(largest), "-o", str(root / "nft"), "--skip-unbound"]
+            [
+                portmatrix,
+                "render",
+                "nftables",
+                str(largest),
+                "-o",
+                f"{root / 'nft'}/",
+                "--skip-unbound",
+            ]
         )
         print(
             f"~8,000 endpoints: render nftables, every host: {seconds:.1f} s, peak RSS {rss:.0f} MiB"

@@ -127,3 +127,19 @@ def test_a_host_judged_on_no_flow_says_so(tmp_path: Path) -> None:
     assert code == 0
     code, out, err = run(*args, "--host", "cvp-1", "--strict")
     assert code == 1 and "nothing was judged" in out and "nothing was judged" in err
+
+
+def test_a_large_ruleset_reports_its_stages_in_a_pipe(
+    tmp_path: Path, rules: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from portmatrix.cli import check_cmd
+
+    path = write(tmp_path, rules)
+    assert "reading" not in check(path)[2]  # a small file in a pipe: no stage lines
+    monkeypatch.setattr(check_cmd, "LARGE_RULESET", 0)
+    code, _, err = check(path)
+    lines = err.splitlines()
+    assert code == 0 and lines[0] == "portmatrix: reading rtr-a.rules..."
+    assert lines[1].startswith("portmatrix: reading rtr-a.rules: 0 done in ")
+    assert lines[2].startswith("portmatrix: checking ") and "done in" in lines[3]
+    assert "reading" not in check(path, "--quiet")[2]

@@ -77,3 +77,34 @@ def test_python_m_portmatrix_is_the_portmatrix_command() -> None:
         [sys.executable, "-m", "portmatrix", "nonsense"], capture_output=True, text=True, timeout=60
     )
     assert bad.returncode == 2 and "No such command" in bad.stderr
+
+
+def test_shell_completion_as_documented() -> None:
+    """The README's completion lines work: click's own, across the lazily loaded commands."""
+    script = subprocess.run(
+        [sys.executable, "-m", "portmatrix"],
+        env={**_env(), "_PORTMATRIX_COMPLETE": "bash_source"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "_portmatrix_completion()" in script.stdout
+    words = subprocess.run(
+        [sys.executable, "-m", "portmatrix"],
+        env={**_env(), "_PORTMATRIX_COMPLETE": "bash_complete", "COMP_WORDS": "portmatrix ro"}
+        | {"COMP_CWORD": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "plain,roles" in words.stdout.splitlines()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "_PORTMATRIX_COMPLETE=bash_source portmatrix" in readme
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return dict(os.environ)

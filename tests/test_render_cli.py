@@ -129,3 +129,15 @@ def test_unbound_flows_fail_unless_skipped_with_a_warning(unbound_matrix: Matrix
     code, out, err = run("nftables", "inv.yaml", "--host", "rgr-a", "--skip-unbound")
     assert code == 0 and "left out" in out
     assert "portmatrix: warning: host rgr-a: left out role:cce.aw -> rgr-a tcp/40047" in err
+
+
+def test_left_out_flows_are_one_counted_warning_not_one_per_flow(tmp_path: Path) -> None:
+    data = Path(__file__).resolve().parent / "data"
+    code, _, err = run(
+        "nftables", str(data / "acme-inventory.yaml"), "--catalog", str(data / "acme-pack.yaml"),
+        "-o", f"{tmp_path}/", "--skip-unbound", "--egress",
+    )  # fmt: skip
+    warnings = [line for line in err.splitlines() if "warning" in line]
+    assert code == 0 and len(warnings) == 1
+    assert "left out 3 flows in 3 files (unbound:" in warnings[0]
+    assert "left out" in (tmp_path / "vault-2.nft").read_text()  # the file lists its own

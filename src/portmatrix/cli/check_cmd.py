@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
-from portmatrix.check import FORMATS, RulesetType, format_report
+from portmatrix.check import FORMATS, RulesetType, format_report, load_ruleset
 from portmatrix.cli._common import (
     catalog_option,
     emit,
@@ -17,6 +18,7 @@ from portmatrix.cli._common import (
     quiet_option,
     warn,
 )
+from portmatrix.progress import Progress
 
 
 @main.command()
@@ -81,12 +83,30 @@ def check(
     if host is not None and between is not None:
         raise click.UsageError("give either --host or --between, not both")
     deployment = project(inventory, catalogs)
-    report = deployment.check(
-        ruleset, ruleset_type=ruleset_type, host=host, between=between, acl=acl
-    )
+    progress = Progress(quiet=quiet or not _worth_showing(ruleset))
+    with progress.stage(f"reading {ruleset.name}"):
+        loaded = load_ruleset(ruleset, ruleset_type=RulesetType(ruleset_type))
+    with progress.stage(f"checking {deployment.inventory_name} against {ruleset.name}"):
+        report = deployment.check(
+            loaded, ruleset_type=ruleset_type, host=host, between=between, acl=acl
+        )
     scope = deployment.scope(host=host, between=list(between) if between else None, acl=acl)
     purposes = deployment.purposes(lang)
     text = format_report(report, fmt=fmt, strict=strict, lang=lang, purposes=purposes, scope=scope)
     emit(text, output)
     warn(report.warnings(), quiet=quiet)
     ctx.exit(report.exit_status(strict=strict))
+
+
+#: Rulesets at least this large (bytes) report their stages even in a pipe.
+LARGE_RULESET = 256 * 1024
+
+
+def _worth_showing(ruleset: Path) -> bool:
+    """Stages on a terminal always; in a pipe or a log only for a large ruleset."""
+    if sys.stderr.isatty():
+        return True
+    try:
+        return ruleset.stat().st_size >= LARGE_RULESET
+    except OSError:
+        return False  # reading it will say what is wrong

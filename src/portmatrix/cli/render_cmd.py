@@ -29,6 +29,7 @@ from portmatrix.render._output import (
     folder_files,
     is_folder,
     render_envelope,
+    skip_warnings,
 )
 from portmatrix.table import format_table
 
@@ -136,7 +137,7 @@ def render_command(
         )
     else:
         done = _every_host(deployment, renderer, options, quiet=quiet)
-    warn([w for rendered in done.values() for w in rendered.warnings], quiet=quiet)
+    warn(skip_warnings(done), quiet=quiet)
     if not (folder or stats):
         return
     scope = deployment.scope(target=renderer.name, host=host, between=list(between or ()) or None)

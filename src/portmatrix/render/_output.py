@@ -16,6 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 from portmatrix.envelope import Envelope
 from portmatrix.render._pipeline import Rendered
 from portmatrix.render._protocol import Renderer
+from portmatrix.render._refusal import Skipped, describe_flow
 
 INDEX = "index.json"
 
@@ -71,3 +72,29 @@ def render_envelope(
 def is_folder(text: str, *, exists_as_dir: bool) -> bool:
     """``-o`` names a folder: it ends with a slash, or it is a directory already."""
     return text.endswith("/") or exists_as_dir
+
+
+#: Flows a grouped warning names before "and N more" (each file's header lists every one).
+SHOWN_SKIPS = 3
+
+
+def skip_warnings(rendered: Mapping[str, Rendered]) -> list[str]:
+    """One warning per reason flows were left out, counted across files, not one per flow."""
+    by_reason: dict[str, list[tuple[str, Skipped]]] = {}
+    for item in rendered.values():
+        for skipped in item.skipped:
+            by_reason.setdefault(skipped.why, []).append((item.subject, skipped))
+    out = []
+    for why, items in by_reason.items():
+        if len(items) == 1:
+            subject, skipped = items[0]
+            out.append(f"{subject}: left out {skipped}")
+            continue
+        files = len({subject for subject, _ in items})
+        shown = ", ".join(describe_flow(skipped.flow) for _, skipped in items[:SHOWN_SKIPS])
+        more = f" and {len(items) - SHOWN_SKIPS} more" if len(items) > SHOWN_SKIPS else ""
+        out.append(
+            f"left out {len(items)} flows in {files} file{'s' if files != 1 else ''} ({why}): "
+            f"{shown}{more}; each file's header lists them"
+        )
+    return out

@@ -13,6 +13,7 @@ from portmatrix.model import Matrix
 from portmatrix.render import _registry
 from portmatrix.render._expressible import check_expressible
 from portmatrix.render._protocol import Counts, Renderer, RenderOptions
+from portmatrix.render._refusal import Skipped
 from portmatrix.render._scope import CompactMatrix, FlowIndex, build
 
 
@@ -27,6 +28,7 @@ class Rendered:
     flows_in: int
     counts: Counts
     warnings: tuple[str, ...] = ()
+    skipped: tuple[Skipped, ...] = ()  # the flows behind the warnings, for grouping them
 
     def stats(self) -> dict[str, object]:
         """What ``--stats`` reports: flows in, rules and elements out."""
@@ -164,4 +166,5 @@ def _print(compact: CompactMatrix, renderer: Renderer, options: RenderOptions) -
         flows_in=compact.flows_in,
         counts=renderer.count(text),
         warnings=warnings,
+        skipped=compact.skipped,
     )
