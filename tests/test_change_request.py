@@ -90,3 +90,17 @@ def test_zone_pair_names_the_firewall_crossed() -> None:
     assert zone_pair(zones, "web", "db") == "dmz > core"
     assert zone_pair(zones, "db", "app") is None
     assert zone_pair({}, "web", "db") is None
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o077])
+def test_written_files_honour_the_umask(tmp_path: Path, mask: int) -> None:
+    import os
+
+    previous = os.umask(mask)
+    try:
+        for name in ("cr.xlsx", "cr.json"):
+            target = tmp_path / f"{mask:o}-{name}"
+            run("resolve", *DEPLOYMENTS["acme"], "-o", str(target), "-q")
+            assert target.stat().st_mode & 0o777 == 0o666 & ~mask, name
+    finally:
+        os.umask(previous)

@@ -60,30 +60,27 @@ class ListingSummary(TypedDict):
     ambiguous: int
 
 
+class _ListingResult(TypedDict):
+    schema_version: Literal[1]
+    scope: Scope
+    summary: ListingSummary
+    requests: list[RequestItem]
+    local_only: list[RequestItem]
+    unbound: list[RequestItem]
+
+
 @with_config(_FORBID)
-class MatrixResult(TypedDict):
+class MatrixResult(_ListingResult):
     """``resolve --format json``."""
 
-    schema_version: Literal[1]
     kind: Literal["matrix"]
-    scope: Scope
-    summary: ListingSummary
-    requests: list[RequestItem]
-    local_only: list[RequestItem]
-    unbound: list[RequestItem]
 
 
 @with_config(_FORBID)
-class ChangeResult(TypedDict):
+class ChangeResult(_ListingResult):
     """``diff --format json``: permit rows to open, remove rows to close."""
 
-    schema_version: Literal[1]
     kind: Literal["change"]
-    scope: Scope
-    summary: ListingSummary
-    requests: list[RequestItem]
-    local_only: list[RequestItem]
-    unbound: list[RequestItem]
 
 
 @with_config(_FORBID)

@@ -157,6 +157,12 @@ def validation_error(
     return error(f"{where}: {message}", file=file, line=lines.line(loc))
 
 
+def _new_file_mode() -> int:
+    mask = os.umask(0o022)  # the only portable way to read the umask is to set it back
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | Path, *, mode: str = "w") -> Iterator[Any]:
     """Write to a temporary file beside ``path`` and rename it into place only on success."""
@@ -164,6 +170,7 @@ def atomic_write(path: str | Path, *, mode: str = "w") -> Iterator[Any]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, _new_file_mode())  # mkstemp makes 0600; a new file follows the umask
         encoding = None if "b" in mode else "utf-8"
         with open(fd, mode, encoding=encoding) as handle:
             yield handle

@@ -15,10 +15,7 @@ from portmatrix.cli._common import emit, main, output_file_option
 @output_file_option()
 def schema_cmd(name: str | None, output: Path | None) -> None:
     """Print the JSON Schema NAME (inventory, catalog-pack, result-*); without NAME, list them."""
-    if name is None:
-        emit("\n".join(bundled.names("schemas")), output)
-        return
-    emit(bundled.text("schemas", name), output)
+    _print("schemas", name, output)
 
 
 @main.command("example")
@@ -26,7 +23,8 @@ def schema_cmd(name: str | None, output: Path | None) -> None:
 @output_file_option()
 def example_cmd(name: str | None, output: Path | None) -> None:
     """Print the bundled example inventory NAME (e.g. duplex-cce); without NAME, list them."""
-    if name is None:
-        emit("\n".join(bundled.names("examples")), output)
-        return
-    emit(bundled.text("examples", name), output)
+    _print("examples", name, output)
+
+
+def _print(kind: str, name: str | None, output: Path | None) -> None:
+    emit(bundled.text(kind, name) if name else "\n".join(bundled.names(kind)), output)
