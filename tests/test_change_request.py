@@ -104,3 +104,13 @@ def test_written_files_honour_the_umask(tmp_path: Path, mask: int) -> None:
             assert target.stat().st_mode & 0o777 == 0o666 & ~mask, name
     finally:
         os.umask(previous)
+
+
+def test_the_english_header_row_is_the_json_keys(tmp_path: Path) -> None:
+    book = tmp_path / "cr.xlsx"
+    run("resolve", *DEPLOYMENTS["acme"], "-o", str(book), "-q", "--lang", "en")
+    _, out = run("resolve", *DEPLOYMENTS["acme"], "--format", "json", "-q")
+    header = [cell.value for cell in load_workbook(book)["Requests"][1]]
+    first = json.loads(out)["requests"][0]
+    assert header == list(first) == list(COLUMNS)
+    assert "port_start" in header and "ambiguous" in header

@@ -70,7 +70,7 @@ def test_csv_and_markdown() -> None:
     assert {row["list"] for row in rows} == {"requests", "local_only", "unbound"}
     assert all(row["port_start"].isdigit() for row in rows)
     _, out, _ = run("resolve", INVENTORY, "--format", "md", *ACME)
-    assert out.startswith("# Flow matrix: acme-lab") and "| Source |" in out
+    assert out.startswith("# Flow matrix: acme-lab") and "| src | src_address |" in out
     assert "## Local only (3)" in out
 
 
@@ -81,12 +81,7 @@ def test_xlsx_is_a_change_request_workbook(tmp_path: Path) -> None:
     book = load_workbook(target)
     assert book.sheetnames == ["Cover", "Requests", "Local only", "Unbound", "Per host"]
     requests, hosts = book["Requests"], book["Per host"]
-    assert [c.value for c in requests[1]][:4] == [
-        "Source",
-        "Source address",
-        "Destination",
-        "Destination address",
-    ]
+    assert [c.value for c in requests[1]][:4] == ["src", "src_address", "dst", "dst_address"]
     assert requests.freeze_panes == "A2" and requests.auto_filter.ref
     assert requests.print_title_rows == "$1:$1" and requests.page_setup.orientation == "landscape"
     assert requests.page_setup.fitToWidth == 1 and requests.sheet_properties.pageSetUpPr.fitToPage
