@@ -418,6 +418,24 @@ def _param(spec: ParamSpec) -> dict[str, Any]:
     return data
 
 
+def _site_changes(project: Project) -> list[str]:
+    """The deployment's site exclusions, overrides and bindings, one line each.
+
+    They come with the deployment model of issue 11 (``Deployment.site``); until a deployment
+    has them there is nothing to list. Read through ``getattr`` so this module does not depend
+    on that model's arrival.
+    """
+    site = getattr(project.deployment, "site", None)
+    changes = getattr(site, "changes", None)
+    if changes is None:
+        return []
+    return [
+        f"{change.kind} {change.entry}: {change.detail}"
+        + (f" ({change.reason})" if change.reason else "")
+        for change in changes(project.catalog)
+    ]
+
+
 def _cover_facts(title: str, projects: Sequence[Project], lang: str) -> CoverFacts:
     from datetime import date
 
@@ -440,7 +458,7 @@ def _cover_facts(title: str, projects: Sequence[Project], lang: str) -> CoverFac
         inventories=[project.inventory_name or "-" for project in projects],
         options=dict(last.deployment.options),
         sites=sites,
-        overrides=[],
+        overrides=_site_changes(last),
         packs=packs,
         version=__version__,
         date=date.today().isoformat(),
