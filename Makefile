@@ -7,7 +7,7 @@ SYSTEM_TOOLS := nft iptables-restore nmap ip
 APT_PACKAGES := nftables iptables nmap iproute2 ipset
 EXTRAS ?= dev,aerleon
 
-.PHONY: demo test lint typecheck system-deps venv schema catalog docs bench clean
+.PHONY: demo test lint typecheck system-deps venv schema catalog docs bench fuzz clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -30,7 +30,7 @@ system-deps:
 demo: venv
 	$(PORTMATRIX) port 40087
 	$(PORTMATRIX) resolve examples/duplex-cce.yaml
-	$(PORTMATRIX) render nftables examples/duplex-cce.yaml --host cuc-pub -o out/cuc-pub.nft --stats
+	$(PORTMATRIX) render nftables examples/duplex-cce.yaml --host cuc-pub -o out/cuc-pub.nft --mkdir --stats
 	@echo "wrote out/cuc-pub.nft (load it with: nft -f out/cuc-pub.nft)"
 
 test: system-deps venv lint typecheck
@@ -55,6 +55,11 @@ docs: venv
 
 bench: venv
 	$(PY) benchmarks/run_all.py
+
+# Mutation fuzzing of every loader and ruleset reader; reports inputs tried and crashes.
+FUZZ_SECONDS ?= 180
+fuzz: venv
+	$(PY) tests/fuzz/fuzz_inputs.py --seconds $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -139,7 +139,6 @@ def test_a_large_ruleset_reports_its_stages_in_a_pipe(
     monkeypatch.setattr(check_cmd, "LARGE_RULESET", 0)
     code, _, err = check(path)
     lines = err.splitlines()
-    assert code == 0 and lines[0] == "portmatrix: reading rtr-a.rules..."
-    assert lines[1].startswith("portmatrix: reading rtr-a.rules: 0 done in ")
-    assert lines[2].startswith("portmatrix: checking ") and "done in" in lines[3]
+    assert code == 0 and lines[0].startswith("portmatrix: reading rtr-a.rules: 0 done in ")
+    assert lines[1].startswith("portmatrix: checking ") and "done in" in lines[1]
     assert "reading" not in check(path, "--quiet")[2]

@@ -26,7 +26,8 @@ from portmatrix.verify import (
     limits,
     token,
 )
-from portmatrix.verify.emulate import _Gate, _TokenStream
+from portmatrix.verify.emulate import SourceFilter, _Gate, _TokenStream
+from portmatrix.verify.sockets import PROBE_PAYLOAD
 
 HOST = "127.55.0.11"  # a loopback address of our own, so no other test's listener is in the way
 OTHER = "127.55.0.12"
@@ -62,12 +63,18 @@ async def read_tcp_token(address: str, port: int) -> bytes:
         await writer.wait_closed()
 
 
-async def ask_udp(address: str, port: int) -> bytes:
+PHONE = "127.56.0.9"  # inside the matrix's phones network: a source the emulator answers
+
+
+async def ask_udp(
+    address: str, port: int, *, source: str = PHONE, payload: bytes = PROBE_PAYLOAD
+) -> bytes:
     loop = asyncio.get_running_loop()
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.setblocking(False)
+        sock.bind((source, 0))
         sock.connect((address, port))
-        await loop.sock_sendall(sock, b"portmatrix probe\n")
+        await loop.sock_sendall(sock, payload)
         return await asyncio.wait_for(loop.sock_recv(sock, 512), 2)
 
 
@@ -90,6 +97,26 @@ def test_udp_listeners_answer_with_the_token() -> None:
     emulator = emulator_for(MATRIX, "cuc-pub", sampling=Sampling(4))
     _, reply = run_with(emulator, lambda: ask_udp(HOST, 21511))
     assert reply == b"portmatrix cuc-pub udp/21511 cuc.mixer.rtp\n"
+
+
+def test_udp_listeners_answer_no_source_outside_the_inventory() -> None:
+    emulator = emulator_for(MATRIX, "cuc-pub", sampling=Sampling(4))
+    with pytest.raises(TimeoutError):  # 127.0.0.9 is nobody in the inventory: no reflection
+        run_with(emulator, lambda: ask_udp(HOST, 21511, source="127.0.0.9"))
+
+
+def test_udp_replies_are_never_larger_than_the_request() -> None:
+    emulator = emulator_for(MATRIX, "cuc-pub", sampling=Sampling(4))
+    _, reply = run_with(emulator, lambda: ask_udp(HOST, 21511, payload=b"x" * 10))
+    assert reply == b"portmatrix"  # cut to the request's 10 bytes
+    with pytest.raises(TimeoutError):  # an empty datagram gets nothing at all
+        run_with(emulator_for(MATRIX, "cuc-pub"), lambda: ask_udp(HOST, 21511, payload=b""))
+
+
+def test_a_network_is_emulated_at_its_probe_address_only() -> None:
+    phones = Endpoint("phones", "127.56.0.0/24", probe_address="127.56.0.20")
+    matrix = Matrix("m", {**MATRIX.endpoints, "phones": phones}, MATRIX.flows)
+    assert emulator_for(matrix, "phones").addresses == ["127.56.0.20"]
 
 
 def test_local_only_ports_are_emulated_so_a_missing_block_shows() -> None:
@@ -154,7 +181,13 @@ def test_a_port_already_in_use_is_reported_and_skipped() -> None:
 
 def test_nothing_bindable_is_an_error() -> None:
     only_low = [ListenPort(TCP, 22, ("cuc.ssh",))]
-    emulator = Emulator("cuc-pub", only_low, addresses=[HOST], socket_factory=RefusingLowPorts)
+    emulator = Emulator(
+        "cuc-pub",
+        only_low,
+        addresses=[HOST],
+        sources=SourceFilter.of(MATRIX),
+        socket_factory=RefusingLowPorts,
+    )
     with pytest.raises(VerifyError, match="no listener for cuc-pub"):
         run_with(emulator, lambda: asyncio.sleep(0))
 
@@ -289,8 +322,9 @@ def test_emulate_prints_ready_and_stops_cleanly_on_a_signal(tmp_path: Path, stop
         if process.poll() is None:
             process.kill()
             process.communicate()
-    assert process.returncode == 0, err
+    assert process.returncode == 128 + stop, err  # 130 for SIGINT, 143 for SIGTERM
     assert "listeners up" in err and "Traceback" not in err
+    assert err.splitlines()[-1] == f"portmatrix: interrupted by {signal.Signals(stop).name}"
     with socket.socket() as probe, pytest.raises(ConnectionRefusedError):
         probe.connect(("127.55.1.11", 20500))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portmatrix import portspec
@@ -107,3 +107,40 @@ def test_merge_ranges_covers_exactly_the_same_ports(raw: list[tuple[int, int]]) 
     covered = {p for lo, hi in ranges for p in range(lo, hi + 1)}
     assert {p for lo, hi in merged for p in range(lo, hi + 1)} == covered
     assert all(b[0] > a[1] + 1 for a, b in itertools.pairwise(merged))
+
+
+# ------------------------------------------------------------------ bounded parsing
+
+HOSTILE = [
+    ("1+" * 3000 + "1", "longer than the 1,000 allowed"),
+    ("(" * 3000 + "1" + ")" * 3000, "longer than the 1,000 allowed"),
+    ("(" * 400 + "1" + ")" * 400, "more than 16 nested parentheses"),
+    ("+".join(["instance"] * 65), "more than 64 terms"),
+    ("9" * 5000, "longer than"),
+    ("1234567890", "is too large"),
+    ("1234567890-1234567891", "is too large"),
+    ("٣", "unexpected character"),  # a non-ASCII digit is not a digit here
+]
+
+
+@pytest.mark.parametrize(("text", "message"), HOSTILE)
+def test_hostile_expressions_are_clean_errors(text: str, message: str) -> None:
+    with pytest.raises(PortExpressionError, match=message):
+        portspec.parse(text)
+
+
+def test_within_the_limits_deep_and_long_expressions_work() -> None:
+    nested = "(" * 16 + "40000 + instance" + ")" * 16
+    assert portspec.evaluate(portspec.parse(nested), {"instance": 7}) == [(40007, 40007)]
+    long = " + ".join(["1"] * 64)
+    assert portspec.evaluate(portspec.parse(long)) == [(64, 64)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789+-*() ,.instace~", max_size=60))
+def test_any_text_parses_or_is_a_port_expression_error(text: str) -> None:
+    try:
+        spec = portspec.parse(text)
+        portspec.evaluate(spec, {"instance": 3})
+    except PortExpressionError:
+        pass

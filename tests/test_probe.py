@@ -231,11 +231,16 @@ def test_icmp_messages_become_verdicts(icmp: IcmpError, observed: Observed, word
         (errno.EPERM, Observed.BLOCKED),
         (errno.EACCES, Observed.BLOCKED),
         (errno.EHOSTUNREACH, Observed.FILTERED),
-        (errno.ENETUNREACH, Observed.FILTERED),
     ],
 )
 def test_without_an_icmp_message_the_errno_decides(code: int, observed: Observed) -> None:
     assert classify(OSError(code, "x"), None)[0] is observed
+
+
+def test_no_route_without_an_icmp_message_stops_the_probe() -> None:
+    # Nothing answered: this machine's own routing table has no route, which no verdict covers.
+    with pytest.raises(VerifyError, match="no route to the destination"):
+        classify(OSError(errno.ENETUNREACH, "Network is unreachable"), None)
 
 
 def test_an_unexpected_error_is_a_verify_error() -> None:

@@ -43,17 +43,28 @@ def test_a_sixteen_second_run_never_shows_hours() -> None:
     assert frames[-1] == "portmatrix: probing: 1600/1600 done in 0:16\n"
 
 
-def test_a_pipe_gets_one_line_at_each_end_of_a_stage() -> None:
+def test_a_pipe_gets_one_line_per_stage() -> None:
     clock, pipe = Clock(), io.StringIO()
     progress = Progress(stream=pipe, clock=clock)
     with progress.stage("rendering", 3) as stage:
         for _ in range(3):
             clock.now += 1
             stage.advance()
-    assert pipe.getvalue().splitlines() == [
-        "portmatrix: rendering (3)...",
-        "portmatrix: rendering: 3/3 done in 0:03",
-    ]
+    assert pipe.getvalue().splitlines() == ["portmatrix: rendering: 3/3 done in 0:03"]
+
+
+def test_a_stage_cut_short_prints_nothing_so_the_error_is_the_only_line() -> None:
+    clock, pipe, screen = Clock(), io.StringIO(), Terminal()
+    for stream in (pipe, screen):
+        with (
+            pytest.raises(KeyboardInterrupt),
+            Progress(stream=stream, clock=clock).stage("x", 9) as s,
+        ):
+            clock.now += 1
+            s.advance()
+            raise KeyboardInterrupt
+    assert pipe.getvalue() == ""
+    assert screen.getvalue().endswith("\r\x1b[K") and "done" not in screen.getvalue()
 
 
 def test_quiet_prints_nothing() -> None:

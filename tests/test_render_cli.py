@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from portmatrix.cli import main
 from portmatrix.model import Matrix
+from portmatrix.output import MANIFEST
 from portmatrix.project import Project
 from render_sample import TCP, flow, sample_matrix
 
@@ -58,7 +59,9 @@ def test_every_host_into_a_directory_with_json_stats(tmp_path: Path) -> None:
     folder = f"{tmp_path / 'fw'}/"  # the trailing slash makes it a folder
     code, out, err = run("windows", str(EXAMPLE), "-o", folder, "--stats", "--json")
     assert code == 0
-    files = sorted(p.name for p in (tmp_path / "fw").iterdir() if p.name != "index.json")
+    files = sorted(
+        p.name for p in (tmp_path / "fw").iterdir() if p.name not in ("index.json", MANIFEST)
+    )
     assert "rtr-a.ps1" in files and "phones.ps1" not in files  # a network is not a host
     result = json.loads(out)
     stats = result["files"]
@@ -67,7 +70,7 @@ def test_every_host_into_a_directory_with_json_stats(tmp_path: Path) -> None:
     assert sorted(row["file"] for row in stats) == files
     index = json.loads((tmp_path / "fw" / "index.json").read_text(encoding="utf-8"))
     assert index["files"] == stats and index["scope"]["target"] == "windows"
-    assert f"portmatrix: rendering windows ({len(files)})..." in err  # a line per stage
+    assert f"portmatrix: rendering windows: {len(files)}/{len(files)} done" in err  # a stage line
 
 
 def test_the_extension_names_the_target_and_a_contradiction_is_refused(tmp_path: Path) -> None:

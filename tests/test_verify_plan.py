@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portmatrix.errors import LookupFailure
+from portmatrix.errors import LookupFailure, VerifyError
 from portmatrix.model import Endpoint, Exposure, Flow, Matrix, Protocol
 from portmatrix.verify import Expected, Planner, Sampling, probe_addresses, sample_range
 
@@ -172,8 +172,28 @@ def test_every_other_host_is_a_target_by_default_but_never_the_source() -> None:
 def test_only_inventory_addresses_are_probed() -> None:
     planner = Planner(MATRIX, sampling=Sampling(4, include_ephemeral=True))
     inventory = set(planner.addresses().values())
-    for source in ENDPOINTS:
+    assert inventory == {"10.62.1.11", "10.62.1.12", "10.63.0.7", "192.0.2.10"}
+    for source in planner.addresses():
         assert {probe.dst_address for probe in planner.probes(source)} <= inventory
+
+
+def test_a_network_without_a_probe_address_is_never_probed_nor_probed_from() -> None:
+    planner = Planner(MATRIX)
+    assert planner.unaddressed() == ["phones"]
+    assert "phones" not in {probe.dst for probe in planner.probes("outside")}
+    with pytest.raises(VerifyError, match=r"phones is a network .* with no probe_address"):
+        planner.probes("phones")
+    with pytest.raises(VerifyError, match="no probe_address"):
+        planner.probes("outside", targets=["phones"])
+
+
+def test_a_network_is_probed_at_and_from_its_probe_address_only() -> None:
+    phones = Endpoint("phones", "10.63.0.0/24", probe_address="10.63.0.50")
+    planner = Planner(Matrix("m", {**ENDPOINTS, "phones": phones}, MATRIX.flows))
+    probes = planner.probes("phones", targets=["cuc-pub"])
+    assert probes and all(probe.dst_address == "10.62.1.11" for probe in probes)
+    assert any(probe.expected is Expected.OPEN for probe in probes)  # 10.63.0.50 is a phone
+    assert planner.addresses()["phones"] == "10.63.0.50"
 
 
 def test_unknown_hosts_are_named() -> None:
@@ -184,12 +204,13 @@ def test_unknown_hosts_are_named() -> None:
         planner.probes("outside", targets=["nowhere"])
 
 
-def test_a_network_is_probed_at_a_free_address_of_its_own() -> None:
-    addresses = probe_addresses(ENDPOINTS.values())
+def test_only_the_lab_invents_a_free_address_for_a_network() -> None:
+    assert "phones" not in probe_addresses(ENDPOINTS.values())
+    addresses = probe_addresses(ENDPOINTS.values(), invent=True)
     assert addresses["cuc-pub"] == "10.62.1.11"
     assert addresses["phones"] == "10.63.0.1"
     crowded = [Endpoint("net", "10.9.0.0/30"), Endpoint("gw", "10.9.0.1/32")]
-    assert probe_addresses(crowded)["net"] == "10.9.0.2"
+    assert probe_addresses(crowded, invent=True)["net"] == "10.9.0.2"
 
 
 def test_a_network_without_a_free_address_is_an_error() -> None:
@@ -199,4 +220,4 @@ def test_a_network_without_a_free_address_is_an_error() -> None:
         Endpoint("b", "10.9.0.1/32"),
     ]
     with pytest.raises(LookupFailure, match="no free address"):
-        probe_addresses(crowded)
+        probe_addresses(crowded, invent=True)

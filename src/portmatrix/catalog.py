@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from portmatrix import portspec
 from portmatrix.errors import CatalogError, PortExpressionError
 from portmatrix.model import CatalogEntry, OptionSpec, Pack, RoleSpec, Selector
+from portmatrix.packcheck import check_pack
 from portmatrix.plain import from_plain, to_plain
 from portmatrix.portindex import (
     COMPILED_FORMAT,
@@ -225,6 +226,8 @@ def _merge_entries(
         catalog.entries.append(entry)
         catalog.by_id[entry.id] = entry
         catalog.files[entry.id] = name
+    if checked:
+        check_pack(catalog, pack, lines=lines, file=name)
 
 
 def _check_entry(

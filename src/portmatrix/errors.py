@@ -13,17 +13,51 @@ The tree, so callers can catch at the depth they care about::
     ├── RenderError                 a target cannot express part of the matrix (never dropped silently)
     │                               (``.problems``: the structured reasons, one per flow)
     ├── PluginError                 a plugin cannot be loaded, or two plugins claim one name
+    ├── OutputError                 a result cannot be written where the user asked
     └── VerifyError                 the lab or a probe cannot run (privileges, namespaces, limits)
 
 Messages are written for the person at the terminal: what is wrong, where, and what to do.
 Library code translates YAML, socket and subprocess errors into these with ``raise ... from exc``.
+A message quotes what the user wrote, which can be anything, so :func:`one_line` caps it: a
+180 kB formula quoted whole is no message. :class:`InputError` caps its own message and keeps
+``file:line`` in front of the cut.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+#: The longest message an :class:`InputError` keeps (its ``file:line`` comes on top).
+MAX_MESSAGE = 600
+#: The longest error line the command line prints.
+MAX_LINE = 2000
+
+
+def one_line(text: str, limit: int = MAX_LINE) -> str:
+    """``text`` on one line of at most about ``limit`` characters, safe to print on a terminal.
+
+    Line breaks become spaces and other control characters are written as escapes (a pack's
+    text must not move the cursor or recolour the terminal). A longer text keeps its start and
+    its end, where messages say what to do, around a marker saying how much was cut.
+    """
+    clean = "".join(_printable(char) for char in text) if not text.isprintable() else text
+    if len(clean) <= limit:
+        return clean
+    head, tail = (limit * 2) // 3, limit // 4
+    cut = len(clean) - head - tail
+    return f"{clean[:head]} …[{cut:,} characters cut]… {clean[-tail:]}"
+
+
+def _printable(char: str) -> str:
+    if char.isprintable() or unicodedata.category(char) == "Zs":  # keep a Japanese full-width space
+        return char
+    if char in "\n\r\t":
+        return " "
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 class PortmatrixError(Exception):
@@ -34,7 +68,7 @@ class InputError(PortmatrixError):
     """A problem located in an input file, reported as ``file:line: message``."""
 
     def __init__(self, message: str, *, file: str | Path | None = None, line: int | None = None):
-        self.message = message
+        self.message = one_line(message, MAX_MESSAGE)
         self.file = str(file) if file is not None else None
         self.line = line
         super().__init__(self.__str__())
@@ -88,6 +122,10 @@ class RenderError(PortmatrixError):
 
 class PluginError(PortmatrixError):
     """A plugin cannot be loaded, is not of its kind, or shares its name with another."""
+
+
+class OutputError(PortmatrixError):
+    """A result cannot be written: a missing directory, no permission, a full disk."""
 
 
 class VerifyError(PortmatrixError):

@@ -62,6 +62,7 @@ class DeployedHost:
     zone: str | None
     index: int  # position in the inventory's host list
     address: str = ""  # canonical CIDR text of ``network``, computed once: every flow carries it
+    probe_address: str | None = None  # where probes go to and from a network (see verify.plan)
 
     def __post_init__(self) -> None:
         if not self.address:
@@ -88,6 +89,10 @@ class Deployment:
 
     def line_of(self, host: DeployedHost, *path: str | int) -> int | None:
         return self.lines.line(("hosts", host.index, *path))
+
+
+def _broadcast(network: IPNetwork) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    return network.broadcast_address if network.version == 4 else None
 
 
 def _suggest(word: str, candidates: list[str]) -> str:
@@ -177,7 +182,35 @@ class _Checker:
         roles = tuple(
             self.role(host, assignment, index, i) for i, assignment in enumerate(host.roles)
         )
-        return DeployedHost(host.name, network, roles, host.site, host.zone, index)
+        probe = self.probe_address(host, network, index)
+        return DeployedHost(
+            host.name, network, roles, host.site, host.zone, index, probe_address=probe
+        )
+
+    def probe_address(self, host: Host, network: IPNetwork, index: int) -> str | None:
+        """The written probe address, inside the host's network and usable as a host."""
+        if host.probe_address is None:
+            return None
+        where = ("hosts", index, "probe_address")
+        try:
+            address = ipaddress.ip_address(host.probe_address)
+        except ValueError:
+            raise self.fail(
+                f"host {host.name!r}: probe_address {host.probe_address!r} is not an IP address",
+                *where,
+            ) from None
+        if address.version != network.version or address not in network:
+            raise self.fail(
+                f"host {host.name!r}: probe_address {address} is not inside {network}", *where
+            )
+        if network.num_addresses > 2 and address in (network.network_address, _broadcast(network)):
+            raise self.fail(
+                f"host {host.name!r}: probe_address {address} is the network's own "
+                f"{'network' if address == network.network_address else 'broadcast'} address, "
+                "not a host's",
+                *where,
+            )
+        return str(address)
 
     def role(
         self, host: Host, assignment: RoleAssignment, host_index: int, index: int

@@ -15,9 +15,21 @@ from portmatrix import portspec
 from portmatrix.catalog import Catalog
 from portmatrix.errors import LookupFailure, PortExpressionError
 from portmatrix.model import CatalogEntry, PortItem, PortsAt, Protocol
-from portmatrix.portindex import COMPILED_FORMAT, DEFAULT_MAX_INSTANCE, PortMatch
+from portmatrix.portindex import (
+    COMPILED_FORMAT,
+    DEFAULT_MAX_INSTANCE,
+    MAX_INSTANCE_CEILING,
+    PortMatch,
+)
 
-__all__ = ["DEFAULT_MAX_INSTANCE", "PortMatch", "check_port", "find_port", "search"]
+__all__ = [
+    "DEFAULT_MAX_INSTANCE",
+    "MAX_INSTANCE_CEILING",
+    "PortMatch",
+    "check_port",
+    "find_port",
+    "search",
+]
 
 #: One port range an item can have: entry, item, first and last port, and the instance it is for.
 Record = tuple[CatalogEntry, PortItem, int, int, int | None]
@@ -44,8 +56,8 @@ def find_port(
     answer, so they are left out unless asked for.
     """
     check_port(port)
-    if max_instance < 0:
-        raise LookupFailure("--max-instance must be 0 or more")
+    if not 0 <= max_instance <= MAX_INSTANCE_CEILING:
+        raise LookupFailure(f"--max-instance must be between 0 and {MAX_INSTANCE_CEILING}")
     return [
         _match(entry, item, lo, hi, instance, lang)
         for entry, item, lo, hi, instance in port_records(catalog, max_instance)

@@ -269,6 +269,11 @@ class Host:
     site: str | None = None
     zone: str | None = None
     description: str = ""
+    probe_address: str | None = doc(
+        "For a network: the one address inside it that probes are sent to and from "
+        "(a network without one is never probed)",
+        default=None,
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -326,6 +331,7 @@ class Endpoint:
     zone: str | None = None
     site: str | None = None
     roles: tuple[str, ...] = ()
+    probe_address: str | None = None  # the inventory's probe_address: where a network is probed
 
     @property
     def is_network(self) -> bool:
@@ -412,9 +418,9 @@ class Matrix:
     zones: dict[str, tuple[str, ...]] = field(default_factory=dict)  # zone -> endpoint names
     warnings: tuple[str, ...] = ()
     host_firewall: HostFirewall = field(default_factory=HostFirewall)
-    # Not an __init__ field, so dataclasses.replace() gives the copy an empty cache of its own
-    # rather than the indexes of the matrix it was copied from (which would still hold its flows).
-    _cache: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
+    _cache: dict[str, Any] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )  # not copied by replace()
 
     def host_index(
         self,

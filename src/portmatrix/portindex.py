@@ -23,6 +23,10 @@ BUNDLED_PACKS = ("common.yaml", "cuc.yaml", "cce.yaml")
 PORT_INDEX = "ports.json"
 #: Formula ports are solved for instances 0..this by default (the index covers exactly these).
 DEFAULT_MAX_INSTANCE = 24
+#: The largest ``--max-instance`` a look-up accepts. It solves every instance formula once per
+#: instance, so the cost grows with it; CCE's roles allow instances 0-24, and 1,000 is forty
+#: times that. A larger number is refused rather than left to run for minutes.
+MAX_INSTANCE_CEILING = 1000
 #: Bumped whenever the compiled files change shape, so an old one is never misread.
 COMPILED_FORMAT = 2
 

@@ -16,7 +16,10 @@ Grammar (whitespace is free)::
     atom   := INT | NAME | "(" expr ")"
 
 ``×`` is read as ``*`` and ``~``/``～`` between two integers as a range, so text pasted from the
-documents parses. A bare NAME as a whole item may name a deployment option whose value is itself
+documents parses. An expression is at most :data:`MAX_TEXT` characters, each element at most
+:data:`MAX_TERMS` terms and :data:`MAX_NESTING` levels of parentheses, each number at most
+:data:`MAX_DIGITS` digits; past that it is refused, never parsed at unbounded cost (the parser
+keeps no state on Python's call stack). A bare NAME as a whole item may name a deployment option whose value is itself
 a literal port list (the administrator-assigned SIP ports); see :func:`evaluate`.
 """
 
@@ -85,8 +88,17 @@ class PortExpression:
         return not self.variables
 
 
-_TOKEN = re.compile(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|(\.\.)|([-+*(),]))")
-_LITERAL_RANGE = re.compile(r"^\s*(\d+)\s*[-~～]\s*(\d+)\s*$")
+_TOKEN = re.compile(r"\s*(?:([0-9]+)|([A-Za-z_][A-Za-z0-9_]*)|(\.\.)|([-+*(),]))")
+_LITERAL_RANGE = re.compile(r"^\s*([0-9]+)\s*[-~～]\s*([0-9]+)\s*$")
+
+#: Limits that keep a hostile formula from costing more than a friendly one (every bundled
+#: formula is under 80 characters, 6 terms and 1 level of parentheses).
+MAX_TEXT = 1000
+MAX_TERMS = 64
+MAX_NESTING = 16
+MAX_DIGITS = 9
+
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2}
 
 
 def _normalise(text: str) -> str:
@@ -109,6 +121,13 @@ def _tokenise(text: str) -> list[str]:
 
 
 class _Parser:
+    """Operator precedence by two stacks (Dijkstra's shunting yard), without recursion.
+
+    A recursive-descent parser would overflow Python's stack on a few thousand nested
+    parentheses; this one keeps its state in lists and stops at :data:`MAX_NESTING` levels
+    and :data:`MAX_TERMS` terms with a :class:`PortExpressionError`.
+    """
+
     def __init__(self, tokens: list[str], text: str):
         self.tokens = tokens
         self.pos = 0
@@ -128,37 +147,63 @@ class _Parser:
         return token
 
     def expr(self) -> Expr:
-        node = self.term()
-        while self.peek() in ("+", "-"):
-            op = self.take()
-            node = BinOp(op, node, self.term())
-        return node
-
-    def term(self) -> Expr:
-        node = self.atom()
-        while self.peek() == "*":
+        """One arithmetic expression, up to the first token that cannot continue it."""
+        operands: list[Expr] = []
+        operators: list[str] = []  # "+", "-", "*" or "(" for an open parenthesis
+        terms = 0
+        while True:  # expecting an operand
+            token = self.take()
+            if token == "(":
+                operators.append(token)
+                if operators.count("(") > MAX_NESTING:
+                    raise self.fail(f"more than {MAX_NESTING} nested parentheses")
+                continue
+            operands.append(self.operand(token))
+            terms += 1
+            if terms > MAX_TERMS:
+                raise self.fail(f"more than {MAX_TERMS} terms")
+            while self.peek() == ")":  # closing parentheses, then an operator or the end
+                self.take()
+                self.reduce(operands, operators, until_paren=True)
+            token_or_end = self.peek()
+            if token_or_end not in _PRECEDENCE:
+                break
             self.take()
-            node = BinOp("*", node, self.atom())
-        return node
+            self.push(token_or_end, operands, operators)
+        self.reduce(operands, operators, until_paren=False)
+        return operands[0]
 
-    def atom(self) -> Expr:
-        token = self.take()
-        if token.isdigit():
+    def operand(self, token: str) -> Expr:
+        if token[0] in "0123456789":
+            if len(token) > MAX_DIGITS:
+                raise self.fail(f"number {token[:12]}... is too large")
             return Num(int(token))
-        if token == "(":
-            node = self.expr()
-            if self.take() != ")":
-                raise self.fail("missing ')'")
-            return node
         if token[0].isalpha() or token[0] == "_":
             return Var(token)
         raise self.fail(f"unexpected {token!r}")
+
+    def push(self, op: str, operands: list[Expr], operators: list[str]) -> None:
+        while operators and operators[-1] != "(" and _PRECEDENCE[operators[-1]] >= _PRECEDENCE[op]:
+            right, left = operands.pop(), operands.pop()
+            operands.append(BinOp(operators.pop(), left, right))
+        operators.append(op)
+
+    def reduce(self, operands: list[Expr], operators: list[str], *, until_paren: bool) -> None:
+        while operators and operators[-1] != "(":
+            right, left = operands.pop(), operands.pop()
+            operands.append(BinOp(operators.pop(), left, right))
+        if until_paren:
+            if not operators:
+                raise self.fail("unbalanced ')'")
+            operators.pop()
+        elif operators:
+            raise self.fail("missing ')'")
 
 
 def _parse_item(text: str, whole: str) -> Item:
     literal = _LITERAL_RANGE.match(text)
     if literal:
-        return Item(Num(int(literal.group(1))), Num(int(literal.group(2))))
+        return Item(_literal(literal.group(1), whole), _literal(literal.group(2), whole))
     tokens = _tokenise(text)
     if not tokens:
         raise PortExpressionError(f"empty element in port expression {whole!r}")
@@ -173,12 +218,23 @@ def _parse_item(text: str, whole: str) -> Item:
     return Item(lo, hi)
 
 
+def _literal(digits: str, whole: str) -> Num:
+    if len(digits) > MAX_DIGITS:
+        raise PortExpressionError(f"number {digits[:12]}... is too large in {whole!r}")
+    return Num(int(digits))
+
+
 def parse(text: str | int) -> PortExpression:
     """Parse a port expression; raises :class:`PortExpressionError` with the offending text."""
     if isinstance(text, int):
         text = str(text)
     if not isinstance(text, str) or not text.strip():
         raise PortExpressionError(f"empty port expression {text!r}")
+    if len(text) > MAX_TEXT:
+        raise PortExpressionError(
+            f"port expression of {len(text):,} characters is longer than the "
+            f"{MAX_TEXT:,} allowed: {text[:40]!r}..."
+        )
     normal = _normalise(text)
     items = tuple(_parse_item(part, text) for part in _split_top_level(normal, text))
     return PortExpression(items, text)
@@ -208,9 +264,6 @@ def _collect_vars(node: Expr, into: set[str]) -> None:
     elif isinstance(node, BinOp):
         _collect_vars(node.left, into)
         _collect_vars(node.right, into)
-
-
-_PRECEDENCE = {"+": 1, "-": 1, "*": 2}
 
 
 def format_expr(node: Expr, parent: int = 0, right_side: bool = False) -> str:

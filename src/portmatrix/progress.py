@@ -1,9 +1,10 @@
 """Progress for long work: a redrawn bar on a terminal, one line per stage in a pipe.
 
 Verify, probe, check and rendering every host report through one :class:`Progress`. On a
-terminal a stage redraws one line (count, percentage, elapsed, ETA) at most ten times a second;
-elsewhere (a pipe, a CI log) it prints a line when the stage starts and one when it ends, so a
-log stays readable. ``quiet`` prints nothing.
+terminal a stage redraws one line (count, percentage, elapsed, ETA) at most ten times a second
+and leaves a line saying how long it took; elsewhere (a pipe, a CI log) it prints that one line
+when the stage is done, so a log stays readable. A stage cut short by an error or a signal
+erases its bar and prints nothing, so the error is the only line. ``quiet`` prints nothing.
 
 The ETA is the time so far divided by the work done, times the work left, and only once the
 estimate means something: at least one item done and half a second gone. (A bar that divides by
@@ -86,13 +87,13 @@ class Progress:
     @contextmanager
     def stage(self, label: str, total: int | None = None) -> Iterator[Stage]:
         stage = Stage(label, total, self, started=self.clock())
-        if not self.quiet and not self.tty:
-            size = "" if total is None else f" ({total})"
-            self._write(f"portmatrix: {label}{size}...\n")
         try:
             yield stage
-        finally:
-            self._end(stage)
+        except BaseException:
+            if not self.quiet and self.tty and stage._drawn >= 0:
+                self._write("\r\x1b[K")
+            raise
+        self._end(stage)
 
     def redraw(self, stage: Stage) -> None:
         if self.quiet or not self.tty:

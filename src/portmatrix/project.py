@@ -399,7 +399,26 @@ class Project:
         """Every check ``source`` makes (its total is known before any probe is sent)."""
         from portmatrix.verify.plan import ProbePlan
 
+        for name in (source, *targets):
+            self.require_probe_address(name)
         return ProbePlan.for_source(self.matrix, source, targets=targets, sampling=sampling)
+
+    def require_probe_address(self, name: str) -> None:
+        """An inventory error at the host's line when ``name`` is a network with no
+        ``probe_address``: it may not be probed, probed from or emulated at a guessed address."""
+        deployment = self.deployment
+        host = next((host for host in deployment.hosts if host.name == name), None)
+        if host is None or host.probe_address is not None:
+            return  # an unknown name is the planner's to report, with its candidates
+        if host.network.num_addresses == 1:
+            return
+        raise InventoryError(
+            f"{name} is a network ({host.address}) with no probe_address; write the one "
+            "address inside it that may be probed (the machine that runs the probe or an "
+            "emulator), never a guessed one",
+            file=deployment.file,
+            line=deployment.line_of(host, "address"),
+        )
 
     def lab_plan(self, *, sampling: Sampling | None = None) -> ProbePlan:
         """Every check of a lab run: each host probing every other."""

@@ -101,6 +101,7 @@ def _resolve(deployment: Deployment, catalog: Catalog, *, strict: bool) -> Matri
             zone=host.zone,
             site=host.site,
             roles=tuple(dict.fromkeys(role.role for role in host.roles)),
+            probe_address=host.probe_address,
         )
         for host in deployment.hosts
     }

@@ -3,12 +3,19 @@
 Commands live in one module per area and attach themselves to :data:`main` when imported. The
 root group knows which module holds which command (:data:`COMMAND_MODULES`), so running one
 command imports only its own module, and ``--version`` imports none.
+
+The root group is also where every failure becomes one line: a
+:class:`~portmatrix.errors.PortmatrixError` prints capped and on one line
+(:func:`~portmatrix.errors.one_line`) with exit status 2; SIGINT and SIGTERM unwind through
+every clean-up (:mod:`portmatrix.interrupt`) and exit 130 and 143. Every file a command writes
+goes through :mod:`portmatrix.output`.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -17,8 +24,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from portmatrix import __version__
-from portmatrix.errors import PortmatrixError
+from portmatrix.errors import PortmatrixError, one_line
 from portmatrix.exitcodes import ExitCode
+from portmatrix.interrupt import Interrupted, signals_raise
 
 if TYPE_CHECKING:
     from portmatrix.envelope import Envelope
@@ -60,16 +68,25 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with signals_raise():
+                return super().invoke(ctx)
         except PortmatrixError as exc:
-            click.echo(f"portmatrix: error: {exc}", err=True)
+            click.echo(one_line(f"portmatrix: error: {exc}"), err=True)
             ctx.exit(ExitCode.USAGE)
+        except click.UsageError as exc:  # one line too, with where to read more
+            where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+            click.echo(one_line(f"portmatrix: error: {exc.format_message()}{where}"), err=True)
+            ctx.exit(ExitCode.USAGE)
+        except Interrupted as exc:
+            click.echo(f"portmatrix: {exc}", err=True)
+            ctx.exit(exc.status)
+        except KeyboardInterrupt:  # raised before our handler was in place, or by a library
+            stopped = Interrupted(signal.SIGINT)
+            click.echo(f"portmatrix: {stopped}", err=True)
+            ctx.exit(stopped.status)
         except BrokenPipeError:  # `portmatrix ... | head`
             sys.stderr.close()
             ctx.exit(ExitCode.OK)
-        except KeyboardInterrupt:  # click would call it "Aborted!" and exit 1, a finding
-            click.echo("portmatrix: interrupted", err=True)
-            ctx.exit(ExitCode.INTERRUPTED)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -92,10 +109,44 @@ def catalog_option(func: F) -> F:
 def output_file_option(
     help: str = "Write to FILE instead of stdout (atomically).",
 ) -> Callable[[F], F]:
-    """``-o/--output FILE`` as every command that writes one file spells it."""
-    return click.option(
+    """``-o/--output FILE`` as every command that writes one file spells it, with ``--mkdir``."""
+    option = click.option(
         "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help=help
     )
+
+    def decorate(func: F) -> F:
+        return mkdir_option(option(func))
+
+    return decorate
+
+
+def _remember_mkdir(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    ctx.meta[_MKDIR] = value
+    return value
+
+
+_MKDIR = "portmatrix.mkdir"
+
+
+def mkdir_option(func: F) -> F:
+    """``--mkdir``: make the output's missing parent directories (off: a typo is an error).
+
+    Read by :func:`emit` and :func:`emit_listing` from the context, so a command that takes
+    ``-o`` need not thread it through.
+    """
+    return click.option(
+        "--mkdir",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember_mkdir,
+        help="Create the output's missing parent directories.",
+    )(func)
+
+
+def wants_mkdir() -> bool:
+    """Whether this command was given ``--mkdir``."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.meta.get(_MKDIR, False))
 
 
 def json_option(func: F) -> F:
@@ -201,10 +252,9 @@ def emit(text: str, output: Path | None = None) -> None:
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
         return
-    from portmatrix.yamlio import atomic_write
+    from portmatrix.output import write_text
 
-    with atomic_write(output) as handle:
-        handle.write(text if text.endswith("\n") else text + "\n")
+    write_text(output, text, mkdir=wants_mkdir())
 
 
 def emit_json(data: Any, output: Path | None = None) -> None:
@@ -214,19 +264,19 @@ def emit_json(data: Any, output: Path | None = None) -> None:
 def emit_envelope(envelope: Envelope, output: Path | None = None) -> None:
     """A JSON result (see :mod:`portmatrix.envelope`), streamed to ``output`` or stdout."""
     from portmatrix.envelope import write_envelope
-    from portmatrix.yamlio import atomic_write
+    from portmatrix.output import atomic_write
 
     if output is None:
         write_envelope(envelope, sys.stdout)
         return
-    with atomic_write(output) as handle:
+    with atomic_write(output, mkdir=wants_mkdir()) as handle:
         write_envelope(envelope, handle)
 
 
 def emit_listing(listing: Listing, fmt: str, output: Path | None) -> None:
     """A listing through its exporter, streamed to ``output`` or stdout."""
     from portmatrix.exporters import exporter_for
-    from portmatrix.yamlio import atomic_write
+    from portmatrix.output import atomic_write
 
     exporter = exporter_for(fmt)
     if exporter.binary:
@@ -234,10 +284,10 @@ def emit_listing(listing: Listing, fmt: str, output: Path | None) -> None:
             raise PortmatrixError(
                 f"--format {fmt} writes a file; give it one with -o FILE{exporter.suffix}"
             )
-        with atomic_write(output, mode="wb") as handle:
+        with atomic_write(output, mode="wb", mkdir=wants_mkdir()) as handle:
             exporter.write(listing, handle)
     elif output is None:
         exporter.write(listing, sys.stdout)
     else:
-        with atomic_write(output) as handle:
+        with atomic_write(output, mkdir=wants_mkdir()) as handle:
             exporter.write(listing, handle)

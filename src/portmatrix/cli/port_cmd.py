@@ -20,7 +20,7 @@ from portmatrix.cli._common import (
     project,
 )
 from portmatrix.envelope import Envelope, counts
-from portmatrix.portindex import DEFAULT_MAX_INSTANCE
+from portmatrix.portindex import DEFAULT_MAX_INSTANCE, MAX_INSTANCE_CEILING
 from portmatrix.table import format_table
 
 HEADERS = {
@@ -43,7 +43,7 @@ HEADERS = {
 @lang_option
 @click.option(
     "--max-instance",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=MAX_INSTANCE_CEILING),
     default=DEFAULT_MAX_INSTANCE,
     show_default=True,
     help="Solve formula ports for instances 0..K.",

@@ -16,11 +16,14 @@ from portmatrix.cli._common import (
     emit_envelope,
     json_option,
     main,
+    mkdir_option,
     project,
     quiet_option,
+    wants_mkdir,
     warn,
 )
 from portmatrix.envelope import Envelope, write_envelope
+from portmatrix.output import atomic_directory, write_text
 from portmatrix.progress import Progress
 from portmatrix.render import Rendered, describe_targets, renderer_for
 from portmatrix.render._output import (
@@ -54,8 +57,10 @@ if TYPE_CHECKING:
     metavar="FILE|DIR/",
     help="Write to FILE (its extension can name the target: .nft .rules .ps1 .asa .ios "
     ".aerleon.yaml), or into the folder DIR/ (a trailing slash or an existing directory): "
-    "one file per host and an index.json.",
+    "one file per host and an index.json; every host is all or nothing: DIR is replaced whole, "
+    "and only if new, empty or written by portmatrix.",
 )
+@mkdir_option
 @click.option("--stats", is_flag=True, help="Print flows in, rules and elements out.")
 @click.option("--egress", is_flag=True, help="Also filter the host's outbound connections.")
 @click.option(
@@ -125,27 +130,38 @@ def render_command(
         "family": int(family) if family else None,
         "exact": exact,
     }
+
+    def scope() -> dict[str, Any]:
+        return deployment.scope(
+            target=renderer.name, host=host, between=list(between or ()) or None
+        )
+
+    files: dict[str, str] = {}
     if host is not None or between:
         one = deployment.render(renderer, host=host, between=between or None, **options)
         done = {file_stem(one.subject): one}
         if not folder:
             emit(one.text, Path(output) if output else None)
-    elif not folder:
+        elif output is not None:  # one subject joins what the folder holds
+            directory = Path(output)
+            _make_folder(directory)
+            files = _write_into(directory, _folder(renderer, done, scope()))
+    elif not folder or output is None:
+        is_file = output is not None and Path(output).is_file()
+        where = f"{output}: it is a file, and this writes a directory; " if is_file else ""
         raise click.UsageError(
-            "rendering every host writes one file per host: give -o DIR/ "
+            f"{where}rendering every host writes one file per host: give -o DIR/ "
             "(a trailing slash or an existing directory), or --host/--between"
         )
     else:
-        done = _every_host(deployment, renderer, options, quiet=quiet)
+        # Entered first, so a folder that cannot be replaced is refused before any work; the
+        # new folder takes DIR's place in one step only once every file is in it.
+        with atomic_directory(Path(output), mkdir=wants_mkdir()) as aside:
+            done = _every_host(deployment, renderer, options, quiet=quiet)
+            files = _write_into(aside, _folder(renderer, done, scope()))
     warn(skip_warnings(done), quiet=quiet)
-    if not (folder or stats):
-        return
-    scope = deployment.scope(target=renderer.name, host=host, between=list(between or ()) or None)
-    files: dict[str, str] = {}
-    if folder and output is not None:
-        files = _write_folder(renderer, done, Path(output), scope=scope)
     if stats:
-        envelope = render_envelope(done, scope=scope, files=files)
+        envelope = render_envelope(done, scope=scope(), files=files)
         _print_stats(envelope, as_json=as_json, to_stderr=output is None)
 
 
@@ -169,15 +185,32 @@ def _every_host(
     return everything[renderer.name]
 
 
-def _write_folder(
-    renderer: Renderer, done: Mapping[str, Rendered], directory: Path, *, scope: dict[str, Any]
-) -> dict[str, str]:
-    """Every file of the folder, then its index; returns file stem -> path inside the folder."""
+def _folder(
+    renderer: Renderer, done: Mapping[str, Rendered], scope: dict[str, Any]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The folder's files (relative path -> text) with its index, and file stem -> path."""
     folder = folder_files(renderer, done)
-    for relative, text in folder.files.items():
-        emit(text, directory / relative)
-    emit_envelope(render_envelope(done, scope=scope, files=folder.subjects), directory / INDEX)
-    return folder.subjects
+    index = io.StringIO()
+    write_envelope(render_envelope(done, scope=scope, files=folder.subjects), index)
+    return {**folder.files, INDEX: index.getvalue()}, folder.subjects
+
+
+def _write_into(directory: Path, folder: tuple[dict[str, str], dict[str, str]]) -> dict[str, str]:
+    files, subjects = folder
+    for relative, text in files.items():
+        write_text(directory / relative, text, mkdir=True)  # subfolders of the named folder
+    return subjects
+
+
+def _make_folder(directory: Path) -> None:
+    """The folder ``-o DIR/`` names; its parent must exist unless ``--mkdir`` was given."""
+    from portmatrix.errors import OutputError
+
+    try:
+        directory.mkdir(parents=wants_mkdir(), exist_ok=True)
+    except OSError as exc:
+        hint = " (add --mkdir to create it)" if isinstance(exc, FileNotFoundError) else ""
+        raise OutputError(f"cannot write {directory}/: {exc.strerror or exc}{hint}") from exc
 
 
 def _print_stats(envelope: Envelope, *, as_json: bool, to_stderr: bool) -> None:

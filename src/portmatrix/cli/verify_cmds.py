@@ -2,18 +2,20 @@
 
 Each command resolves the inventory, calls one function of :mod:`portmatrix.verify` and prints
 what it returns. ``probe`` and ``verify`` exit 0 only when every check is ok, 1 when any check
-failed, and 2 when they could not run at all (see :mod:`portmatrix.exitcodes`).
+failed, and 2 when they could not run at all (see :mod:`portmatrix.exitcodes`). SIGINT and
+SIGTERM stop any of the three after closing listeners and removing namespaces, with exit
+status 130 and 143.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from portmatrix import interrupt
 from portmatrix.cli._common import (
     catalog_option,
     emit,
@@ -23,6 +25,7 @@ from portmatrix.cli._common import (
     output_file_option,
     project,
     quiet_option,
+    warn,
 )
 from portmatrix.errors import VerifyError
 from portmatrix.progress import Progress
@@ -142,16 +145,21 @@ def emulate(
     """Open stand-in listeners on every port HOST's roles listen on, until Ctrl-C or SIGTERM.
 
     TCP listeners send a one-line token naming the port and catalog entry, then close; UDP
-    listeners answer each datagram with it. Prints `ready` once every listener is up.
+    listeners answer each datagram from an inventory address with it, never with more bytes
+    than they received. Prints `ready` once every listener is up; exits 130 (SIGINT) or 143
+    (SIGTERM) once every listener is closed.
     """
+    deployment = project(inventory, catalogs)
+    if not bind:
+        deployment.require_probe_address(host)
     emulator = emulator_for(
-        project(inventory, catalogs).matrix,
+        deployment.matrix,
         host,
         bind=bind,
         sampling=Sampling(sample, include_ephemeral),
         max_connections=max_connections,
     )
-    asyncio.run(serve_until_stopped(emulator, on_ready=_announce))
+    interrupt.run(serve_until_stopped(emulator, on_ready=_announce))
 
 
 def _announce(report: StartReport) -> None:
@@ -200,6 +208,14 @@ def probe(
     deployment = project(inventory, catalogs)
     options = ProbeOptions(Sampling(sample, include_ephemeral), timeout, retries, concurrency)
     plan = deployment.probe_plan(source, targets=targets, sampling=options.sampling)
+    if not targets:
+        warn(
+            [
+                f"{name} is a network with no probe_address in the inventory: not probed"
+                for name in plan.planner.unaddressed()
+            ],
+            quiet=quiet,
+        )
     with Progress(quiet=quiet).stage("probing", plan.total) as stage:
         results = probe_from(
             deployment.matrix,

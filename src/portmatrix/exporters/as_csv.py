@@ -11,6 +11,7 @@ import csv
 from typing import IO, Any
 
 from portmatrix.change_request import COLUMNS
+from portmatrix.exporters._cells import text_row
 from portmatrix.exporters._protocol import Listing
 
 
@@ -25,4 +26,5 @@ class CsvExporter:
         writer.writerow(["list", *COLUMNS])
         for section in listing.sections:
             for row in section.rows:
-                writer.writerow([section.key, *("" if v is None else v for v in row.values())])
+                values = ["" if value is None else value for value in row.values()]
+                writer.writerow(text_row([section.key, *values]))

@@ -7,7 +7,9 @@ sheets of their own, so they are never approved as requests, and a per-host summ
 sheet has a bold frozen header, filters, wrapped text, widths fitted to the content, and prints
 landscape, fitted to the page width, with the header row repeated on every page.
 
-openpyxl is imported only here: it costs about 150 ms and most commands never need it.
+Every cell goes through :func:`~portmatrix.exporters._cells.text_cell`, so no pack or inventory
+string becomes a formula. openpyxl is imported only here: it costs about 150 ms and most commands
+never need it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from typing import IO, Any
 
 from portmatrix.change_request import RequestRow
+from portmatrix.exporters._cells import text_row
 from portmatrix.exporters._protocol import Listing
 
 #: Widest a column is fitted to, in characters; longer text wraps.
@@ -70,7 +73,7 @@ def _fill(
     if header:
         sheet.append(list(headings))
     for values in rows:
-        sheet.append(list(values))
+        sheet.append(text_row(list(values)))
         for index, value in enumerate(values):
             longest = max(
                 (len(part) for part in str("" if value is None else value).splitlines()), default=0

@@ -2,8 +2,14 @@
 
 A firewall change can then be proven on the day it is made rather than on install day. Each
 TCP listener accepts, sends a one-line token naming the host, port and catalog entries, and
-closes; each UDP listener answers any datagram with the same token. The token is what lets a
+closes; each UDP listener answers a datagram with the same token. The token is what lets a
 probe call a UDP port *open*: silence proves nothing for UDP.
+
+A UDP listener must not become a reflection amplifier (a forged source address gets the reply,
+so any reply larger than the request multiplies an attacker's traffic). It therefore answers
+only sources inside the inventory's addresses (:class:`SourceFilter`), never an empty
+datagram, and never with more bytes than it received: the token is cut to the request's size,
+and the prober's own datagram is long enough for the whole token.
 
 Only the addresses asked for are bound. Ports below 1024 that this process may not bind are
 collected and reported in one message while every other listener keeps running. Connections
@@ -17,10 +23,9 @@ import asyncio
 import contextlib
 import errno
 import ipaddress
-import signal
 import socket
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from types import TracebackType
@@ -103,9 +108,34 @@ class _TokenStream(asyncio.Protocol):
             self._gate.leave()
 
 
+class SourceFilter:
+    """The sources a UDP listener answers: addresses inside the inventory's hosts and networks."""
+
+    def __init__(self, networks: Iterable[str]):
+        parsed = [ipaddress.ip_network(network, strict=False) for network in networks]
+        self._hosts = frozenset(
+            str(net.network_address) for net in parsed if net.num_addresses == 1
+        )
+        self._networks = tuple(net for net in parsed if net.num_addresses > 1)
+
+    @classmethod
+    def of(cls, matrix: Matrix) -> SourceFilter:
+        return cls(endpoint.address for endpoint in matrix.endpoints.values())
+
+    def admits(self, address: str) -> bool:
+        if address in self._hosts:
+            return True
+        try:
+            ip = ipaddress.ip_address(address.split("%", 1)[0])
+        except ValueError:
+            return False
+        return any(ip in network for network in self._networks)
+
+
 class _TokenDatagram(asyncio.DatagramProtocol):
-    def __init__(self, reply: bytes):
+    def __init__(self, reply: bytes, sources: SourceFilter):
         self._reply = reply
+        self._sources = sources
         self._transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -114,8 +144,9 @@ class _TokenDatagram(asyncio.DatagramProtocol):
         )  # the selector one is not a subclass
 
     def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
-        if self._transport is not None:
-            self._transport.sendto(self._reply, addr)
+        if self._transport is None or not data or not self._sources.admits(str(addr[0])):
+            return
+        self._transport.sendto(self._reply[: len(data)], addr)
 
     def error_received(self, exc: Exception) -> None:
         """An ICMP error about an earlier reply (the prober has gone): nothing to do."""
@@ -137,6 +168,7 @@ class Emulator:
         ports: Sequence[ListenPort],
         *,
         addresses: Sequence[str],
+        sources: SourceFilter,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         socket_factory: SocketFactory = socket.socket,
     ):
@@ -145,6 +177,7 @@ class Emulator:
         self.host = host
         self.ports = list(ports)
         self.addresses = list(addresses)
+        self.sources = sources
         self._gate = _Gate(max_connections)
         self._new_socket = socket_factory
         self._servers: list[asyncio.Server] = []
@@ -212,7 +245,7 @@ class Emulator:
                 self._servers.append(server)
             else:
                 transport, _ = await loop.create_datagram_endpoint(
-                    partial(_TokenDatagram, reply), sock=sock
+                    partial(_TokenDatagram, reply, self.sources), sock=sock
                 )
                 self._datagrams.append(transport)
             bound.sockets.pop()
@@ -319,19 +352,25 @@ def emulator_for(
     max_connections: int = DEFAULT_MAX_CONNECTIONS,
     socket_factory: SocketFactory = socket.socket,
 ) -> Emulator:
-    """The emulator for ``host``: its documented ports, on ``bind`` or its inventory address."""
+    """The emulator for ``host``: its documented ports, on ``bind`` or its inventory address.
+
+    A network's inventory address is its ``probe_address``; without one it needs ``bind``.
+    UDP listeners answer only sources inside the matrix's endpoints.
+    """
     planner = Planner(matrix, sampling=sampling)
     endpoint = planner.endpoint(host)
-    if not bind and endpoint.is_network:
+    own = endpoint.probe_address if endpoint.is_network else endpoint.ip
+    if not bind and own is None:
         raise VerifyError(
-            f"{host} is a network ({endpoint.address}); "
-            "pass --bind with this machine's address in it"
+            f"{host} is a network ({endpoint.address}) with no probe_address; "
+            "pass --bind with this machine's address in it, or write its probe_address"
         )
-    addresses = [_checked_address(address) for address in bind] or [endpoint.ip]
+    addresses = [_checked_address(address) for address in bind] or [str(own)]
     return Emulator(
         host,
         planner.listen_ports(host),
         addresses=addresses,
+        sources=SourceFilter.of(matrix),
         max_connections=max_connections,
         socket_factory=socket_factory,
     )
@@ -347,21 +386,16 @@ def _checked_address(text: str) -> str:
 async def serve_until_stopped(
     emulator: Emulator, *, on_ready: Callable[[StartReport], None]
 ) -> None:
-    """Run ``emulator`` until SIGINT or SIGTERM, then close every listener and return."""
+    """Run ``emulator`` until cancelled, then close every listener.
+
+    Under :func:`portmatrix.interrupt.run` (as ``portmatrix emulate`` runs it), SIGINT and
+    SIGTERM cancel it, and the listeners are closed before :class:`Interrupted` is raised.
+    """
     ensure_open_files(
         emulator.descriptors,
         what=f"emulating {emulator.host}",
         advice="raise ulimit -n or lower --sample",
     )
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    signals = (signal.SIGINT, signal.SIGTERM)
-    for number in signals:
-        loop.add_signal_handler(number, stop.set)
-    try:
-        async with emulator as report:
-            on_ready(report)
-            await stop.wait()
-    finally:
-        for number in signals:
-            loop.remove_signal_handler(number)
+    async with emulator as report:
+        on_ready(report)
+        await asyncio.Event().wait()

@@ -16,8 +16,10 @@ any other unreachable                 filtered    no host there, no route: nobod
 ====================================  ==========  ==================================================
 
 Without a queued message the errno decides: ``ECONNREFUSED`` (a TCP reset) is *closed*;
-``EPERM``/``EACCES`` come from this host's own output rules and are *blocked*; unreachable
-errors are *filtered*. A firewall that rejects with a TCP reset or with port-unreachable looks
+``EPERM``/``EACCES`` come from this host's own output rules and are *blocked*;
+``ENETUNREACH`` means this machine has no route at all, which no verdict can describe, so the
+probe stops with a :class:`~portmatrix.errors.VerifyError`; other unreachable errors are
+*filtered*. A firewall that rejects with a TCP reset or with port-unreachable looks
 exactly like a closed port from the outside; portmatrix's renderers reject with
 admin-prohibited or drop, so the two stay apart.
 """
@@ -111,6 +113,11 @@ def classify(error: OSError, icmp: IcmpError | None) -> tuple[Observed, str]:
         return Observed.CLOSED, "connection refused (reset)"
     if code in _REFUSED_LOCALLY:
         return Observed.BLOCKED, "refused by this host's own output rules"
+    if code == errno.ENETUNREACH:  # no ICMP came back: this machine's own routing has no route
+        raise VerifyError(
+            "this machine has no route to the destination (network unreachable); run the "
+            "probe on the host that --from names, or add the route"
+        ) from error
     if code in _UNREACHABLE:
         return Observed.FILTERED, f"unreachable ({os_error_name(code)})"
     raise VerifyError(f"probe failed: {error.strerror or error}") from error

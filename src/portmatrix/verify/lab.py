@@ -1,7 +1,8 @@
 """The lab: a whole deployment as network namespaces on one Linux machine, proven end to end.
 
-Every endpoint becomes a namespace holding its inventory address (a network holds one
-representative address, see :func:`portmatrix.verify.plan.probe_addresses`), cabled to one
+Every endpoint becomes a namespace holding its inventory address (a network holds its
+``probe_address``, or one the lab invents, see :func:`portmatrix.verify.plan.probe_addresses`:
+the lab's addresses exist only inside its own namespaces), cabled to one
 bridge that lives in a namespace of its own, so nothing in the lab can reach, or be reached
 from, the machine's real network. Each namespace gets its host's generated rules, emulators
 listen on every documented port, and every endpoint probes every other. The namespaces are
@@ -20,21 +21,19 @@ second; the host-wide limit stays, and the probe's pacing respects it as it woul
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import ipaddress
-import signal
-import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import TracebackType
 
+from portmatrix import interrupt
 from portmatrix.errors import VerifyError
 from portmatrix.model import Matrix
 from portmatrix.netns import Netns, entered, socket_in, unavailable_reason, unique_name
 from portmatrix.render import render
-from portmatrix.verify.emulate import BackgroundEmulators, Emulator, StartReport
+from portmatrix.verify.emulate import BackgroundEmulators, Emulator, SourceFilter, StartReport
 from portmatrix.verify.limits import ensure_open_files
 from portmatrix.verify.pacing import DestinationPacer
 from portmatrix.verify.plan import Planner, Sampling
@@ -65,7 +64,7 @@ class Lab:
     """The namespaces of one matrix; a context manager that always removes them."""
 
     def __init__(self, matrix: Matrix, *, sampling: Sampling | None = None):
-        self.planner = Planner(matrix, sampling=sampling)
+        self.planner = Planner(matrix, sampling=sampling, invent_addresses=True)
         self.addresses = self.planner.addresses()
         self.namespaces: dict[str, Netns] = {}
         self._stack = contextlib.ExitStack()
@@ -108,9 +107,8 @@ class Lab:
         )
         switch.run(["ip", "link", "set", port, "master", _BRIDGE, "up"])
         version = ipaddress.ip_address(address).version
-        prefix, anywhere, extra = (
-            ("32", "0.0.0.0/0", "") if version == 4 else ("128", "::/0", " nodad")
-        )
+        prefix = _host_prefix(address)
+        anywhere, extra = ("0.0.0.0/0", "") if version == 4 else ("::/0", " nodad")
         namespace.run(
             ["ip", "-batch", "-"],
             input=(
@@ -129,11 +127,15 @@ class Lab:
 
     def start_emulators(self) -> list[StartReport]:
         """Listeners on every documented port of every host; stopped when the lab closes."""
+        sources = SourceFilter(
+            f"{address}/{_host_prefix(address)}" for address in self.addresses.values()
+        )
         emulators = [
             Emulator(
                 host,
                 self.planner.listen_ports(host),
                 addresses=[self.addresses[host]],
+                sources=sources,
                 socket_factory=partial(socket_in, self.namespaces[host].name),
             )
             for host in self.hosts
@@ -162,7 +164,7 @@ class Lab:
             what="the lab",
             advice="raise ulimit -n or lower the concurrency",
         )
-        return asyncio.run(self._probe(probes, options, on_result))
+        return interrupt.run(self._probe(probes, options, on_result))
 
     async def _probe(
         self, probes: Sequence[Probe], options: ProbeOptions, on_result: ProgressHook | None
@@ -204,11 +206,15 @@ def run_lab(
 ) -> list[Result]:
     """Build the lab, load every host's rules, emulate, probe everything, tear it all down."""
     options = options or LAB_OPTIONS
-    with _sigterm_as_interrupt(), Lab(matrix, sampling=options.sampling) as lab:
+    with interrupt.signals_raise(), Lab(matrix, sampling=options.sampling) as lab:
         for host in lab.hosts:
             lab.load_rules(host, rules_for(matrix, host))
         lab.start_emulators()
         return lab.probe(options=options, on_result=on_result)
+
+
+def _host_prefix(address: str) -> int:
+    return 32 if ipaddress.ip_address(address).version == 4 else 128
 
 
 def _quiet_icmp_limits(namespace: str) -> None:
@@ -216,20 +222,3 @@ def _quiet_icmp_limits(namespace: str) -> None:
         for name in _ICMP_SYSCTLS:
             with contextlib.suppress(FileNotFoundError):  # no IPv6 in this kernel
                 Path("/proc/sys", name).write_text("0\n")
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C while the lab exists, so both unwind through its cleanup."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(number: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)

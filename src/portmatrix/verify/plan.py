@@ -8,6 +8,10 @@ ranges cut down to the same sample on both sides.
 
 Addresses come only from the inventory (:meth:`Planner.addresses`); nothing here accepts an
 address from anywhere else, so a probe cannot be pointed at a range the inventory does not name.
+A network endpoint (a /24 of phones) is probed only at, and from, the ``probe_address`` the
+inventory gives it: never at a guessed address, which on a real network is somebody's
+machine, often the gateway. Only the lab, whose addresses exist nowhere but in its own
+namespaces, invents one (``invent_addresses``).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from portmatrix.errors import LookupFailure
+from portmatrix.errors import LookupFailure, VerifyError
 from portmatrix.model import Endpoint, Flow, Matrix, Protocol
 from portmatrix.verify.probe import Expected, Probe
 
@@ -74,9 +78,12 @@ class ListenPort:
 class Planner:
     """Listeners and checks for one matrix, computed once per host and shared by all sources."""
 
-    def __init__(self, matrix: Matrix, *, sampling: Sampling | None = None):
+    def __init__(
+        self, matrix: Matrix, *, sampling: Sampling | None = None, invent_addresses: bool = False
+    ):
         self.matrix = matrix
         self.sampling = sampling or Sampling()
+        self.invent_addresses = invent_addresses
         self._listen: dict[str, list[ListenPort]] = {}
         self._addresses: dict[str, str] | None = None
 
@@ -88,10 +95,28 @@ class Planner:
             raise LookupFailure(f"no host {name!r} in the inventory (hosts: {known})") from None
 
     def addresses(self) -> dict[str, str]:
-        """The one address probed (and, in the lab, assigned) for each endpoint."""
+        """The one address probed (and, in the lab, assigned) for each endpoint that has one."""
         if self._addresses is None:
-            self._addresses = probe_addresses(self.matrix.endpoints.values())
+            self._addresses = probe_addresses(
+                self.matrix.endpoints.values(), invent=self.invent_addresses
+            )
         return self._addresses
+
+    def unaddressed(self) -> list[str]:
+        """Networks that are not probed because the inventory gives them no probe_address."""
+        return sorted(set(self.matrix.endpoints) - set(self.addresses()))
+
+    def address(self, name: str) -> str:
+        """Where ``name`` is probed; an error naming the fix for a network without one."""
+        endpoint = self.endpoint(name)
+        found = self.addresses().get(name)
+        if found is None:
+            raise VerifyError(
+                f"{name} is a network ({endpoint.address}) with no probe_address; write in the "
+                "inventory the one address inside it that may be probed (the machine that runs "
+                "the probe, or an emulator), never a guessed one"
+            )
+        return found
 
     def listen_ports(self, host: str) -> list[ListenPort]:
         """Every documented port of ``host``, sampled, with the entries that document it."""
@@ -114,11 +139,10 @@ class Planner:
         A port is expected open when some flow to the target admits the source's address (a
         flow from a network the source sits in counts, as it does for the firewall).
         """
-        self.endpoint(source)
-        names = list(targets) or sorted(self.matrix.endpoints)
-        for name in names:
-            self.endpoint(name)
-        source_ip = ipaddress.ip_address(self.addresses()[source])
+        source_ip = ipaddress.ip_address(self.address(source))
+        for name in targets:
+            self.address(name)
+        names = list(targets) or sorted(self.addresses())
         return [
             probe
             for name in dict.fromkeys(names)
@@ -128,7 +152,7 @@ class Planner:
 
     def _checks(self, source: str, source_ip: IPAddress, target: str) -> Iterable[Probe]:
         admitting = [flow for flow in self.matrix.flows_to(target) if _admits(flow, source_ip)]
-        address = self.addresses()[target]
+        address = self.address(target)
         for listen in self.listen_ports(target):
             flow = _covering(admitting, listen)
             expected = Expected.BLOCKED if flow is None else Expected.OPEN
@@ -136,20 +160,26 @@ class Planner:
             yield Probe(source, target, address, listen.protocol, listen.port, expected, rule)
 
 
-def probe_addresses(endpoints: Iterable[Endpoint]) -> dict[str, str]:
-    """A host's own address; for a network, its first host address no other endpoint uses.
+def probe_addresses(endpoints: Iterable[Endpoint], *, invent: bool = False) -> dict[str, str]:
+    """A host's own address; for a network, its ``probe_address``.
 
     One representative stands for a whole network (a phones subnet): probing every address of
-    a /24 would prove nothing more about the rules and would touch machines nobody listed.
+    a /24 would prove nothing more about the rules and would touch machines nobody listed. A
+    network without a ``probe_address`` has no entry, unless ``invent`` (the lab) gives it its
+    first host address that no other endpoint uses.
     """
     endpoints = list(endpoints)
     taken = {endpoint.ip for endpoint in endpoints if not endpoint.is_network}
+    taken |= {endpoint.probe_address for endpoint in endpoints if endpoint.probe_address}
     chosen: dict[str, str] = {}
     for endpoint in endpoints:
-        chosen[endpoint.name] = (
-            _representative(endpoint, taken) if endpoint.is_network else endpoint.ip
-        )
-        taken.add(chosen[endpoint.name])
+        if not endpoint.is_network:
+            chosen[endpoint.name] = endpoint.ip
+        elif endpoint.probe_address is not None:
+            chosen[endpoint.name] = endpoint.probe_address
+        elif invent:
+            chosen[endpoint.name] = _representative(endpoint, taken)
+            taken.add(chosen[endpoint.name])
     return chosen
 
 
@@ -216,7 +246,7 @@ class ProbePlan:
 
     @classmethod
     def for_lab(cls, matrix: Matrix, *, sampling: Sampling | None = None) -> ProbePlan:
-        planner = Planner(matrix, sampling=sampling)
+        planner = Planner(matrix, sampling=sampling, invent_addresses=True)
         sources = tuple(sorted(planner.addresses()))
         probes = tuple(probe for source in sources for probe in planner.probes(source))
         return cls(planner, probes, sources)

@@ -6,11 +6,11 @@ verification over SSH will run it on each real server and collect the JSON.
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from portmatrix import interrupt
 from portmatrix.model import Matrix
 from portmatrix.verify.limits import ensure_open_files
 from portmatrix.verify.plan import Planner, Sampling
@@ -44,8 +44,8 @@ def probe_from(
 ) -> list[Result]:
     """Check, from this machine as ``source``, every documented port of every target.
 
-    The probes leave from ``source``'s inventory address (a network source lets the kernel
-    choose), so they meet the firewalls exactly as that host's traffic will.
+    The probes leave from ``source``'s inventory address (a network's ``probe_address``), so
+    they meet the firewalls exactly as that host's traffic will.
     """
     options = options or ProbeOptions()
     planner = Planner(matrix, sampling=options.sampling)
@@ -55,13 +55,12 @@ def probe_from(
         what="probing",
         advice="raise ulimit -n or lower --concurrency",
     )
-    endpoint = planner.endpoint(source)
     backend = SocketBackend(
-        source_address=None if endpoint.is_network else endpoint.ip,
+        source_address=planner.address(source),
         timeout=options.timeout,
         retries=options.retries,
         socket_factory=socket_factory,
     )
-    return asyncio.run(
+    return interrupt.run(
         run_probes(probes, backend, concurrency=options.concurrency, on_result=on_result)
     )

@@ -35,7 +35,9 @@ from portmatrix.verify.timing import RoundTrips
 
 DEFAULT_TIMEOUT = 1.0
 DEFAULT_RETRIES = 2
-PROBE_PAYLOAD = b"portmatrix probe\n"
+#: Padded to 160 bytes: an emulator never answers with more than it receives (no amplification),
+#: so the request carries room for the whole token.
+PROBE_PAYLOAD = b"portmatrix probe ".ljust(159, b".") + b"\n"
 
 #: ``(family, type) -> socket``: where sockets are made (this host, or a lab namespace).
 SocketFactory = Callable[[int, int], socket.socket]
@@ -102,7 +104,10 @@ class SocketBackend:
         """Every datagram goes through the pacer: closed and blocked ports answer only by ICMP."""
         loop = asyncio.get_running_loop()
         with self._socket(probe, socket.SOCK_DGRAM) as sock:
-            sock.connect(_target(probe))  # no packet: it only fixes the peer and filters replies
+            try:  # no packet: it only fixes the peer and filters replies
+                sock.connect(_target(probe))
+            except OSError as exc:
+                return self._verdict(probe, sock, exc)
             for _ in range(self._attempts):
                 await self._pacer.wait(probe.dst_address)
                 try:
@@ -149,6 +154,8 @@ class SocketBackend:
             if not task.done():
                 task.cancel()
                 await asyncio.wait((task,))
+            if not task.cancelled():
+                task.exception()  # retrieved, so asyncio never logs "Task exception was never retrieved"
 
     @contextlib.contextmanager
     def _socket(self, probe: Probe, kind: int) -> Iterator[socket.socket]:
