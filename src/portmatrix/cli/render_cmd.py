@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -131,38 +132,60 @@ def render_command(
         "exact": exact,
     }
 
-    def scope() -> dict[str, Any]:
-        return deployment.scope(
-            target=renderer.name, host=host, between=list(between or ()) or None
-        )
+    job = _Job(deployment, renderer, options, host, between or None, output, folder, quiet)
+    done, files = _run_one(job) if host is not None or between else _run_every_host(job)
+    warn(skip_warnings(done), quiet=quiet)
+    if stats:
+        envelope = render_envelope(done, scope=job.scope(), files=files)
+        _print_stats(envelope, as_json=as_json, to_stderr=output is None)
 
-    files: dict[str, str] = {}
-    if host is not None or between:
-        one = deployment.render(renderer, host=host, between=between or None, **options)
-        done = {file_stem(one.subject): one}
-        if not folder:
-            emit(one.text, Path(output) if output else None)
-        elif output is not None:  # one subject joins what the folder holds
-            directory = Path(output)
-            _make_folder(directory)
-            files = _write_into(directory, _folder(renderer, done, scope()))
-    elif not folder or output is None:
+
+@dataclass(frozen=True)
+class _Job:
+    """What one ``render`` run renders and where it writes it."""
+
+    deployment: Project
+    renderer: Renderer
+    options: dict[str, Any]
+    host: str | None
+    between: tuple[str, str] | None
+    output: str | None
+    folder: bool
+    quiet: bool
+
+    def scope(self) -> dict[str, Any]:
+        between = list(self.between) if self.between else None
+        return self.deployment.scope(target=self.renderer.name, host=self.host, between=between)
+
+
+def _run_one(job: _Job) -> tuple[dict[str, Rendered], dict[str, str]]:
+    """One host or zone pair: to stdout, a file, or added to a folder."""
+    one = job.deployment.render(job.renderer, host=job.host, between=job.between, **job.options)
+    done = {file_stem(one.subject): one}
+    if not job.folder or job.output is None:
+        emit(one.text, Path(job.output) if job.output else None)
+        return done, {}
+    directory = Path(job.output)
+    _make_folder(directory)
+    return done, _write_into(directory, _folder(job.renderer, done, job.scope()))
+
+
+def _run_every_host(job: _Job) -> tuple[dict[str, Rendered], dict[str, str]]:
+    """Every host into a folder that takes DIR's place in one step, all or nothing.
+
+    The folder is claimed first, so one that cannot be replaced is refused before any work.
+    """
+    output = job.output
+    if not job.folder or output is None:
         is_file = output is not None and Path(output).is_file()
         where = f"{output}: it is a file, and this writes a directory; " if is_file else ""
         raise click.UsageError(
             f"{where}rendering every host writes one file per host: give -o DIR/ "
             "(a trailing slash or an existing directory), or --host/--between"
         )
-    else:
-        # Entered first, so a folder that cannot be replaced is refused before any work; the
-        # new folder takes DIR's place in one step only once every file is in it.
-        with atomic_directory(Path(output), mkdir=wants_mkdir()) as aside:
-            done = _every_host(deployment, renderer, options, quiet=quiet)
-            files = _write_into(aside, _folder(renderer, done, scope()))
-    warn(skip_warnings(done), quiet=quiet)
-    if stats:
-        envelope = render_envelope(done, scope=scope(), files=files)
-        _print_stats(envelope, as_json=as_json, to_stderr=output is None)
+    with atomic_directory(Path(output), mkdir=wants_mkdir()) as aside:
+        done = _every_host(job.deployment, job.renderer, job.options, quiet=job.quiet)
+        return done, _write_into(aside, _folder(job.renderer, done, job.scope()))
 
 
 def _target(target: str | None, output: str | None) -> str:
