@@ -114,3 +114,30 @@ def test_the_english_header_row_is_the_json_keys(tmp_path: Path) -> None:
     first = json.loads(out)["requests"][0]
     assert header == list(first) == list(COLUMNS)
     assert "port_start" in header and "ambiguous" in header
+
+
+def _kana(text: str) -> bool:
+    return any("\u3040" <= ch <= "\u30ff" for ch in text)
+
+
+def test_explain_and_check_speak_japanese(tmp_path: Path) -> None:
+    example = DEPLOYMENTS["duplex-cce"][0]
+    _, out = run(
+        "resolve", example, "--explain", "aw-1", "rtr-a", "--format", "json", "--lang", "ja"
+    )
+    decisions = json.loads(out)["decisions"]
+    assert decisions and any(_kana(d["purpose"]) for d in decisions)
+    _, text = run("resolve", example, "--explain", "aw-1", "rtr-a", "--lang", "ja")
+    assert _kana(text)
+    from portmatrix.render import render
+    from portmatrix.resolve import resolve_file
+
+    rules = render(resolve_file(example), "iptables", host="rtr-a", skip_unbound=True).text
+    kept = [line for line in rules.splitlines() if "40047" not in line]  # block the rtfeed flow
+    path = tmp_path / "rtr-a.rules"
+    path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    code, out = run(
+        "check", example, "--ruleset", str(path), "--type", "iptables-save", "--host", "rtr-a",
+        "--lang", "ja",
+    )  # fmt: skip
+    assert code == 1 and out.splitlines()[0].split()[:2] == ["種別", "行"] and _kana(out)
