@@ -1,14 +1,23 @@
 #!/usr/bin/env python3
-"""Time ``check`` of the ~1,000-endpoint matrix against rule sets of tens of thousands of rules.
+"""Time ``check`` (parse and evaluate) of generated matrices against rule sets of 50,000 rules.
 
 The inventory comes from ``gen_inventory.py``. The rule set is one forward firewall for every
 flow of the matrix: an accept per flow (in a flat chain, the hardest case for first match),
-surrounded by unrelated rules for addresses outside the inventory, with planted defects: deleted
-rules (blocked flows), broad accepts (excess) and duplicates (shadowed). It is written as
-iptables-save, as nft JSON and as an ASA access-list, and each is parsed and checked with no
---host or --between (every flow of the matrix, through the forward path).
+surrounded by unrelated rules, with planted defects: deleted rules (blocked flows), broad
+accepts (excess) and duplicates (shadowed). It is written as iptables-save, as nft JSON and as
+an ASA access-list, and each is parsed and checked with no --host or --between (every flow of
+the matrix, through the forward path).
 
-    python benchmarks/bench_check.py [--noise 20000] [--defects 40] [--runs 1]
+"Unrelated" rules use addresses from 198.18.0.0/15 (the benchmarking range), checked to lie
+outside the inventory whatever its size. A second run puts them *inside* the inventory's
+network endpoints instead (single hosts in the phone networks: the case that once cost 7 ms a
+rule). Then the time is fitted against the number of rules (12,500 to 50,000, flows fixed) and
+against the number of flows (inventories of 12, 25 and 50 sites, rules fixed at 50,000), and
+printed as exponents: 1.0 is linear. Last, ``Matrix.admits`` is timed in calls per second.
+
+The aim (issue 9): 50,000 rules against about 12,000 flows parsed and evaluated in under 5 s.
+
+    python benchmarks/bench_check.py [--rules 50000] [--defects 40]
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import json
+import math
 import random
 import time
 from collections.abc import Callable
@@ -25,7 +35,7 @@ import yaml
 from gen_inventory import generate
 
 from portmatrix.catalog import load_catalog
-from portmatrix.check import FindingKind, RulesetType, check_ruleset, parse_ruleset
+from portmatrix.check import FindingKind, Report, RulesetType, check_ruleset, parse_ruleset
 from portmatrix.errors import InventoryError
 from portmatrix.inventory import build_deployment
 from portmatrix.model import Flow, Matrix
@@ -43,17 +53,50 @@ class Rule:
     accept: bool = True
 
 
-def _matrix() -> Matrix:
-    text = yaml.safe_dump(generate(), sort_keys=False)
+def _matrix(sites: int = 50) -> Matrix:
+    text = yaml.safe_dump(generate(sites=sites), sort_keys=False)
     data, lines = parse_yaml(text, name="enterprise.yaml", error=InventoryError)
     catalog = load_catalog()
     return resolve(build_deployment(data, catalog, file="enterprise.yaml", lines=lines), catalog)
 
 
+UNRELATED = ipaddress.ip_network("198.18.0.0/15")
+
+
+def _outside(matrix: Matrix, rng: random.Random) -> Callable[[], tuple[str, str]]:
+    """Source and destination hosts that no endpoint of the matrix holds."""
+    networks = [ipaddress.ip_network(e.address) for e in matrix.endpoints.values()]
+    assert not any(UNRELATED.overlaps(net) for net in networks if net.version == 4), (
+        "the inventory reaches into 198.18.0.0/15; the unrelated rules would not be unrelated"
+    )
+    base = int(UNRELATED.network_address)
+    half = UNRELATED.num_addresses // 2
+
+    def pick() -> tuple[str, str]:
+        src = ipaddress.IPv4Address(base + rng.randrange(half))
+        dst = ipaddress.IPv4Address(base + half + rng.randrange(half))
+        return f"{src}/32", f"{dst}/32"
+
+    return pick
+
+
+def _inside(matrix: Matrix, rng: random.Random) -> Callable[[], tuple[str, str]]:
+    """Single hosts inside the matrix's network endpoints, from anywhere in 198.18.0.0/16."""
+    networks = [ipaddress.ip_network(e.address) for e in matrix.endpoints.values() if e.is_network]
+    base = int(UNRELATED.network_address)
+
+    def pick() -> tuple[str, str]:
+        network = rng.choice(networks)
+        dst = network.network_address + rng.randrange(1, network.num_addresses - 1)
+        return f"{ipaddress.IPv4Address(base + rng.randrange(2**16))}/32", f"{dst}/32"
+
+    return pick
+
+
 def _rules(
-    matrix: Matrix, *, noise: int, defects: int, rng: random.Random
+    matrix: Matrix, *, total: int, defects: int, rng: random.Random, inside: bool = False
 ) -> tuple[list[Rule], int]:
-    """The rule list, and how many flows the deleted rules should leave blocked (at least)."""
+    """``total`` rules, and how many flows the deleted rules should leave blocked (at least)."""
     flows: list[Flow] = sorted(
         {f for f in matrix.network_flows() if not f.unbound and f.src != f.dst}
     )
@@ -72,21 +115,23 @@ def _rules(
     hosts = [e.address for e in matrix.endpoints.values() if not e.is_network]
     for _ in range(defects):  # broad accepts: excess
         rules.insert(rng.randrange(len(rules)), Rule("any", rng.choice(hosts), "tcp", 1, 65535))
-    for _ in range(noise):  # rules for addresses outside the inventory
-        src = str(ipaddress.IPv4Address(0xAC100000 + rng.randrange(2**16)))
-        dst = str(ipaddress.IPv4Address(0xAC110000 + rng.randrange(2**16)))
+    pick = (_inside if inside else _outside)(matrix, rng)
+    noise = []
+    for _ in range(max(0, total - len(rules))):
+        src, dst = pick()
         port = rng.randrange(1, 65000)
-        rules.insert(
-            rng.randrange(len(rules)),
+        noise.append(
             Rule(
-                f"{src}/32",
-                f"{dst}/32",
+                src,
+                dst,
                 rng.choice(["tcp", "udp"]),
                 port,
                 port + rng.choice([0, 0, 10]),
                 rng.random() < 0.8,
-            ),
+            )
         )
+    for rule in noise:  # spread through the list, as unrelated rules are in a real firewall
+        rules.insert(rng.randrange(len(rules) + 1), rule)
     return rules, len(deleted)
 
 
@@ -198,15 +243,66 @@ FORMATS: dict[str, tuple[RulesetType, Callable[[list[Rule]], str]]] = {
 }
 
 
+def _time(matrix: Matrix, rules: list[Rule], name: str) -> tuple[float, float, Report, int]:
+    ruleset_type, write = FORMATS[name]
+    text = write(rules)
+    start = time.perf_counter()
+    ruleset = parse_ruleset(text, ruleset_type=ruleset_type, name=name)
+    parsed = time.perf_counter() - start
+    start = time.perf_counter()
+    report = check_ruleset(matrix, ruleset)
+    return parsed, time.perf_counter() - start, report, len(text)
+
+
+def _exponent(sizes: list[int], seconds: list[float]) -> float:
+    """The slope of log(time) against log(size), least squares: 1.0 is linear."""
+    xs, ys = [math.log(x) for x in sizes], [math.log(y) for y in seconds]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum(
+        (x - mx) ** 2 for x in xs
+    )
+
+
+def _line(label: str, parsed: float, checked: float, report: Report, size: int) -> str:
+    counts = ", ".join(f"{report.count(kind)} {kind.value}" for kind in FindingKind)
+    return (
+        f"{label:>26}: {size / 2**20:5.1f} MiB, parse {parsed:.2f} s + check {checked:.2f} s = "
+        f"{parsed + checked:.2f} s; {len(report.flows)} flows, {report.blocked_flows} blocked; {counts}"
+    )
+
+
+def _admits_rate(matrix: Matrix, rng: random.Random, calls: int) -> float:
+    flows = [f for f in matrix.network_flows() if not f.unbound and f.src != f.dst]
+    queries = []
+    for _ in range(calls):
+        flow = rng.choice(flows)
+        src = ipaddress.ip_network(flow.src_address or "")
+        dst = ipaddress.ip_network(flow.dst_address or "")
+        hit = rng.random() < 0.5
+        port = rng.randint(flow.port_start, flow.port_end) if hit else rng.randrange(1, 65536)
+        queries.append(
+            (
+                str(src.network_address + rng.randrange(src.num_addresses)),
+                str(dst.network_address + rng.randrange(dst.num_addresses)),
+                flow.protocol.value,
+                port,
+            )
+        )
+    matrix.admits(*queries[0])  # builds the index
+    start = time.perf_counter()
+    found = sum(1 for query in queries if matrix.admits(*query))
+    elapsed = time.perf_counter() - start
+    assert found >= calls // 2, "every hit query must find its flow"
+    return calls / elapsed
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--noise", type=int, default=20000, help="rules for addresses outside the inventory"
-    )
+    parser.add_argument("--rules", type=int, default=50000, help="rules in each rule set")
     parser.add_argument(
         "--defects", type=int, default=40, help="deleted, duplicated and broad rules, each"
     )
-    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--calls", type=int, default=300000, help="Matrix.admits calls to time")
     args = parser.parse_args()
     start = time.perf_counter()
     matrix = _matrix()
@@ -214,26 +310,42 @@ def main() -> int:
         f"matrix: {len(matrix.endpoints)} endpoints, {len(matrix.network_flows())} network flows "
         f"({time.perf_counter() - start:.2f} s to generate and resolve)"
     )
-    rules, deleted = _rules(matrix, noise=args.noise, defects=args.defects, rng=random.Random(6))
+    rules, deleted = _rules(matrix, total=args.rules, defects=args.defects, rng=random.Random(6))
     print(
-        f"ruleset: {len(rules)} rules ({deleted} deleted, {args.defects} duplicated, {args.defects} broad, "
-        f"{args.noise} unrelated)"
+        f"ruleset: {len(rules)} rules ({deleted} deleted, {args.defects} duplicated, "
+        f"{args.defects} broad, the rest unrelated, in 198.18.0.0/15); aim: under 5 s each"
     )
-    for name, (ruleset_type, write) in FORMATS.items():
-        text = write(rules)
-        parse_times, check_times = [], []
-        for _ in range(args.runs):
-            start = time.perf_counter()
-            ruleset = parse_ruleset(text, ruleset_type=ruleset_type, name=name)
-            parse_times.append(time.perf_counter() - start)
-            start = time.perf_counter()
-            report = check_ruleset(matrix, ruleset)
-            check_times.append(time.perf_counter() - start)
-        counts = ", ".join(f"{report.count(kind)} {kind.value}" for kind in FindingKind)
-        print(
-            f"{name:>14}: {len(text) / 2**20:5.1f} MiB, parse {min(parse_times):.2f} s, "
-            f"check {min(check_times):.2f} s; {len(report.flows)} flows, {report.blocked_flows} blocked; {counts}"
-        )
+    for name in FORMATS:
+        parsed, checked, report, size = _time(matrix, rules, name)
+        print(_line(name, parsed, checked, report, size))
+    inside, _ = _rules(
+        matrix, total=args.rules, defects=args.defects, rng=random.Random(7), inside=True
+    )
+    print(_line("iptables-save, hosts inside", *_time(matrix, inside, "iptables-save")))
+
+    sizes = [args.rules // 4, args.rules // 2, args.rules]
+    seconds = []
+    for total in sizes:
+        some, _ = _rules(matrix, total=total, defects=args.defects, rng=random.Random(8))
+        parsed, checked, report, size = _time(matrix, some, "iptables-save")
+        seconds.append(parsed + checked)
+        print(_line(f"{total} rules", parsed, checked, report, size))
+    print(f"exponent in rules (iptables-save, flows fixed): {_exponent(sizes, seconds):.2f}")
+
+    flow_counts, seconds = [], []
+    for sites in (12, 25, 50):
+        grown = _matrix(sites)
+        some, _ = _rules(grown, total=args.rules, defects=args.defects, rng=random.Random(9))
+        parsed, checked, report, size = _time(grown, some, "iptables-save")
+        flow_counts.append(len(report.flows))
+        seconds.append(parsed + checked)
+        print(_line(f"{sites} sites", parsed, checked, report, size))
+    print(
+        f"exponent in flows (iptables-save, {args.rules} rules): "
+        f"{_exponent(flow_counts, seconds):.2f}"
+    )
+    rate = _admits_rate(matrix, random.Random(10), args.calls)
+    print(f"Matrix.admits: {rate:,.0f} calls/s over {args.calls} tuples (half of them hits)")
     return 0
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from portmatrix.check import RulesetType, check_ruleset, parse_ruleset
-from portmatrix.check.ruleset import Ruleset
-from portmatrix.check.verdict import verdict
+from portmatrix.check.engine.verdict import verdict
+from portmatrix.check.ruleset import Path, Ruleset
 from portmatrix.errors import LookupFailure, RulesetError
 from portmatrix.model import Endpoint, Flow, Matrix, Protocol
 
@@ -105,11 +105,13 @@ def test_asa_lists_without_the_extended_keyword(asa: Ruleset) -> None:
     assert decision.accepted and decision.rule.origin.line == 47
 
 
-def test_asa_bindings(asa: Ruleset) -> None:
-    assert {(b.acl, b.interface, b.direction) for b in asa.bindings} == {
-        ("OUT_IN", "outside", "in"),
-        ("IN_OUT", "inside", "in"),
-    }
+def test_asa_bindings_become_stages_on_both_paths(asa: Ruleset) -> None:
+    for path in Path:
+        stages = {(s.chain, s.interface, s.direction) for s in asa.paths[path]}
+        assert stages == {
+            ("OUT_IN", "outside", "in"),
+            ("IN_OUT", "inside", "in"),
+        }
 
 
 IOS_CONFIG = """\

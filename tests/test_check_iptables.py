@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from portmatrix.check import RulesetType, parse_ruleset
+from portmatrix.check.engine.verdict import verdict
 from portmatrix.check.ruleset import Path, Ruleset
-from portmatrix.check.verdict import verdict
 from portmatrix.errors import RulesetError
 
 RULES = """\
@@ -123,7 +123,7 @@ def test_ip6tables_save_covers_ipv6_only() -> None:
     ("text", "line", "words"),
     [
         ("*filter\n:INPUT DROP [0:0]\n-A INPUT -j ACCEPT\n", 1, "COMMIT"),
-        ("*filter\n:INPUT DROP [0:0]\n-A OUTPUT -j ACCEPT\nCOMMIT\n", 3, "undeclared chain"),
+        ("*filter\n:INPUT DROP [0:0]\n-A MISSING -j ACCEPT\nCOMMIT\n", 3, "undeclared chain"),
         ("*filter\n:INPUT MAYBE [0:0]\nCOMMIT\n", 2, "unknown policy"),
         ("-A INPUT -j ACCEPT\n", 1, "outside a table"),
         ("*filter\nflush everything\nCOMMIT\n", 2, "cannot read"),
@@ -136,3 +136,22 @@ def test_malformed_files_fail_at_their_line(text: str, line: int, words: str) ->
         parse_ruleset(text, ruleset_type=RulesetType.IPTABLES_SAVE, name="bad.rules")
     assert caught.value.line == line and caught.value.file == "bad.rules"
     assert words in str(caught.value)
+
+
+def test_source_ports_are_never_read_as_destination_ports() -> None:
+    """``--sports``/``--sport`` restrict the client's port; read as ``--dports`` they would open
+    the server's ports 40000-50000 instead (a planted swap of the two fails this test)."""
+    text = (
+        "*filter\n:INPUT DROP [0:0]\n"
+        "-A INPUT -p tcp -m multiport --sports 40000:50000 -j ACCEPT\n"
+        "-A INPUT -p udp -m udp --sport 53 -j ACCEPT\nCOMMIT\n"
+    )
+    ruleset = parse_ruleset(text, ruleset_type=RulesetType.IPTABLES_SAVE)
+
+    def accepted(protocol: str, sport: int, dport: int) -> bool:
+        return verdict(
+            ruleset, src="10.0.0.1", dst="10.0.0.2", protocol=protocol, sport=sport, dport=dport
+        ).accepted
+
+    assert accepted("tcp", 45000, 22) and not accepted("tcp", 1000, 45000)
+    assert accepted("udp", 53, 33000) and not accepted("udp", 33000, 53)

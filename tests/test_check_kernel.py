@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 
 from portmatrix.check import Report, RulesetType, check_ruleset, format_report, parse_ruleset
+from portmatrix.check.engine.verdict import verdict
 from portmatrix.check.ruleset import Ruleset
-from portmatrix.check.verdict import verdict
 from portmatrix.model import Matrix
 from portmatrix.netns import Netns, unavailable_reason
 from portmatrix.render import render, render_hosts
@@ -245,3 +245,110 @@ def test_model_verdicts_agree_with_the_kernel(fixture: str) -> None:
     ]
     assert disagreements == []
     assert sum(kernel) >= 5 and not all(kernel)  # the probes exercised both verdicts
+
+
+# --------------------------------------------------------------------------- IPv6 bogons
+
+SERVER6 = "fd00:1::1"
+CLIENTS6 = ["1000::10", "0:1::10", "fd00:2::10"]  # inside ::/3 only; inside ::/8 too; neither
+PORTS6 = [22, 80, 443]
+_BOGON_RULES = {
+    "iptables-save": """*filter
+:INPUT DROP [0:0]
+-A INPUT -p ipv6-icmp -j ACCEPT
+-A INPUT -s ::/3 -p tcp -m tcp --dport 22 -j ACCEPT
+-A INPUT -s ::/8 -p tcp -m tcp --dport 80 -j DROP
+-A INPUT -p tcp -m tcp --dport 80 -j ACCEPT
+-A INPUT -s ::ffff:0:0/96 -p tcp -m tcp --dport 443 -j ACCEPT
+COMMIT
+""",
+    "nft": """table ip6 bogons {
+  chain input {
+    type filter hook input priority 0; policy drop;
+    meta l4proto ipv6-icmp accept
+    ip6 saddr ::/3 tcp dport 22 accept
+    ip6 saddr ::/8 tcp dport 80 drop
+    tcp dport 80 accept
+    ip6 saddr ::ffff:0:0/96 tcp dport 443 accept
+  }
+}
+""",
+}
+_SERVER6 = r"""
+import json, selectors, socket, sys
+sel = selectors.DefaultSelector()
+for port in json.loads(sys.argv[1]):
+    s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("::", port)); s.listen(16); s.setblocking(False); sel.register(s, selectors.EVENT_READ)
+print("ready", flush=True)
+while True:
+    for key, _ in sel.select():
+        conn, _ = key.fileobj.accept(); conn.close()
+"""
+_CLIENT6 = r"""
+import json, socket, sys
+out = []
+for src, port in json.loads(sys.argv[1]):
+    s = socket.socket(socket.AF_INET6); s.settimeout(0.6); s.bind((src, 0))
+    try:
+        s.connect((sys.argv[2], port)); out.append(True)
+    except OSError:
+        out.append(False)
+    finally:
+        s.close()
+print(json.dumps(out))
+"""
+
+
+def _wire6(server: Netns, client: Netns) -> None:
+    suffix = server.name[-6:]
+    inner, outer = f"pm6-s{suffix}", f"pm6-c{suffix}"
+    server.run(
+        ["ip", "link", "add", inner, "type", "veth", "peer", "name", outer, "netns", client.name]
+    )
+    server.run(["ip", "-6", "addr", "add", f"{SERVER6}/128", "dev", inner, "nodad"])
+    server.run(["ip", "link", "set", inner, "up"])
+    server.run(["ip", "-6", "route", "add", "default", "dev", inner])
+    for address in CLIENTS6:
+        client.run(["ip", "-6", "addr", "add", f"{address}/128", "dev", outer, "nodad"])
+    client.run(["ip", "link", "set", outer, "up"])
+    client.run(["ip", "-6", "route", "add", f"{SERVER6}/128", "dev", outer])
+
+
+@pytest.mark.parametrize("source", sorted(_BOGON_RULES))
+def test_ipv6_bogon_prefixes_are_ipv6_and_get_the_kernels_verdict(source: str) -> None:
+    """``::/3``, ``::/8`` and ``::ffff:0:0/96`` are IPv6 prefixes: the model must keep those rules
+    (they were once read as "the other family" and dropped) and agree with the kernel."""
+    reason = unavailable_reason("nft", "ip6tables-restore", "ip6tables-save")
+    if reason:
+        pytest.skip(reason)
+    probes = [(src, port) for src in CLIENTS6 for port in PORTS6]
+    with Netns() as server, Netns() as client:
+        _wire6(server, client)
+        if source == "nft":
+            server.run(["nft", "-f", "-"], input=_BOGON_RULES[source])
+            dump = server.run(["nft", "-j", "list", "ruleset"]).stdout
+            ruleset = parse_ruleset(dump, ruleset_type=RulesetType.NFT_JSON, name="kernel.json")
+        else:
+            server.run(["ip6tables-restore"], input=_BOGON_RULES[source])
+            dump = server.run(["ip6tables-save"]).stdout
+            ruleset = parse_ruleset(dump, ruleset_type=RulesetType.IPTABLES_SAVE, name="k.rules")
+        listener = server.popen(
+            [sys.executable, "-c", _SERVER6, json.dumps(PORTS6)], stdout=subprocess.PIPE
+        )
+        try:
+            assert listener.stdout is not None and listener.stdout.readline().strip() == "ready"
+            done = client.run([sys.executable, "-c", _CLIENT6, json.dumps(probes), SERVER6])
+            kernel = [bool(value) for value in json.loads(done.stdout)]
+        finally:
+            listener.kill()
+            listener.wait(timeout=5)
+            if listener.stdout is not None:
+                listener.stdout.close()
+    assert not ruleset.unsupported
+    model = [
+        verdict(ruleset, src=src, dst=SERVER6, protocol="tcp", dport=port).accepted
+        for src, port in probes
+    ]
+    assert model == kernel
+    assert kernel == [True, True, False, True, False, False, False, True, False]

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from portmatrix.check import RulesetType, load_ruleset, parse_ruleset
-from portmatrix.check.nft_text import format_rule
+from portmatrix.check.engine.verdict import verdict
+from portmatrix.check.readers._nft_text import format_rule
 from portmatrix.check.ruleset import Path as Hook
 from portmatrix.check.ruleset import Ruleset
-from portmatrix.check.verdict import verdict
 from portmatrix.errors import RulesetError
 
 DATA = Path(__file__).resolve().parent / "data" / "rulesets"

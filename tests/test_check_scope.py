@@ -146,6 +146,7 @@ def test_public_names_are_pinned() -> None:
         "FlowResult",
         "Report",
         "Ruleset",
+        "RulesetReader",
         "RulesetType",
         "check_files",
         "check_ruleset",

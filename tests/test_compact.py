@@ -16,12 +16,13 @@ from portmatrix.compact import (
     collapse,
     compact_flows,
     disjoint_blocks,
-    interval_of,
     merge_port_blocks,
     parse_network,
     prefixes,
 )
 from portmatrix.model import Flow, Protocol
+from portmatrix.traffic import V4_BASE
+from portmatrix.traffic import network_interval as interval_of
 
 TCP, UDP = Protocol.TCP, Protocol.UDP
 
@@ -80,14 +81,19 @@ def test_nested_networks_are_cut_into_disjoint_blocks() -> None:
     assert blocks[inner] == (inner,)
     assert inner in blocks[outer]
     pieces = sorted(blocks[outer])
-    assert sum(last - first + 1 for _, first, last in pieces) == 256
-    assert all(left[2] < right[1] for left, right in itertools.pairwise(pieces))
+    assert sum(last - first + 1 for first, last in pieces) == 256
+    assert all(left[1] < right[0] for left, right in itertools.pairwise(pieces))
     assert prefixes(pieces) == ("10.20.0.0/24",)
 
 
 def test_prefixes_cut_unaligned_ranges_into_the_fewest_cidrs() -> None:
     assert prefixes(
-        [(4, int(ipaddress.IPv4Address("10.0.0.1")), int(ipaddress.IPv4Address("10.0.0.6")))]
+        [
+            (
+                V4_BASE + int(ipaddress.IPv4Address("10.0.0.1")),
+                V4_BASE + int(ipaddress.IPv4Address("10.0.0.6")),
+            )
+        ]
     ) == (
         "10.0.0.1/32",
         "10.0.0.2/31",

@@ -20,17 +20,16 @@ from __future__ import annotations
 
 import ipaddress
 from bisect import bisect_left
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
 from portmatrix.model import Flow, Protocol
+from portmatrix.traffic import Interval, address_value, family_of, network_interval
+from portmatrix.traffic import prefixes as _prefixes
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-#: An address block as integers: (IP version, first address, last address), inclusive.
-Interval = tuple[int, int, int]
 
 
 class Reason(NamedTuple):
@@ -95,13 +94,6 @@ def parse_network(text: str) -> Network:
     return ipaddress.ip_network(text, strict=False)
 
 
-@lru_cache(maxsize=65536)
-def interval_of(text: str) -> Interval:
-    """An address or CIDR as integers; compaction works on these, not on ipaddress objects."""
-    network = parse_network(text)
-    return network.version, int(network.network_address), int(network.broadcast_address)
-
-
 def merge_port_blocks(items: Iterable[tuple[int, int, Iterable[Reason]]]) -> tuple[PortBlock, ...]:
     """Sort ranges and merge those that overlap or touch, keeping the union of their reasons."""
     return tuple(
@@ -129,34 +121,14 @@ def _merge(
 def collapse(networks: Iterable[Network]) -> tuple[str, ...]:
     """The fewest prefixes covering exactly these networks, IPv4 before IPv6, as CIDR text."""
     return prefixes(
-        (net.version, int(net.network_address), int(net.broadcast_address)) for net in networks
+        (address_value(net.network_address), address_value(net.broadcast_address))
+        for net in networks
     )
 
 
 def prefixes(intervals: Iterable[Interval]) -> tuple[str, ...]:
     """The fewest CIDR prefixes covering exactly these address intervals, IPv4 first."""
-    merged: list[list[int]] = []
-    for version, first, last in sorted(intervals):
-        if merged and merged[-1][0] == version and first <= merged[-1][2] + 1:
-            merged[-1][2] = max(merged[-1][2], last)
-        else:
-            merged.append([version, first, last])
-    return tuple(text for version, first, last in merged for text in _cidrs(version, first, last))
-
-
-def _cidrs(version: int, first: int, last: int) -> Iterator[str]:
-    bits = 32 if version == 4 else 128
-    while first <= last:
-        aligned = (first & -first).bit_length() - 1 if first else bits
-        fits = (last - first + 1).bit_length() - 1
-        step = min(aligned, fits)
-        yield f"{_address_text(version, first)}/{bits - step}"
-        first += 1 << step
-
-
-@lru_cache(maxsize=65536)
-def _address_text(version: int, value: int) -> str:
-    return str(ipaddress.IPv4Address(value) if version == 4 else ipaddress.IPv6Address(value))
+    return tuple(text for _, text in _prefixes(intervals, bare_hosts=False))
 
 
 def disjoint_blocks(intervals: Iterable[Interval]) -> dict[Interval, tuple[Interval, ...]]:
@@ -164,17 +136,15 @@ def disjoint_blocks(intervals: Iterable[Interval]) -> dict[Interval, tuple[Inter
 
     Every boundary of every block cuts the address line; a block is the run of pieces between
     its own boundaries. Pieces of different blocks are equal or disjoint, never partly shared,
-    so a permission given to a network is exactly the union of its pieces' permissions.
+    so a permission given to a network is exactly the union of its pieces' permissions. Both
+    families share the line (IPv4 above IPv6), so no block crosses from one to the other.
     """
-    by_version: dict[int, set[Interval]] = defaultdict(set)
-    for interval in intervals:
-        by_version[interval[0]].add(interval)
+    items = set(intervals)
+    cuts = sorted({lo for lo, _ in items} | {hi + 1 for _, hi in items})
     blocks: dict[Interval, tuple[Interval, ...]] = {}
-    for version, items in by_version.items():
-        cuts = sorted({i[1] for i in items} | {i[2] + 1 for i in items})
-        for item in items:
-            lo, hi = bisect_left(cuts, item[1]), bisect_left(cuts, item[2] + 1)
-            blocks[item] = tuple((version, cuts[k], cuts[k + 1] - 1) for k in range(lo, hi))
+    for item in items:
+        lo, hi = bisect_left(cuts, item[0]), bisect_left(cuts, item[1] + 1)
+        blocks[item] = tuple((cuts[k], cuts[k + 1] - 1) for k in range(lo, hi))
     return blocks
 
 
@@ -216,7 +186,7 @@ def _blocks_by_address(
     texts = {getattr(flow, attribute) for flow in flows}
     if None in texts:
         raise ValueError(f"compact_flows needs every flow's {attribute}")
-    intervals = {text: interval_of(text) for text in texts}
+    intervals = {text: network_interval(text) for text in texts}
     blocks = disjoint_blocks(intervals.values())
     by_text: dict[str | None, Sequence[Side]] = {
         text: blocks[interval] for text, interval in intervals.items()
@@ -248,7 +218,7 @@ def _fill_cells(
 
 def _family(flow: Flow) -> int:
     address = flow.dst_address or flow.src_address
-    return interval_of(address)[0] if address else 4
+    return family_of(network_interval(address)[0]) if address else 4
 
 
 Shape = tuple[tuple[int, int], ...]
@@ -317,7 +287,7 @@ def _grant(key: tuple[int, Protocol, Shape, frozenset[Side]], group: _Group) -> 
 
 def _grant_order(grant: Grant) -> tuple[object, ...]:
     def address_key(texts: tuple[str, ...]) -> tuple[int, ...]:
-        return tuple(interval_of(text)[1] for text in texts[:1])
+        return tuple(network_interval(text)[0] for text in texts[:1])
 
     return (
         grant.family,

@@ -1,20 +1,28 @@
 """Check an existing firewall against the matrix: what it blocks that is needed, what it opens
 that is not, which rules never fire, and what it says that the checker cannot model.
 
-Each supported format (nftables JSON, iptables-save, Cisco ASA, Cisco IOS) is parsed into one
-ruleset model (:mod:`portmatrix.check.ruleset`); traffic is reasoned about as boxes over source
-address, destination address, protocol and ports (:mod:`portmatrix.check.space`), so ranges
-cost the same as single ports. See ``docs/check.md``.
+Three parts, one seam each:
+
+* :mod:`~portmatrix.check.readers`: one module per ruleset format (nftables JSON,
+  iptables-save, Cisco ASA, Cisco IOS, and any installed through the
+  ``portmatrix.ruleset_readers`` entry points), each compiling its text into the one ruleset
+  model (:mod:`portmatrix.check.ruleset`);
+* :mod:`~portmatrix.check.engine`: first-match evaluation of regions of traffic, the scope of a
+  check, and shadowed rules; traffic is boxes over addresses, protocol and ports
+  (:mod:`portmatrix.traffic`), so ranges cost the same as single ports;
+* :mod:`~portmatrix.check.report`: findings, and the report as a table, JSON or JUnit.
+
+See ``docs/check.md``.
 """
 
 from __future__ import annotations
 
-from portmatrix.check.checker import check_files, check_ruleset
-from portmatrix.check.findings import Finding, FindingKind, FlowResult, Report
-from portmatrix.check.load import load_ruleset, parse_ruleset
-from portmatrix.check.output import FORMATS, format_report
+from portmatrix.check.engine.checker import check_files, check_ruleset
+from portmatrix.check.engine.verdict import verdict
+from portmatrix.check.readers import RulesetReader, load_ruleset, parse_ruleset
+from portmatrix.check.report.findings import Finding, FindingKind, FlowResult, Report
+from portmatrix.check.report.output import FORMATS, format_report
 from portmatrix.check.ruleset import Ruleset, RulesetType
-from portmatrix.check.verdict import verdict
 
 __all__ = [
     "FORMATS",
@@ -23,6 +31,7 @@ __all__ = [
     "FlowResult",
     "Report",
     "Ruleset",
+    "RulesetReader",
     "RulesetType",
     "check_files",
     "check_ruleset",

@@ -3,17 +3,23 @@
 nftables, iptables, ASA and IOS differ in syntax and in how chains are wired, but each
 evaluates a packet the same way: walk an ordered list of rules, the first whose match holds
 decides (accept, drop), or sends the packet into another chain (jump, goto) or back (return).
-Each parser compiles its format into this model, so the evaluator knows nothing of syntax and
-each parser nothing of evaluation. Policies and the implicit deny at the end of an ACL are
-rules too (matching everything), so every decision points at something in the user's file.
+Each reader compiles its format into this model, so the engine knows nothing of syntax (nor
+of vendors) and each reader nothing of evaluation. Policies and the implicit deny at the end of
+an ACL are rules too (matching everything), so every decision points at something in the file.
+
+How chains are wired is data too: a path (to the host, or across it) is a list of
+:class:`Stage` s. A netfilter base chain is a stage every packet on its hook meets; a Cisco
+``access-group`` or ``ip access-group`` binding is a stage met only by packets that enter
+(``in``) or leave (``out``) through its interface, and a global binding is met by all.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Literal
 
-from portmatrix.check.space import FULL, Box
+from portmatrix.traffic import FULL, Box
 
 
 class RulesetType(StrEnum):
@@ -89,13 +95,30 @@ class Chain:
         self.policy = Rule(origin, (FULL,), Action.ACCEPT if accept else Action.DROP)
 
 
+Direction = Literal["in", "out"]
+
+
 @dataclass(frozen=True, slots=True)
 class Stage:
-    """A base chain on a packet's path; stages run in order and any of them may drop."""
+    """A chain on a packet's path; stages run in order and any of them may drop.
+
+    ``interface`` None: every packet on the path meets it (a netfilter base chain, an ASA
+    global access-group). Otherwise only packets entering (``in``) or leaving (``out``) through
+    that interface do.
+    """
 
     chain: str
     families: frozenset[int] = frozenset({4, 6})
     priority: int = 0
+    interface: str | None = None
+    direction: Direction = "in"
+
+    def meets(self, entering: str | None, leaving: str | None) -> bool:
+        """Whether traffic entering and leaving through these interfaces passes this stage."""
+        if self.interface is None:
+            return True
+        through = entering if self.direction == "in" else leaving
+        return through is not None and through.lower() == self.interface.lower()
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,28 +131,26 @@ class Unsupported:
     handle: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Binding:
-    """A Cisco ACL applied to an interface: ``access-group NAME in interface outside``."""
-
-    acl: str
-    interface: str
-    direction: str  # "in" or "out"
-
-
 @dataclass
 class Ruleset:
     file: str
-    type: RulesetType
+    type: str  # the reader's name: a RulesetType for the built-in formats
     chains: dict[str, Chain] = field(default_factory=dict)
     paths: dict[Path, list[Stage]] = field(default_factory=dict)
-    acls: list[str] = field(default_factory=list)  # Cisco: the access-lists, in file order
-    bindings: list[Binding] = field(default_factory=list)
+    #: Chains a user may pick by name (``--acl``): a Cisco file's access-lists, in file order.
+    acls: list[str] = field(default_factory=list)
     unsupported: list[Unsupported] = field(default_factory=list)
     families: frozenset[int] = frozenset({4, 6})
 
     def chain(self, name: str) -> Chain:
         return self.chains.setdefault(name, Chain(name))
+
+    def bind(self, chain: str, interface: str | None, direction: Direction) -> None:
+        """Put ``chain`` on both paths for traffic through ``interface`` (None: all traffic)."""
+        for path in Path:
+            self.paths.setdefault(path, []).append(
+                Stage(chain, interface=interface, direction=direction)
+            )
 
     def unsupported_at(
         self, line: int | None, text: str, reason: str, *, handle: int | None = None

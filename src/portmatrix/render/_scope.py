@@ -17,12 +17,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from portmatrix.compact import Grant, compact_flows, interval_of
+from portmatrix.compact import Grant, compact_flows
 from portmatrix.errors import LookupFailure
 from portmatrix.model import Endpoint, Flow, Matrix
 from portmatrix.render._protocol import Mode, RenderOptions
 from portmatrix.render._refusal import Problem, Skipped, raise_if
 from portmatrix.suggest import unknown
+from portmatrix.traffic import network_family
 
 UNBOUND_HINT = "rerun with --skip-unbound to leave unbound flows out with a warning"
 
@@ -91,13 +92,13 @@ class FlowIndex:
 
 def flow_family(flow: Flow) -> int | None:
     address = flow.dst_address or flow.src_address
-    return interval_of(address)[0] if address else None
+    return network_family(address) if address else None
 
 
 def _families_differ(flow: Flow) -> bool:
     if flow.src_address is None or flow.dst_address is None:
         return False
-    return interval_of(flow.src_address)[0] != interval_of(flow.dst_address)[0]
+    return network_family(flow.src_address) != network_family(flow.dst_address)
 
 
 def build(

@@ -1,0 +1,100 @@
+"""Names for address sets in findings: an endpoint's name where one fits, else the addresses.
+
+A finding that says ``from pg1-b`` is read at a glance; one that says ``from 10.10.2.21`` sends
+the reader to the inventory. Sets that are exactly the union of some endpoints are named by
+them, the whole scope is ``any``, and anything else is printed as the fewest CIDR prefixes.
+"""
+
+from __future__ import annotations
+
+from portmatrix.check.engine.index import IntervalIndex
+from portmatrix.model import Matrix
+from portmatrix.traffic import (
+    Interval,
+    Intervals,
+    covering_prefix,
+    network_interval,
+    normalise,
+    prefixes,
+    span,
+    subtract,
+)
+
+
+class Endpoints:
+    """The matrix's endpoints as intervals on the traffic line."""
+
+    def __init__(self, matrix: Matrix):
+        self.names = list(matrix.endpoints)
+        self.intervals: dict[str, Interval] = {
+            name: network_interval(endpoint.address) for name, endpoint in matrix.endpoints.items()
+        }
+        self._index = IntervalIndex(
+            (lo, hi, position)
+            for position, (lo, hi) in enumerate(self.intervals[name] for name in self.names)
+        )
+        self._by_interval: dict[Interval, str] = {}
+        for name in self.names:
+            self._by_interval.setdefault(self.intervals[name], name)
+        self._starts = {lo for lo, _ in self.intervals.values()}
+        self._ends = {hi for _, hi in self.intervals.values()}
+
+    def overlapping(self, lo: int, hi: int) -> list[str]:
+        return [self.names[position] for position in self._index.query(lo, hi)]
+
+    def most_specific(self, lo: int, hi: int) -> str | None:
+        """The smallest endpoint that holds all of ``lo..hi``."""
+        holders = [
+            name
+            for name in self.overlapping(lo, hi)
+            if self.intervals[name][0] <= lo and hi <= self.intervals[name][1]
+        ]
+        return min(
+            holders,
+            key=lambda name: self.intervals[name][1] - self.intervals[name][0],
+            default=None,
+        )
+
+    def exactly(self, values: Intervals) -> list[str] | None:
+        """Endpoints whose addresses together are exactly ``values``, or None."""
+        names: list[str] = []
+        for lo, hi in values:
+            if lo not in self._starts or hi not in self._ends:
+                return None  # a run no endpoint starts or ends cannot be a union of endpoints
+            inside = [
+                n
+                for n in self.overlapping(lo, hi)
+                if lo <= self.intervals[n][0] and self.intervals[n][1] <= hi
+            ]
+            names.extend(inside)
+        if not names or normalise(self.intervals[name] for name in names) != values:
+            return None
+        return sorted(set(names), key=lambda name: self.intervals[name])
+
+    def label(self, values: Intervals, scope: Intervals, *, exceptions: bool = False) -> str:
+        """``any``, endpoint names, or addresses; with ``exceptions`` also ``X except Y`` (X is
+        ``any`` or the smallest prefix holding the set) where that reads shorter."""
+        if values == scope:
+            return "any"
+        best = self.names_or_addresses(values)
+        if not exceptions or not values:
+            return best
+        bases = [(scope, "any"), (span(*covering_prefix(values[0][0], values[-1][1])), "")]
+        for base, base_label in bases:
+            missing = subtract(base, values)
+            if not missing or subtract(values, base):
+                continue
+            text = f"{base_label or self.names_or_addresses(base)} except {self.names_or_addresses(missing)}"
+            if len(text) < len(best):
+                best = text
+        return best
+
+    def names_or_addresses(self, values: Intervals) -> str:
+        """Endpoint names where the set is exactly some endpoints, else prefixes, each named if it can be."""
+        names = self.exactly(values)
+        if names is not None:
+            return ",".join(names)
+        return ",".join(self._named(interval) or text for interval, text in prefixes(values))
+
+    def _named(self, interval: Interval) -> str | None:
+        return self._by_interval.get(interval)
