@@ -19,7 +19,7 @@ HERE = Path(__file__).resolve().parent
 
 #: Arguments for a quick run; a benchmark not listed runs with its defaults.
 MODEST: dict[str, list[str]] = {
-    "bench_check": ["--noise", "2000", "--defects", "5", "--runs", "1"],
+    "bench_check": ["--rules", "15000", "--defects", "5", "--calls", "50000"],
     "bench_lookup": ["--runs", "5"],
     "bench_probe": ["--tcp", "500", "--udp", "300"],
     "bench_render": ["--runs", "1", "--sites", "10", "--instances", "4"],
