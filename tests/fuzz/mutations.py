@@ -154,11 +154,19 @@ def ruleset_seeds() -> list[tuple[RulesetType, str, str]]:
     """The test rulesets, and the example's rules as portmatrix renders them for each type."""
     from portmatrix.project import Project
 
+    kinds = {
+        ".json": RulesetType.NFT_JSON,
+        ".iptables-save": RulesetType.IPTABLES_SAVE,
+        ".rules": RulesetType.IPTABLES_SAVE,
+        ".asa": RulesetType.ASA,
+        ".ios": RulesetType.IOS,
+    }
     seeds: list[tuple[RulesetType, str, str]] = []
-    for file in sorted((TESTS / "data" / "rulesets").iterdir()):
-        kind = RulesetType.NFT_JSON if file.name.endswith(".json") else RulesetType.IPTABLES_SAVE
-        if file.suffix == ".nft":
-            continue  # nft text is not a checked format
+    folders = [TESTS / "data" / "rulesets", TESTS / "data" / "rulesets" / "public"]
+    for file in sorted(path for folder in folders for path in folder.iterdir() if path.is_file()):
+        kind = next((k for suffix, k in kinds.items() if file.name.endswith(suffix)), None)
+        if kind is None:
+            continue  # nft text and READMEs are not checked formats
         seeds.append((kind, str(file.relative_to(ROOT)), file.read_text(encoding="utf-8")))
     project = Project(ROOT / "examples" / "duplex-cce.yaml")
     for target, kind in (

@@ -104,10 +104,32 @@ def parse_nft_json(text: str, *, name: str) -> Ruleset:
     return document.ruleset
 
 
+#: nft writes handles, priorities and counters; none comes near this many digits.
+MAX_DIGITS = 40
+
+
+def _integer(text: str) -> int:
+    """``json``'s integer parser, refusing numbers no ruleset holds before Python would."""
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise _HugeNumber(len(text.lstrip("-")))
+    return int(text)
+
+
+class _HugeNumber(ValueError):
+    def __init__(self, digits: int):
+        super().__init__(digits)
+        self.digits = digits
+
+
 def _elements(text: str, name: str) -> Iterator[tuple[Any, int]]:
     """The objects of the top-level ``nftables`` array with the line each one starts on."""
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=_integer)
+    except _HugeNumber as exc:
+        raise RulesetError(
+            f"a number of {exc.digits} digits; nft never writes one longer than {MAX_DIGITS}",
+            file=name,
+        ) from None
     except json.JSONDecodeError as exc:
         raise RulesetError(f"invalid JSON: {exc.msg}", file=name, line=exc.lineno) from exc
     except RecursionError:
@@ -156,7 +178,7 @@ def _start_lines(text: str, count: int) -> list[int]:
     if opening is None:
         return []
     breaks = [match.start() for match in re.finditer("\n", text)]
-    decoder, whitespace = json.JSONDecoder(), re.compile(r"[\s,]*")
+    decoder, whitespace = json.JSONDecoder(parse_int=_integer), re.compile(r"[\s,]*")
     pos, lines = opening.end(), []
     for _ in range(count):
         pos = whitespace.match(text, pos).end()  # type: ignore[union-attr]
