@@ -167,7 +167,7 @@ def main() -> int:
             policy = root / f"aerleon-{target}"
             aerleon_folder(inventory, policy, target)
             mine = timed(
-                [str(BIN / "portmatrix"), "render", target, str(inventory), "-o", str(ours),
+                [str(BIN / "portmatrix"), "render", target, str(inventory), "-o", f"{ours}/",
                  "--skip-unbound"],
                 args.runs,
             )  # fmt: skip

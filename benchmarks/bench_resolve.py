@@ -106,7 +106,7 @@ def main() -> int:
                 "nftables",
                 str(largest),
                 "-o",
-                str(root / "nft"),
+                f"{root / 'nft'}/",
                 "--skip-unbound",
             ]
         )

@@ -9,6 +9,7 @@ cabled to a bridge in a namespace of its own.
 from __future__ import annotations
 
 import ipaddress
+import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -19,11 +20,12 @@ from click.testing import CliRunner
 
 from portmatrix.cli import main
 from portmatrix.errors import VerifyError
-from portmatrix.model import Flow, Matrix, Protocol
+from portmatrix.model import Flow, HostFirewall, Matrix, Protocol
 from portmatrix.netns import unavailable_reason
 from portmatrix.resolve import resolve_file
 from portmatrix.verify import LAB_OPTIONS, Expected, Lab, Observed, Result, Sampling
 from portmatrix.verify.lab import rendered_nftables
+from results_schema import validated
 
 REASON = unavailable_reason("nft")
 pytestmark = [
@@ -169,7 +171,15 @@ def test_rules_the_kernel_refuses_stop_the_lab_cleanly(matrix: Matrix) -> None:
     assert live_namespaces() <= before
 
 
-def test_verify_lab_command_prints_the_summary_and_passes() -> None:
+def test_verify_lab_command_prints_the_summary_and_passes(tmp_path: Path) -> None:
+    report = tmp_path / "lab.json"
+    result = CliRunner().invoke(
+        main, ["verify", str(TOPOLOGY), "--lab", "--sample", "8", "--format", "json", "-o", str(report)],
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lab = validated(report.read_text(encoding="utf-8"))
+    assert lab["scope"]["lab"] is True and lab["summary"]["failed"] == 0
     result = CliRunner().invoke(
         main, ["verify", str(TOPOLOGY), "--lab", "--sample", "8"],
         catch_exceptions=False,
@@ -179,3 +189,25 @@ def test_verify_lab_command_prints_the_summary_and_passes() -> None:
     assert lines[0].split() == ["src", "dst", "checks", "passed", "failed"]
     assert any(line.split()[:2] == ["rtr-b", "rtr-a"] for line in lines)
     assert lines[-1] == "no failures"
+
+
+def _answers_ping(lab: Lab, src: str, dst: str, matrix: Matrix) -> bool:
+    address = matrix.endpoints[dst].ip
+    scan = lab.namespaces[src].run(
+        ["nmap", "-sn", "-PE", "-n", "--disable-arp-ping", "--max-retries", "1", address],
+        check=False,
+    )
+    return "Host is up" in scan.stdout
+
+
+def test_host_firewalls_answer_ping_unless_the_inventory_says_not(
+    lab: Lab, matrix: Matrix, reload_afterwards: Callable[[str], None]
+) -> None:
+    if shutil.which("nmap") is None:
+        pytest.skip("nmap is not installed (make system-deps)")
+    src, dst = lab.hosts[0], lab.hosts[1]
+    assert _answers_ping(lab, src, dst, matrix)  # the default: host_firewall.icmp_echo true
+    quiet = replace(matrix, host_firewall=HostFirewall(icmp_echo=False))
+    reload_afterwards(dst)
+    lab.load_rules(dst, rendered_nftables(quiet, dst))
+    assert not _answers_ping(lab, src, dst, matrix)

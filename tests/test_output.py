@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from portmatrix.change_request import COLUMNS, Wording, matrix_rows
 from portmatrix.cli import main
 from portmatrix.errors import OutputError
 from portmatrix.exporters import Listing, Section, export_text, exporter_for
 from portmatrix.exporters._cells import text_cell
-from portmatrix.model import Exposure, Flow, Protocol
+from portmatrix.model import Exposure, Flow, Matrix, Protocol
 from portmatrix.output import MANIFEST, atomic_directory, atomic_write, write_text
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "duplex-cce.yaml"
@@ -176,17 +177,17 @@ def test_resolve_mkdir(tmp_path: Path) -> None:
     code, _ = run(
         "resolve", str(EXAMPLE), "--format", "csv", "-o", str(tmp_path / "a/b.csv"), "--mkdir"
     )
-    assert code == 0 and (tmp_path / "a" / "b.csv").read_text().startswith("src,")
+    assert code == 0 and (tmp_path / "a" / "b.csv").read_text().startswith("list,src,")
 
 
 def test_render_every_host_is_all_or_nothing(tmp_path: Path) -> None:
     target = tmp_path / "fw"
-    code, _ = run("render", "nftables", str(EXAMPLE), "-o", str(target))
+    code, _ = run("render", "nftables", str(EXAMPLE), "-o", f"{target}/")
     assert code == 0
     first = sorted(os.listdir(target))
-    assert MANIFEST in first and "cuc-pub.nft" in first
+    assert MANIFEST in first and "cuc-pub.nft" in first and "index.json" in first
     (target / "cuc-pub.nft").write_text("edited\n")
-    code, _ = run("render", "nftables", str(EXAMPLE), "-o", str(target))
+    code, _ = run("render", "nftables", str(EXAMPLE), "-o", str(target))  # exists: a folder
     assert code == 0 and (target / "cuc-pub.nft").read_text() != "edited\n"
     assert sorted(os.listdir(target)) == first and os.listdir(tmp_path) == ["fw"]
 
@@ -200,9 +201,9 @@ def test_render_every_host_refuses_a_foreign_folder(tmp_path: Path) -> None:
 
 def test_render_every_host_needs_mkdir_for_a_missing_parent(tmp_path: Path) -> None:
     target = tmp_path / "out" / "fw"
-    code, err = run("render", "nftables", str(EXAMPLE), "-o", str(target))
+    code, err = run("render", "nftables", str(EXAMPLE), "-o", f"{target}/")
     assert code == 2 and "pass --mkdir" in err and not (tmp_path / "out").exists()
-    code, _ = run("render", "nftables", str(EXAMPLE), "-o", str(target), "--mkdir")
+    code, _ = run("render", "nftables", str(EXAMPLE), "-o", f"{target}/", "--mkdir")
     assert code == 0 and (target / "cuc-pub.nft").is_file()
 
 
@@ -251,7 +252,8 @@ def hostile_listing() -> Listing:
         )
         for index, text in enumerate(HOSTILE)
     )
-    return Listing("t", (Section("flows", "Flows", flows),))
+    rows = matrix_rows(Matrix("t", {}, flows), Wording("en", {}))
+    return Listing("t", tuple(Section(k, k, v) for k, v in rows.lists().items()))
 
 
 def test_csv_neutralises_every_hostile_purpose() -> None:
@@ -265,10 +267,11 @@ def test_xlsx_neutralises_and_never_crashes(tmp_path: Path) -> None:
     path = tmp_path / "m.xlsx"
     with atomic_write(path, mode="wb") as handle:
         exporter_for("xlsx").write(hostile_listing(), handle)
-    sheet = load_workbook(path)["Flows"]
-    purposes = [row[7] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    sheet = load_workbook(path)["Requests"]
+    column = COLUMNS.index("purpose")
+    purposes = [row[column] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert len(purposes) == len(HOSTILE)
     assert all(isinstance(value, str) and not value.startswith("=") for value in purposes)
-    cells = [row[7] for row in sheet.iter_rows(min_row=2)]
+    cells = [row[column] for row in sheet.iter_rows(min_row=2)]
     assert all(cell.data_type == "s" for cell in cells)
     assert purposes[-1] == "bell\\x07inside"

@@ -249,7 +249,8 @@ def _comment_of(target: str, line: str) -> str | None:
 FLOW_LINES = {
     "nftables": lambda line: " @" in line or bool(re.match(r"\s+[0-9a-f:.]+[/ ].* comment", line)),
     "iptables": lambda line: line.startswith("-A ") and "dport" in line,
-    "windows": lambda line: line.startswith("New-NetFirewallRule"),
+    # the ICMP rules of host_firewall carry no flow, so no catalog id
+    "windows": lambda line: line.startswith("New-NetFirewallRule") and "-IcmpType" not in line,
 }
 
 

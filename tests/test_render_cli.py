@@ -28,7 +28,9 @@ def test_list_names_every_target() -> None:
     for name in ["aerleon", "asa", "ios", "iptables", "nftables", "windows"]:
         assert name in out
     code, out, _ = run("--list", "--json")
-    rows = json.loads(out)
+    result = json.loads(out)
+    rows = result["targets"]
+    assert result["kind"] == "targets" and result["summary"]["targets"] == len(rows)
     assert {row["name"] for row in rows} >= {"nftables", "windows"}
     assert next(r for r in rows if r["name"] == "windows")["modes"] == ["host"]
 
@@ -54,21 +56,41 @@ def test_between_two_zones(tmp_path: Path) -> None:
 
 
 def test_every_host_into_a_directory_with_json_stats(tmp_path: Path) -> None:
-    code, out, _ = run("windows", str(EXAMPLE), "-o", str(tmp_path / "fw"), "--stats", "--json")
+    folder = f"{tmp_path / 'fw'}/"  # the trailing slash makes it a folder
+    code, out, err = run("windows", str(EXAMPLE), "-o", folder, "--stats", "--json")
     assert code == 0
-    files = sorted(p.name for p in (tmp_path / "fw").iterdir() if p.name != MANIFEST)
+    files = sorted(
+        p.name for p in (tmp_path / "fw").iterdir() if p.name not in ("index.json", MANIFEST)
+    )
     assert "rtr-a.ps1" in files and "phones.ps1" not in files  # a network is not a host
-    stats = json.loads(out)
-    assert len(stats) == len(files)
-    assert {"target", "subject", "flows_in", "rules_out", "elements_out"} == set(stats[0])
+    result = json.loads(out)
+    stats = result["files"]
+    assert result["kind"] == "render" and len(stats) == len(files)
+    assert {"target", "subject", "file", "flows_in", "rules_out", "elements_out"} <= set(stats[0])
+    assert sorted(row["file"] for row in stats) == files
+    index = json.loads((tmp_path / "fw" / "index.json").read_text(encoding="utf-8"))
+    assert index["files"] == stats and index["scope"]["target"] == "windows"
+    assert f"portmatrix: rendering windows: {len(files)}/{len(files)} done" in err  # a stage line
+
+
+def test_the_extension_names_the_target_and_a_contradiction_is_refused(tmp_path: Path) -> None:
+    code, _, _ = run(str(EXAMPLE), "--host", "rtr-a", "-o", str(tmp_path / "rtr-a.nft"))
+    assert code == 0 and "table inet portmatrix" in (tmp_path / "rtr-a.nft").read_text()
+    code, _, err = run("iptables", str(EXAMPLE), "--host", "rtr-a", "-o", str(tmp_path / "a.nft"))
+    assert code == 2 and "contradicts" in err and not (tmp_path / "a.nft").exists()
+
+
+def test_one_host_into_an_existing_folder(tmp_path: Path) -> None:
+    code, _, _ = run("nftables", str(EXAMPLE), "--host", "rtr-a", "-o", str(tmp_path))
+    assert code == 0 and sorted(p.name for p in tmp_path.iterdir()) == ["index.json", "rtr-a.nft"]
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["nftables"], "give a TARGET and an INVENTORY"),
+        (["nftables"], "give a TARGET"),
         (["nftables", str(EXAMPLE), "--host", "rtr-a", "--between", "a", "b"], "alternatives"),
-        (["nftables", str(EXAMPLE)], "needs -o DIR"),
+        (["nftables", str(EXAMPLE)], "give -o DIR/"),
     ],
 )
 def test_usage_errors(args: list[str], message: str) -> None:
@@ -80,7 +102,7 @@ def test_every_host_refuses_a_file_as_directory(tmp_path: Path) -> None:
     existing = tmp_path / "x"
     existing.write_text("")
     code, _, err = run("nftables", str(EXAMPLE), "-o", str(existing))
-    assert code == 2 and "is a file" in err
+    assert code == 2 and "give -o DIR/" in err
 
 
 @pytest.mark.parametrize(
@@ -110,3 +132,15 @@ def test_unbound_flows_fail_unless_skipped_with_a_warning(unbound_matrix: Matrix
     code, out, err = run("nftables", "inv.yaml", "--host", "rgr-a", "--skip-unbound")
     assert code == 0 and "left out" in out
     assert "portmatrix: warning: host rgr-a: left out role:cce.aw -> rgr-a tcp/40047" in err
+
+
+def test_left_out_flows_are_one_counted_warning_not_one_per_flow(tmp_path: Path) -> None:
+    data = Path(__file__).resolve().parent / "data"
+    code, _, err = run(
+        "nftables", str(data / "acme-inventory.yaml"), "--catalog", str(data / "acme-pack.yaml"),
+        "-o", f"{tmp_path}/", "--skip-unbound", "--egress",
+    )  # fmt: skip
+    warnings = [line for line in err.splitlines() if "warning" in line]
+    assert code == 0 and len(warnings) == 1
+    assert "left out 3 flows in 3 files (unbound:" in warnings[0]
+    assert "left out" in (tmp_path / "vault-2.nft").read_text()  # the file lists its own

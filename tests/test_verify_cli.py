@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import json
-import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,10 +10,11 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from portmatrix.cli import main, verify_cmds
+from portmatrix.cli import main
 from portmatrix.resolve import resolve_file
 from portmatrix.verify import Sampling, emulator_for
 from portmatrix.verify.emulate import BackgroundEmulators
+from results_schema import validated
 
 # A Unity Connection pair on loopback addresses of our own; nothing else is ever probed.
 INVENTORY = """\
@@ -68,14 +66,21 @@ def test_probe_json_reports_every_check_and_fails_without_a_firewall(
     inventory: Path, publisher: None
 ) -> None:
     code, out, err = probe(inventory, "--format", "json")
-    records = json.loads(out)
+    result = validated(out)
+    records = result["results"]
+    assert result["kind"] == "probe" and result["scope"]["from"] == "cuc-sub"
+    assert result["summary"]["checks"] == len(records) and result["summary"]["failed"] > 0
     assert code == 1  # no firewall on loopback: forbidden ports answer
     assert {record["dst_address"] for record in records} == {"127.55.2.11"}
     required = [r for r in records if r["expected"] == "open"]
     assert required and all(r["observed"] == "open" and r["ok"] for r in required)
     forbidden = [r for r in records if r["expected"] == "blocked"]
     assert forbidden and all(r["observed"] == "open" and not r["ok"] for r in forbidden)
-    assert "probing" not in err  # no progress bar when stderr is not a terminal
+    # in a pipe, progress is one line per stage once it is done, no bar
+    assert f"portmatrix: probing: {len(records)}/{len(records)} done in" in err
+    assert "[" not in err and "\r" not in err
+    _, _, quiet = probe(inventory, "--format", "json", "--quiet")
+    assert quiet == ""
 
 
 def test_probe_junit_is_valid_xml(inventory: Path, publisher: None) -> None:
@@ -116,7 +121,7 @@ def test_probe_has_no_way_to_name_an_address() -> None:
     options = {name for param in command.params for name in param.opts if name.startswith("--")}
     assert options == {
         "--from", "--to", "--format", "--output", "--mkdir", "--concurrency", "--timeout",
-        "--retries", "--sample", "--include-ephemeral", "--catalog",
+        "--retries", "--sample", "--include-ephemeral", "--quiet", "--catalog",
     }  # fmt: skip
 
 
@@ -124,21 +129,3 @@ def test_verify_needs_lab_for_now(inventory: Path) -> None:
     result = CliRunner().invoke(main, ["verify", str(inventory)], catch_exceptions=False)
     assert result.exit_code == 2
     assert "only --lab is available" in result.stderr
-
-
-class Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_a_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    screen = Terminal()
-    monkeypatch.setattr(sys, "stderr", screen)
-    with verify_cmds._progress(2) as tick:
-        assert tick is not None
-        tick(None)  # type: ignore[arg-type]
-        tick(None)  # type: ignore[arg-type]
-    assert "probing" in screen.getvalue()
-    monkeypatch.setattr(sys, "stderr", io.StringIO())
-    with verify_cmds._progress(2) as tick:
-        assert tick is None

@@ -23,6 +23,8 @@ from collections.abc import Coroutine, Iterator
 from types import FrameType
 from typing import Any, TypeVar
 
+from portmatrix.exitcodes import for_signal
+
 T = TypeVar("T")
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -48,7 +50,8 @@ class Interrupted(BaseException):
 
     @property
     def status(self) -> int:
-        return 128 + self.signum
+        """128 + the signal, as :mod:`portmatrix.exitcodes` has it for every command."""
+        return for_signal(self.signum)
 
 
 def _in_main_thread() -> bool:

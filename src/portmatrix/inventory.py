@@ -7,16 +7,24 @@ the inventory line that causes it.
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from portmatrix import portspec
 from portmatrix.catalog import Catalog
 from portmatrix.errors import InventoryError, PortExpressionError
-from portmatrix.model import Host, Inventory, OptionSpec, ParamSpec, RoleAssignment, ScalarValue
+from portmatrix.model import (
+    Host,
+    HostFirewall,
+    Inventory,
+    OptionSpec,
+    ParamSpec,
+    RoleAssignment,
+    ScalarValue,
+)
+from portmatrix.suggest import close_matches, hint, unknown
 from portmatrix.yamlio import LineMap, load_yaml, validate_document
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -71,16 +79,13 @@ class Deployment:
     options: dict[str, ScalarValue]
     zones: dict[str, tuple[str, ...]]
     lines: LineMap
+    host_firewall: HostFirewall = field(default_factory=HostFirewall)
 
     def host(self, name: str) -> DeployedHost:
         for host in self.hosts:
             if host.name == name:
                 return host
-        from portmatrix.errors import LookupFailure
-
-        raise LookupFailure(
-            f"{self.file}: no host named {name!r}{_suggest(name, [h.name for h in self.hosts])}"
-        )
+        raise unknown("host", name, [host.name for host in self.hosts], where=self.file)
 
     def line_of(self, host: DeployedHost, *path: str | int) -> int | None:
         return self.lines.line(("hosts", host.index, *path))
@@ -91,8 +96,8 @@ def _broadcast(network: IPNetwork) -> ipaddress.IPv4Address | ipaddress.IPv6Addr
 
 
 def _suggest(word: str, candidates: list[str]) -> str:
-    close = difflib.get_close_matches(word, candidates, n=3, cutoff=0.5)
-    return f"; did you mean {', '.join(close)}?" if close else ""
+    """``"; did you mean ..."`` for a name in a file (the error carries the file and line)."""
+    return hint(close_matches(word, candidates))
 
 
 def load_inventory(path: str | Path, catalog: Catalog) -> Deployment:
@@ -114,7 +119,9 @@ def build_deployment(data: Any, catalog: Catalog, *, file: str, lines: LineMap) 
     hosts = [checker.host(host, index) for index, host in enumerate(inventory.hosts)]
     checker.unique(hosts)
     zones = checker.zones(inventory, hosts)
-    return Deployment(inventory.name, file, hosts, options, zones, lines)
+    return Deployment(
+        inventory.name, file, hosts, options, zones, lines, host_firewall=inventory.host_firewall
+    )
 
 
 class _Checker:

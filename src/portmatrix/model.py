@@ -277,6 +277,22 @@ class Host:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class HostFirewall:
+    """What every host firewall admits beside the matrix, so the host stays manageable.
+
+    The defaults keep a host reachable by ping and keep IPv6 working; an inventory turns either
+    off under ``host_firewall:``. Neither opens a TCP or UDP port.
+    """
+
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
+    icmp_echo: bool = doc("Accept ICMP and ICMPv6 echo requests (ping) from anywhere", default=True)
+    icmpv6_nd: bool = doc(
+        "Accept IPv6 neighbour and router discovery, without which IPv6 does not work",
+        default=True,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Inventory:
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
     name: str
@@ -286,6 +302,9 @@ class Inventory:
         "Zone name -> host names or CIDR networks", default_factory=dict
     )
     hosts: Annotated[tuple[Host, ...], NON_EMPTY]
+    host_firewall: HostFirewall = doc(
+        "ICMP every host firewall admits beside the matrix", default_factory=HostFirewall
+    )
 
 
 # --------------------------------------------------------------------------- pipeline records
@@ -398,6 +417,7 @@ class Matrix:
     flows: tuple[Flow, ...]
     zones: dict[str, tuple[str, ...]] = field(default_factory=dict)  # zone -> endpoint names
     warnings: tuple[str, ...] = ()
+    host_firewall: HostFirewall = field(default_factory=HostFirewall)
     _cache: dict[str, Any] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )  # not copied by replace()

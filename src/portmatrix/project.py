@@ -11,7 +11,7 @@ them, so ``Project(...).find_port(40087)`` stays a fast, small process.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -23,11 +23,13 @@ from portmatrix.suggest import unknown
 
 if TYPE_CHECKING:
     from portmatrix.catalog import Catalog, PackSource
+    from portmatrix.change_request import CoverFacts, Sorted
     from portmatrix.check import Report, Ruleset
     from portmatrix.diff import MatrixDiff
+    from portmatrix.envelope import Envelope
     from portmatrix.exporters import Listing
     from portmatrix.inventory import Deployment
-    from portmatrix.model import CatalogEntry, Flow, Matrix, Protocol
+    from portmatrix.model import CatalogEntry, Flow, Matrix, ParamSpec, Protocol
     from portmatrix.render import Rendered, Renderer
     from portmatrix.resolve import Decision
     from portmatrix.verify.plan import ProbePlan, Sampling
@@ -165,20 +167,61 @@ class Project:
         """Every entry, or those of one product (matched case-insensitively)."""
         if product is None:
             return list(self.catalog.entries)
+        wanted = self._product(product)
+        return [entry for entry in self.catalog.entries if entry.product == wanted]
+
+    def roles(self, *, product: str | None = None) -> Envelope:
+        """Every role (or one product's) with its parameters, platform and the entries that
+        listen on it or connect from it: what an inventory author needs to pick roles."""
+        from portmatrix.envelope import Envelope, counts
+
+        catalog = self.catalog
+        wanted = self._product(product) if product else None
+        listens: dict[str, list[str]] = {}
+        connects: dict[str, list[str]] = {}
+        for entry in catalog.entries:
+            listens.setdefault(entry.role.role, []).append(entry.id)
+            for peer in entry.peers:
+                connects.setdefault(peer.role, []).append(entry.id)
+        rows = []
+        owners = []
+        for role, spec in sorted(catalog.roles.items()):
+            owner = catalog.role_products.get(role, "")
+            if wanted is not None and owner != wanted:
+                continue
+            owners.append(owner)
+            rows.append(
+                {
+                    "role": role,
+                    "product": owner,
+                    "name": spec.name,
+                    "platform": getattr(spec, "platform", None),
+                    "params": {key: _param(value) for key, value in spec.params.items()},
+                    "listens": listens.get(role, []),
+                    "connects": list(dict.fromkeys(connects.get(role, []))),
+                }
+            )
+        summary = {"roles": len(rows), "by_product": counts(owners)}
+        return Envelope("roles", {"product": wanted}, summary, {"roles": rows})
+
+    def _product(self, product: str) -> str:
         products = sorted({entry.product for entry in self.catalog.entries})
+        products += sorted(set(self.catalog.role_products.values()) - set(products))
         wanted = next((known for known in products if known.casefold() == product.casefold()), None)
         if wanted is None:
             raise unknown("product", product, products, where="the catalog")
-        return [entry for entry in self.catalog.entries if entry.product == wanted]
+        return wanted
 
     # ------------------------------------------------------------------ the matrix
-    def listing(self) -> Listing:
-        """The matrix as one exportable section (table, JSON, CSV, Markdown, XLSX)."""
-        from portmatrix.exporters import Listing, Section
+    def listing(self, *, lang: str = "en") -> Listing:
+        """The matrix as a change request: permit requests, local-only ports, unbound flows."""
+        from portmatrix.change_request import Wording, matrix_rows
 
         matrix = self.matrix
-        title = f"Flow matrix: {matrix.name}"
-        return Listing(title, (Section("flows", title, matrix.flows),), self.scope())
+        rows = matrix_rows(matrix, Wording.of(self.catalog, lang))
+        return self._listing(
+            "matrix", f"Flow matrix: {matrix.name}", rows, self.scope(), [self], lang
+        )
 
     def scope(self, **more: Any) -> dict[str, Any]:
         """What a result was computed for: the inventory, options in effect, and anything more."""
@@ -189,11 +232,43 @@ class Project:
         scope.update({key: value for key, value in more.items() if value is not None})
         return scope
 
+    def purposes(self, lang: str = "en") -> dict[str, str]:
+        """Every catalog entry's purpose in ``lang`` (entry id -> text), as rows word them."""
+        from portmatrix.change_request import Wording
+
+        wording = Wording.of(self.catalog, lang)
+        return {entry.id: wording.entry_purpose(entry) for entry in self.catalog.entries}
+
     def explain(self, src: str, dst: str) -> list[Decision]:
         """Why each catalog entry that could apply between two endpoints made a flow or not."""
         from portmatrix.resolve import explain
 
         return explain(self.deployment, self.catalog, src, dst)
+
+    def explanation(self, src: str, dst: str, *, lang: str = "en") -> Envelope:
+        """:meth:`explain` as a result: every decision with its catalog purpose and reference."""
+        from portmatrix.change_request import first_sentence
+        from portmatrix.envelope import Envelope
+
+        decisions = []
+        for decision in self.explain(src, dst):
+            entry = self.catalog.by_id.get(decision.rule)
+            notes = entry.notes.get(lang) if entry else ""
+            decisions.append(
+                {
+                    "rule": decision.rule,
+                    "owner": decision.owner,
+                    "peer": decision.peer,
+                    "made": decision.made,
+                    "reason": decision.reason,
+                    "purpose": first_sentence(notes) if notes else "",
+                    "source": str(entry.source) if entry else "",
+                }
+            )
+        made = sum(1 for item in decisions if item["made"])
+        summary = {"decisions": len(decisions), "flow": made, "no_flow": len(decisions) - made}
+        scope = self.scope(src=src, dst=dst)
+        return Envelope("explain", scope, summary, {"decisions": decisions})
 
     def between(self, a: str, b: str) -> list[Flow]:
         """What must pass between two endpoints (or two zones), in both directions."""
@@ -215,17 +290,37 @@ class Project:
 
         return diff_matrices(self.matrix, newer.matrix)
 
-    def diff_listing(self, newer: Project) -> Listing:
-        from portmatrix.exporters import Listing, Section
+    def diff_listing(self, newer: Project, *, lang: str = "en") -> Listing:
+        """A change as a change request: flows to open (permit) and to close (remove)."""
+        from portmatrix.change_request import Wording, change_rows
 
         change = self.diff(newer)
-        name = f"{self.matrix.name} -> {newer.matrix.name}"
-        sections = (
-            Section("open", f"Flows to open: {name}", change.to_open, "to open"),
-            Section("close", f"Flows to close: {name}", change.to_close, "to close"),
+        wording = Wording.of(newer.catalog, lang)
+        rows = change_rows(
+            change.to_open, change.to_close, new=newer.matrix, old=self.matrix, wording=wording
         )
+        title = f"Change: {self.matrix.name} -> {newer.matrix.name}"
         scope = {"old": self.scope(), "new": newer.scope()}
-        return Listing(f"Change: {name}", sections, scope)
+        return self._listing("change", title, rows, scope, [self, newer], lang)
+
+    def _listing(
+        self,
+        kind: str,
+        title: str,
+        rows: Sorted,
+        scope: dict[str, Any],
+        projects: Sequence[Project],
+        lang: str,
+    ) -> Listing:
+        from portmatrix.change_request import cover, summary
+        from portmatrix.exporters import Listing, Section
+
+        counted = summary(rows)
+        sections = tuple(
+            Section(key, f"{key}: {title}", items) for key, items in rows.lists().items()
+        )
+        facts = _cover_facts(title, projects, lang)
+        return Listing(title, sections, scope, kind, counted, cover(facts, counted, lang), lang)
 
     # ------------------------------------------------------------------ firewalls
     def render(
@@ -237,6 +332,7 @@ class Project:
         egress: bool = False,
         skip_unbound: bool = False,
         family: int | None = None,
+        exact: bool = False,
     ) -> Rendered:
         """One host's firewall (``host``) or the ACL between two zones (``between``)."""
         from portmatrix.render import render, renderer_for
@@ -250,6 +346,7 @@ class Project:
             egress=egress,
             skip_unbound=skip_unbound,
             family=family,
+            exact=exact,
         )
 
     def render_hosts(
@@ -259,13 +356,21 @@ class Project:
         egress: bool = False,
         skip_unbound: bool = False,
         family: int | None = None,
+        exact: bool = False,
+        on_host: Callable[[str], None] | None = None,
     ) -> dict[str, dict[str, Rendered]]:
         """Every host's firewall for each target (target -> host -> file), compacted once."""
         from portmatrix.render import render_hosts_for, renderer_for
 
         renderers = [renderer_for(target) for target in targets]
         return render_hosts_for(
-            self.matrix, renderers, egress=egress, skip_unbound=skip_unbound, family=family
+            self.matrix,
+            renderers,
+            egress=egress,
+            skip_unbound=skip_unbound,
+            family=family,
+            exact=exact,
+            on_host=on_host,
         )
 
     def check(
@@ -320,6 +425,63 @@ class Project:
         from portmatrix.verify.plan import ProbePlan
 
         return ProbePlan.for_lab(self.matrix, sampling=sampling)
+
+
+def _param(spec: ParamSpec) -> dict[str, Any]:
+    """A role parameter as data, leaving out what is unset."""
+    data: dict[str, Any] = {"type": spec.type, "required": spec.required}
+    for key in ("choices", "min", "max", "default", "description"):
+        value = getattr(spec, key)
+        if value not in (None, (), ""):
+            data[key] = list(value) if isinstance(value, tuple) else value
+    return data
+
+
+def _site_changes(project: Project) -> list[str]:
+    """The deployment's site exclusions, overrides and bindings, one line each.
+
+    They come with the deployment model of issue 11 (``Deployment.site``); until a deployment
+    has them there is nothing to list. Read through ``getattr`` so this module does not depend
+    on that model's arrival.
+    """
+    site = getattr(project.deployment, "site", None)
+    changes = getattr(site, "changes", None)
+    if changes is None:
+        return []
+    return [
+        f"{change.kind} {change.entry}: {change.detail}"
+        + (f" ({change.reason})" if change.reason else "")
+        for change in changes(project.catalog)
+    ]
+
+
+def _cover_facts(title: str, projects: Sequence[Project], lang: str) -> CoverFacts:
+    from datetime import date
+
+    from portmatrix import __version__
+    from portmatrix.change_request import CoverFacts
+
+    last = projects[-1]
+    sites: dict[str, int] = {}
+    for host in last.deployment.hosts:
+        if host.site is not None:
+            sites[host.site] = sites.get(host.site, 0) + 1
+    packs = [
+        f"{pack.product}: {pack.title.get(lang)} ({pack.document})"
+        for pack in last.catalog.packs
+        if pack.document
+    ]
+    return CoverFacts(
+        title=title,
+        deployments=[project.deployment.name for project in projects],
+        inventories=[project.inventory_name or "-" for project in projects],
+        options=dict(last.deployment.options),
+        sites=sites,
+        overrides=_site_changes(last),
+        packs=packs,
+        version=__version__,
+        date=date.today().isoformat(),
+    )
 
 
 def _no_host(matrix: Matrix, name: str) -> LookupFailure:

@@ -105,7 +105,14 @@ def _resolve(deployment: Deployment, catalog: Catalog, *, strict: bool) -> Matri
         )
         for host in deployment.hosts
     }
-    return Matrix(deployment.name, endpoints, tuple(flows), dict(deployment.zones), tuple(warnings))
+    return Matrix(
+        deployment.name,
+        endpoints,
+        tuple(flows),
+        dict(deployment.zones),
+        tuple(warnings),
+        host_firewall=deployment.host_firewall,
+    )
 
 
 def explain(deployment: Deployment, catalog: Catalog, src: str, dst: str) -> list[Decision]:

@@ -1,8 +1,10 @@
-"""JSON Schemas for the file formats and the audit report, generated from the models and committed.
+"""JSON Schemas for the file formats and for every JSON result, generated and committed.
 
-Editors and CI pipelines validate packs and inventories against ``schemas/*.schema.json``; a test
-regenerates them and fails on drift, so the committed files never disagree with the code.
-Run ``python -m portmatrix.schema --write`` (or ``make schema``) after changing a model.
+Editors and CI pipelines validate packs and inventories against ``schemas/*.schema.json``, and
+programs reading portmatrix's output validate it against ``schemas/result-<kind>.schema.json``
+(the records of :mod:`portmatrix.results`). A test regenerates them all and fails on drift, so
+the committed files never disagree with the code. Run ``python -m portmatrix.schema --write``
+(or ``make schema``) after changing a model or a result.
 """
 
 from __future__ import annotations
@@ -27,15 +29,35 @@ SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 
 def generate() -> dict[str, str]:
     """File name -> schema text, stable across runs (sorted keys, trailing newline)."""
-    out: dict[str, str] = {}
+    schemas: dict[str, dict[str, Any]] = {}
     for name, model in SCHEMAS.items():
         mode: Literal["validation", "serialization"] = (
             "serialization" if name in SERIALIZED else "validation"
         )
-        schema: dict[str, Any] = adapter(model).json_schema(mode=mode)
+        schemas[name] = adapter(model).json_schema(mode=mode)
+    schemas.update(result_schemas())
+    out: dict[str, str] = {}
+    for name, schema in schemas.items():
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         schema["$id"] = f"https://portmatrix.invalid/schemas/{name}"
         out[name] = json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return out
+
+
+def result_schemas() -> dict[str, dict[str, Any]]:
+    """``result-<kind>.schema.json`` for every JSON result kind, as written (serialised)."""
+    from pydantic import TypeAdapter
+
+    from portmatrix.results import RESULTS
+
+    out = {}
+    for kind, record in RESULTS.items():
+        schema: dict[str, Any] = TypeAdapter(record).json_schema(mode="serialization")
+        source = schema.get("$defs", {}).get("SourceRef")
+        if source is not None:  # entries carry their reference also as one string
+            source["properties"]["text"] = {"type": "string", "title": "Text"}
+            source["required"] = [*source.get("required", []), "text"]
+        out[f"result-{kind}.schema.json"] = schema
     return out
 
 

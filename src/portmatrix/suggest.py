@@ -15,13 +15,16 @@ from portmatrix.errors import LookupFailure
 
 def close_matches(word: str, known: Iterable[str], *, limit: int = 3) -> tuple[str, ...]:
     """The known names closest to ``word``: exact case-insensitive matches first, then names
-    containing it, then names that look alike."""
+    containing it, then names that look alike (compared case-insensitively: ``CUCC`` -> cuc)."""
     names = list(dict.fromkeys(known))
     folded = word.casefold()
     same = [name for name in names if name.casefold() == folded]
     containing = [name for name in names if folded and folded in name.casefold()]
-    alike = difflib.get_close_matches(word, names, n=limit, cutoff=0.5)
-    return tuple(dict.fromkeys([*same, *containing, *alike]))[:limit]
+    by_folded: dict[str, str] = {}
+    for name in names:
+        by_folded.setdefault(name.casefold(), name)
+    alike = difflib.get_close_matches(folded, list(by_folded), n=limit, cutoff=0.5)
+    return tuple(dict.fromkeys([*same, *containing, *(by_folded[a] for a in alike)]))[:limit]
 
 
 def hint(candidates: Iterable[str]) -> str:

@@ -25,15 +25,15 @@ import click
 
 from portmatrix import __version__
 from portmatrix.errors import PortmatrixError, one_line
+from portmatrix.exitcodes import ExitCode
 from portmatrix.interrupt import Interrupted, signals_raise
 
 if TYPE_CHECKING:
+    from portmatrix.envelope import Envelope
     from portmatrix.exporters import Listing
     from portmatrix.project import Project
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-EXIT_USAGE = 2
 
 #: Command name -> the module that defines it, imported only when the command is asked for.
 COMMAND_MODULES = {
@@ -49,6 +49,9 @@ COMMAND_MODULES = {
     "verify": "portmatrix.cli.verify_cmds",
     "ingest": "portmatrix.cli.audit_cmds",
     "audit": "portmatrix.cli.audit_cmds",
+    "roles": "portmatrix.cli.catalog_cmds",
+    "schema": "portmatrix.cli.bundled_cmds",
+    "example": "portmatrix.cli.bundled_cmds",
 }
 
 
@@ -71,11 +74,11 @@ class _Group(click.Group):
                 return super().invoke(ctx)
         except PortmatrixError as exc:
             click.echo(one_line(f"portmatrix: error: {exc}"), err=True)
-            ctx.exit(EXIT_USAGE)
+            ctx.exit(ExitCode.USAGE)
         except click.UsageError as exc:  # one line too, with where to read more
             where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
             click.echo(one_line(f"portmatrix: error: {exc.format_message()}{where}"), err=True)
-            ctx.exit(EXIT_USAGE)
+            ctx.exit(ExitCode.USAGE)
         except Interrupted as exc:
             click.echo(f"portmatrix: {exc}", err=True)
             ctx.exit(exc.status)
@@ -85,7 +88,7 @@ class _Group(click.Group):
             ctx.exit(stopped.status)
         except BrokenPipeError:  # `portmatrix ... | head`
             sys.stderr.close()
-            ctx.exit(0)
+            ctx.exit(ExitCode.OK)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -163,9 +166,87 @@ def project(
     return Project(inventory, catalogs=catalogs, strict=strict)
 
 
-def warn(messages: Sequence[str]) -> None:
-    for message in messages:
-        click.echo(f"portmatrix: warning: {message}", err=True)
+def lang_option(func: F) -> F:
+    """``--lang en|ja``: the language of catalog text; the default follows LC_ALL/LANG."""
+    return click.option(
+        "--lang",
+        type=click.Choice(["en", "ja"]),
+        default=default_lang,
+        show_default="from LC_ALL, LC_MESSAGES or LANG; en unless ja_*",
+        help="Language of catalog text (purposes, notes, headings).",
+    )(func)
+
+
+def default_lang() -> str:
+    """``ja`` when the locale in effect (LC_ALL, then LC_MESSAGES, then LANG) is Japanese."""
+    import os
+
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            return "ja" if value.lower().startswith("ja") else "en"
+    return "en"
+
+
+def quiet_option(func: F) -> F:
+    return click.option(
+        "-q", "--quiet", is_flag=True, help="No progress and no warnings on stderr; errors only."
+    )(func)
+
+
+def warn(messages: Sequence[str], *, quiet: bool = False) -> None:
+    """Each distinct warning once, with how many times it came up, and a total."""
+    if quiet or not messages:
+        return
+    from portmatrix.envelope import counts
+
+    tally = counts(messages)
+    for message in dict.fromkeys(messages):
+        times = tally[message]
+        click.echo(
+            f"portmatrix: warning: {message}" + (f" (x{times})" if times > 1 else ""), err=True
+        )
+    if len(messages) > 1:
+        click.echo(f"portmatrix: {len(messages)} warnings ({len(tally)} distinct)", err=True)
+
+
+def finish(*, findings: bool = False, warnings: bool = False, strict: bool = False) -> None:
+    """Exit with the convention's status (see :mod:`portmatrix.exitcodes`)."""
+    from portmatrix.exitcodes import status
+
+    code = status(findings=findings, warnings=warnings, strict=strict)
+    if code:
+        click.get_current_context().exit(code)
+
+
+def choose_format(
+    fmt: str | None, output: str | Path | None, *, suffixes: dict[str, str], default: str
+) -> str:
+    """The format asked for, or the one ``output``'s extension names; refuses a contradiction.
+
+    ``suffixes`` maps extensions (``.xlsx``, ``.aerleon.yaml``) to format names. A file with no
+    extension takes ``default``; an extension nobody claims needs ``--format``.
+    """
+    if output is None:
+        return fmt or default
+    name = Path(output).name
+    matches = sorted((s for s in suffixes if name.endswith(s)), key=len, reverse=True)
+    inferred = suffixes[matches[0]] if matches else None
+    if fmt is not None:
+        if inferred is not None and inferred != fmt:
+            raise click.UsageError(
+                f"--format {fmt} contradicts the extension of {name} ({inferred}); "
+                "give one or make them agree"
+            )
+        return fmt
+    if inferred is not None:
+        return inferred
+    if "." not in name.lstrip("."):
+        return default
+    raise click.UsageError(
+        f"cannot tell the format of {name} from its extension "
+        f"(known: {', '.join(sorted(suffixes))}); give --format"
+    )
 
 
 def emit(text: str, output: Path | None = None) -> None:
@@ -180,6 +261,18 @@ def emit(text: str, output: Path | None = None) -> None:
 
 def emit_json(data: Any, output: Path | None = None) -> None:
     emit(json.dumps(data, indent=2, ensure_ascii=False), output)
+
+
+def emit_envelope(envelope: Envelope, output: Path | None = None) -> None:
+    """A JSON result (see :mod:`portmatrix.envelope`), streamed to ``output`` or stdout."""
+    from portmatrix.envelope import write_envelope
+    from portmatrix.output import atomic_write
+
+    if output is None:
+        write_envelope(envelope, sys.stdout)
+        return
+    with atomic_write(output, mkdir=wants_mkdir()) as handle:
+        write_envelope(envelope, handle)
 
 
 def emit_listing(listing: Listing, fmt: str, output: Path | None) -> None:

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
 from portmatrix import portspec
 from portmatrix.catalog import entry_as_dict
-from portmatrix.cli._common import catalog_option, emit, emit_json, json_option, main, project
+from portmatrix.cli._common import (
+    catalog_option,
+    emit,
+    emit_envelope,
+    json_option,
+    main,
+    project,
+)
+from portmatrix.envelope import Envelope, counts
 from portmatrix.model import CatalogEntry
 from portmatrix.table import format_table
 
@@ -26,7 +36,7 @@ def catalog_list(product: str | None, as_json: bool, catalogs: tuple[Path, ...])
     """Every entry, one line each."""
     entries = project(catalogs=catalogs).entries(product=product)
     if as_json:
-        emit_json([entry_as_dict(entry) for entry in entries])
+        emit_envelope(_entries_envelope(entries, {"product": product}))
         return
     rows = [
         (entry.id, _ports_summary(entry), entry.component, str(entry.source), ",".join(entry.flags))
@@ -43,7 +53,7 @@ def catalog_show(entry_id: str, as_json: bool, catalogs: tuple[Path, ...]) -> No
     """One entry in full, notes in both languages."""
     entry = project(catalogs=catalogs).entry(entry_id)
     if as_json:
-        emit_json(entry_as_dict(entry))
+        emit_envelope(_entries_envelope([entry], {"id": entry_id}))
         return
     emit(_entry_text(entry))
 
@@ -56,12 +66,49 @@ def search_cmd(text: str, as_json: bool, catalogs: tuple[Path, ...]) -> None:
     """Entries whose id, component, process or notes (English or Japanese) contain TEXT."""
     entries = project(catalogs=catalogs).search(text)
     if as_json:
-        emit_json([entry_as_dict(entry) for entry in entries])
+        emit_envelope(_entries_envelope(entries, {"text": text}))
         return
     rows = [
         (entry.id, _ports_summary(entry), entry.component, entry.process or "") for entry in entries
     ]
     emit(format_table(("id", "ports", "component", "process"), rows, max_width=48))
+
+
+@main.command("roles")
+@click.option("--product", help="Only this product's roles (case-insensitive).")
+@json_option
+@catalog_option
+def roles_cmd(product: str | None, as_json: bool, catalogs: tuple[Path, ...]) -> None:
+    """Every role an inventory can give a host: parameters, platform, and the catalog entries
+    it listens on (as their owner) or connects to (as a peer)."""
+    result = project(catalogs=catalogs).roles(product=product)
+    if as_json:
+        emit_envelope(result)
+        return
+    rows = [
+        (
+            role["role"],
+            role["product"],
+            role["name"],
+            ", ".join(_param_text(key, spec) for key, spec in role["params"].items()) or "-",
+            role["platform"] or "-",
+            len(role["listens"]),
+            len(role["connects"]),
+        )
+        for role in result.lists["roles"]
+    ]
+    headers = ("role", "product", "name", "parameters", "platform", "listens", "connects")
+    emit(format_table(headers, rows, max_width=60))
+
+
+def _param_text(key: str, spec: dict[str, Any]) -> str:
+    kind = "|".join(str(c) for c in spec["choices"]) if "choices" in spec else spec["type"]
+    return f"{key}{'' if spec['required'] else '?'}={kind}"
+
+
+def _entries_envelope(entries: Sequence[CatalogEntry], scope: dict[str, Any]) -> Envelope:
+    summary = {"entries": len(entries), "by_product": counts(e.product for e in entries)}
+    return Envelope("entries", scope, summary, {"entries": [entry_as_dict(e) for e in entries]})
 
 
 def _ports_summary(entry: CatalogEntry) -> str:

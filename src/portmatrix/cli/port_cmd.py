@@ -10,7 +10,16 @@ from pathlib import Path
 
 import click
 
-from portmatrix.cli._common import catalog_option, emit, emit_json, json_option, main, project
+from portmatrix.cli._common import (
+    catalog_option,
+    emit,
+    emit_envelope,
+    json_option,
+    lang_option,
+    main,
+    project,
+)
+from portmatrix.envelope import Envelope, counts
 from portmatrix.portindex import DEFAULT_MAX_INSTANCE, MAX_INSTANCE_CEILING
 from portmatrix.table import format_table
 
@@ -31,7 +40,7 @@ HEADERS = {
 @main.command("port")
 @click.argument("port", type=int)
 @click.option("--proto", type=click.Choice(["tcp", "udp"]), help="Only this protocol.")
-@click.option("--lang", type=click.Choice(["en", "ja"]), default="en", show_default=True)
+@lang_option
 @click.option(
     "--max-instance",
     type=click.IntRange(min=0, max=MAX_INSTANCE_CEILING),
@@ -60,7 +69,9 @@ def port_cmd(
         include_ephemeral=include_ephemeral,
     )
     if as_json:
-        emit_json([match.as_dict() for match in matches])
+        scope = {"port": port, "protocol": proto, "max_instance": max_instance, "lang": lang}
+        summary = {"matches": len(matches), "by_protocol": counts(m.protocol for m in matches)}
+        emit_envelope(Envelope("port", scope, summary, {"matches": [m.as_dict() for m in matches]}))
         return
     if not matches:
         emit(

@@ -2,25 +2,44 @@
 
 from __future__ import annotations
 
-import json
+import io
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from portmatrix.cli._common import (
     catalog_option,
+    choose_format,
     emit,
-    emit_json,
+    emit_envelope,
     json_option,
     main,
     mkdir_option,
     project,
+    quiet_option,
     wants_mkdir,
+    warn,
 )
+from portmatrix.envelope import Envelope, write_envelope
 from portmatrix.output import atomic_directory, write_text
+from portmatrix.progress import Progress
 from portmatrix.render import Rendered, describe_targets, renderer_for
+from portmatrix.render._output import (
+    INDEX,
+    file_stem,
+    folder_files,
+    is_folder,
+    render_envelope,
+    skip_warnings,
+)
 from portmatrix.table import format_table
+
+if TYPE_CHECKING:
+    from portmatrix.project import Project
+    from portmatrix.render import Renderer
 
 
 @main.command("render")
@@ -36,13 +55,21 @@ from portmatrix.table import format_table
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path),
-    help="Write to FILE (with --host/--between) or, for every host, into DIR, one file per host "
-    "(all or nothing: DIR is replaced whole, and only if new, empty or written by portmatrix).",
+    metavar="FILE|DIR/",
+    help="Write to FILE (its extension can name the target: .nft .rules .ps1 .asa .ios "
+    ".aerleon.yaml), or into the folder DIR/ (a trailing slash or an existing directory): "
+    "one file per host and an index.json; every host is all or nothing: DIR is replaced whole, "
+    "and only if new, empty or written by portmatrix.",
 )
 @mkdir_option
 @click.option("--stats", is_flag=True, help="Print flows in, rules and elements out.")
 @click.option("--egress", is_flag=True, help="Also filter the host's outbound connections.")
+@click.option(
+    "--exact",
+    is_flag=True,
+    help="windows: also disable every other enabled allow rule, so the host admits exactly "
+    "the matrix (nftables and iptables files always do).",
+)
 @click.option(
     "--skip-unbound",
     is_flag=True,
@@ -56,6 +83,7 @@ from portmatrix.table import format_table
 )
 @click.option("--list", "list_targets", is_flag=True, help="List the render targets and exit.")
 @json_option
+@quiet_option
 @catalog_option
 def render_command(
     target: str | None,
@@ -63,84 +91,177 @@ def render_command(
     *,
     host: str | None,
     between: tuple[str, str] | None,
-    output: Path | None,
+    output: str | None,
     stats: bool,
     egress: bool,
+    exact: bool,
     skip_unbound: bool,
     family: str | None,
     list_targets: bool,
     as_json: bool,
+    quiet: bool,
     catalogs: tuple[Path, ...],
 ) -> None:
     """Render firewall rules (nftables, iptables, windows, asa, ios, aerleon) from an inventory.
 
-    With --host, the host firewall of one endpoint: input dropped by default, loopback and
-    replies accepted, each flow to the host accepted from exactly its sources, local-only ports
-    dropped. With --between, the ACL for a firewall between two zones. With neither, every host
-    into -o DIR, one file per host. Every rule names its catalog id and document row.
+    With --host, the host firewall of one endpoint: input dropped by default, loopback, replies,
+    ICMP echo and IPv6 neighbour discovery accepted (the inventory's host_firewall changes
+    that), each flow to the host accepted from exactly its sources, local-only ports dropped.
+    With --between, the ACL for a firewall between two zones. With neither, every host into
+    -o DIR/. TARGET may be left out when the -o extension names it. Every rule names its
+    catalog id and document row.
     """
     if list_targets:
         _list_targets(as_json=as_json)
         return
-    if target is None or inventory is None:
+    if inventory is None and target is not None:
+        inventory = Path(target)  # `render INVENTORY -o x.nft`: the target from the extension
+        target = None
+    if inventory is None:
         raise click.UsageError("give a TARGET and an INVENTORY (or --list)")
     if host is not None and between:
         raise click.UsageError("--host and --between are alternatives; give one")
+    folder = output is not None and is_folder(output, exists_as_dir=Path(output).is_dir())
+    target = _target(target, None if folder else output)
     renderer = renderer_for(target)  # an unknown target fails before resolution
     deployment = project(inventory, catalogs)
-    wanted = int(family) if family else None
-    if host is not None or between:
-        one = deployment.render(
-            renderer,
-            host=host,
-            between=between or None,
-            egress=egress,
-            skip_unbound=skip_unbound,
-            family=wanted,
+    options: dict[str, Any] = {
+        "egress": egress,
+        "skip_unbound": skip_unbound,
+        "family": int(family) if family else None,
+        "exact": exact,
+    }
+
+    job = _Job(deployment, renderer, options, host, between or None, output, folder, quiet)
+    done, files = _run_one(job) if host is not None or between else _run_every_host(job)
+    warn(skip_warnings(done), quiet=quiet)
+    if stats:
+        envelope = render_envelope(done, scope=job.scope(), files=files)
+        _print_stats(envelope, as_json=as_json, to_stderr=output is None)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What one ``render`` run renders and where it writes it."""
+
+    deployment: Project
+    renderer: Renderer
+    options: dict[str, Any]
+    host: str | None
+    between: tuple[str, str] | None
+    output: str | None
+    folder: bool
+    quiet: bool
+
+    def scope(self) -> dict[str, Any]:
+        between = list(self.between) if self.between else None
+        return self.deployment.scope(target=self.renderer.name, host=self.host, between=between)
+
+
+def _run_one(job: _Job) -> tuple[dict[str, Rendered], dict[str, str]]:
+    """One host or zone pair: to stdout, a file, or added to a folder."""
+    one = job.deployment.render(job.renderer, host=job.host, between=job.between, **job.options)
+    done = {file_stem(one.subject): one}
+    if not job.folder or job.output is None:
+        emit(one.text, Path(job.output) if job.output else None)
+        return done, {}
+    directory = Path(job.output)
+    _make_folder(directory)
+    return done, _write_into(directory, _folder(job.renderer, done, job.scope()))
+
+
+def _run_every_host(job: _Job) -> tuple[dict[str, Rendered], dict[str, str]]:
+    """Every host into a folder that takes DIR's place in one step, all or nothing.
+
+    The folder is claimed first, so one that cannot be replaced is refused before any work.
+    """
+    output = job.output
+    if not job.folder or output is None:
+        is_file = output is not None and Path(output).is_file()
+        where = f"{output}: it is a file, and this writes a directory; " if is_file else ""
+        raise click.UsageError(
+            f"{where}rendering every host writes one file per host: give -o DIR/ "
+            "(a trailing slash or an existing directory), or --host/--between"
         )
-        emit(one.text, output)
-        done = {one.subject: one}
-    else:
-        directory = _directory(output)
-        done = deployment.render_hosts(
-            [renderer], egress=egress, skip_unbound=skip_unbound, family=wanted
-        )[renderer.name]
-        _write_every_host(done, directory)
-    _report(done, stats=stats, as_json=as_json, to_stderr=output is None)
+    with atomic_directory(Path(output), mkdir=wants_mkdir()) as aside:
+        done = _every_host(job.deployment, job.renderer, job.options, quiet=job.quiet)
+        return done, _write_into(aside, _folder(job.renderer, done, job.scope()))
 
 
-def _write_every_host(done: Mapping[str, Rendered], directory: Path) -> None:
-    """Every host's file into ``directory``, all of them or none (see portmatrix.output)."""
-    with atomic_directory(directory, mkdir=wants_mkdir()) as folder:
-        for name, rendered in done.items():
-            write_text(folder / f"{name}{rendered.suffix}", rendered.text)
+def _target(target: str | None, output: str | None) -> str:
+    suffixes = {item["suffix"]: item["name"] for item in describe_targets()}
+    if target is None and output is None:
+        raise click.UsageError("give a TARGET (or -o FILE with an extension that names one)")
+    return choose_format(target, output, suffixes=suffixes, default=target or "")
 
 
-def _directory(output: Path | None) -> Path:
-    if output is None:
-        raise click.UsageError("rendering every host needs -o DIR (or give --host/--between)")
-    return output
+def _every_host(
+    deployment: Project, renderer: Renderer, options: dict[str, Any], *, quiet: bool
+) -> dict[str, Rendered]:
+    from portmatrix.render._pipeline import host_count
+
+    hosts = host_count(deployment.matrix)
+    with Progress(quiet=quiet).stage(f"rendering {renderer.name}", hosts) as stage:
+        everything = deployment.render_hosts(
+            [renderer], on_host=lambda _name: stage.advance(), **options
+        )
+    return everything[renderer.name]
 
 
-def _report(done: Mapping[str, Rendered], *, stats: bool, as_json: bool, to_stderr: bool) -> None:
-    for rendered in done.values():
-        for warning in rendered.warnings:
-            click.echo(f"portmatrix: warning: {warning}", err=True)
-    if not stats:
-        return
-    rows = [rendered.stats() for rendered in done.values()]
+def _folder(
+    renderer: Renderer, done: Mapping[str, Rendered], scope: dict[str, Any]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The folder's files (relative path -> text) with its index, and file stem -> path."""
+    folder = folder_files(renderer, done)
+    index = io.StringIO()
+    write_envelope(render_envelope(done, scope=scope, files=folder.subjects), index)
+    return {**folder.files, INDEX: index.getvalue()}, folder.subjects
+
+
+def _write_into(directory: Path, folder: tuple[dict[str, str], dict[str, str]]) -> dict[str, str]:
+    files, subjects = folder
+    for relative, text in files.items():
+        write_text(directory / relative, text, mkdir=True)  # subfolders of the named folder
+    return subjects
+
+
+def _make_folder(directory: Path) -> None:
+    """The folder ``-o DIR/`` names; its parent must exist unless ``--mkdir`` was given."""
+    from portmatrix.errors import OutputError
+
+    try:
+        directory.mkdir(parents=wants_mkdir(), exist_ok=True)
+    except OSError as exc:
+        hint = " (add --mkdir to create it)" if isinstance(exc, FileNotFoundError) else ""
+        raise OutputError(f"cannot write {directory}/: {exc.strerror or exc}{hint}") from exc
+
+
+def _print_stats(envelope: Envelope, *, as_json: bool, to_stderr: bool) -> None:
     if as_json:
-        text = json.dumps(rows, indent=2)
-    else:
-        headers = ["target", "subject", "flows in", "rules out", "elements out"]
-        text = format_table(headers, [list(row.values()) for row in rows])
-    click.echo(text, err=to_stderr)
+        _emit_stats_json(envelope, to_stderr=to_stderr)
+        return
+    rows = [
+        [row["target"], row["subject"], row["flows_in"], row["rules_out"], row["elements_out"]]
+        for row in envelope.lists["files"]
+    ]
+    headers = ["target", "subject", "flows in", "rules out", "elements out"]
+    click.echo(format_table(headers, rows), err=to_stderr)
+
+
+def _emit_stats_json(envelope: Envelope, *, to_stderr: bool) -> None:
+    if not to_stderr:
+        emit_envelope(envelope)
+        return
+    buffer = io.StringIO()
+    write_envelope(envelope, buffer)
+    click.echo(buffer.getvalue(), err=True, nl=False)
 
 
 def _list_targets(*, as_json: bool) -> None:
     targets = describe_targets()
     if as_json:
-        emit_json(targets)
+        summary = {"targets": len(targets)}
+        emit_envelope(Envelope("targets", {}, summary, {"targets": targets}))
         return
     rows = [[t["name"], t["suffix"], t["can_render"], t["description"]] for t in targets]
     emit(format_table(["target", "suffix", "can render", "description"], rows, max_width=80))

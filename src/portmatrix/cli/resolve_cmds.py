@@ -2,33 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import click
 
 from portmatrix.cli._common import (
     catalog_option,
+    choose_format,
     emit,
+    emit_envelope,
     emit_listing,
+    finish,
+    lang_option,
     main,
     output_file_option,
     project,
+    quiet_option,
     warn,
 )
-from portmatrix.exporters._registry import BUILTIN_EXPORTERS
-from portmatrix.table import format_table
+from portmatrix.exporters._registry import BUILTIN_EXPORTERS, BUILTIN_SUFFIXES
 
 format_option = click.option(
     "--format",
     "fmt",
     type=click.Choice(sorted(BUILTIN_EXPORTERS)),
-    default="table",
-    show_default=True,
-    help="Output format.",
+    default=None,
+    help="Output format [default: from the -o extension, else table].",
 )
-output_option = output_file_option("Write to FILE (atomically).")
+output_option = output_file_option(
+    "Write to FILE (atomically); its extension (.xlsx .csv .json .md .txt) picks the format."
+)
 strict_option = click.option(
-    "--strict", is_flag=True, help="Fail when a catalog role needed by a flow has no endpoint."
+    "--strict", is_flag=True, help="Exit 1 when there are warnings (a needed role has no endpoint)."
 )
 
 
@@ -38,29 +45,56 @@ strict_option = click.option(
 @output_option
 @strict_option
 @click.option(
-    "--explain", "pair", nargs=2, metavar="SRC DST", help="Explain the flows between two endpoints."
+    "--explain",
+    "pair",
+    nargs=2,
+    metavar="SRC DST",
+    help="Explain why each catalog entry makes a flow between two endpoints, or does not.",
 )
+@lang_option
+@quiet_option
 @catalog_option
 def resolve_cmd(
     inventory: Path,
-    fmt: str,
+    fmt: str | None,
     output: Path | None,
     strict: bool,
     pair: tuple[str, str] | None,
+    lang: str,
+    quiet: bool,
     catalogs: tuple[Path, ...],
 ) -> None:
-    """Resolve INVENTORY into its flow matrix: who may reach whom, on which ports, and why."""
-    deployment = project(inventory, catalogs, strict=strict)
+    """Resolve INVENTORY into its flow matrix: who may reach whom, on which ports, and why.
+
+    The workbook (-o FILE.xlsx) is a change request: a cover sheet, the requests, and the
+    local-only ports and unbound flows on sheets of their own. Exit 1 under --strict when
+    resolution warned.
+    """
+    fmt = choose_format(fmt, output, suffixes=BUILTIN_SUFFIXES, default="table")
+    deployment = project(inventory, catalogs)
     if pair:
-        decisions = deployment.explain(*pair)
-        rows = [
-            (d.rule, d.owner, d.peer or "-", "flow" if d.made else "no flow", d.reason)
-            for d in decisions
-        ]
-        emit(format_table(("rule", "owner", "peer", "result", "why"), rows, max_width=70), output)
+        explanation = deployment.explanation(*pair, lang=lang)
+        if fmt == "json":
+            emit_envelope(explanation, output)
+        elif fmt == "table":
+            emit(explain_text(explanation.lists["decisions"]), output)
+        else:
+            raise click.UsageError("--explain prints a table or JSON (--format table|json)")
         return
-    warn(deployment.warnings)
-    emit_listing(deployment.listing(), fmt, output)
+    warn(deployment.warnings, quiet=quiet)
+    emit_listing(deployment.listing(lang=lang), fmt, output)
+    finish(warnings=bool(deployment.warnings), strict=strict)
+
+
+def explain_text(decisions: Iterable[Mapping[str, Any]]) -> str:
+    """One block per decision, reasons whole: no column is cut, whatever the terminal."""
+    blocks = []
+    for d in decisions:
+        verdict = "flow" if d["made"] else "no flow"
+        head = f"{d['rule']}: {d['owner']} <- {d['peer'] or '-'}: {verdict}"
+        purpose = f"\n  purpose: {d['purpose']}" if d.get("purpose") else ""
+        blocks.append(f"{head}{purpose}\n  why: {d['reason']}")
+    return "\n".join(blocks) if blocks else "no catalog entry applies between these endpoints"
 
 
 @main.command("diff")
@@ -68,11 +102,29 @@ def resolve_cmd(
 @click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
 @format_option
 @output_option
+@strict_option
+@lang_option
+@quiet_option
 @catalog_option
 def diff_cmd(
-    old: Path, new: Path, fmt: str, output: Path | None, catalogs: tuple[Path, ...]
+    old: Path,
+    new: Path,
+    fmt: str | None,
+    output: Path | None,
+    strict: bool,
+    lang: str,
+    quiet: bool,
+    catalogs: tuple[Path, ...],
 ) -> None:
-    """Flows to open and flows to close when moving from deployment OLD to NEW."""
+    """Flows to open and flows to close when moving from deployment OLD to NEW.
+
+    Exit 0 when the two matrices are the same, 1 when there are differences.
+    """
+    fmt = choose_format(fmt, output, suffixes=BUILTIN_SUFFIXES, default="table")
     before = project(old, catalogs)
     after = project(new, catalogs)
-    emit_listing(before.diff_listing(after), fmt, output)
+    listing = before.diff_listing(after, lang=lang)
+    warn(after.warnings, quiet=quiet)
+    emit_listing(listing, fmt, output)
+    changed = any(section.rows for section in listing.sections)
+    finish(findings=changed, warnings=bool(after.warnings), strict=strict)

@@ -2,15 +2,14 @@
 
 Each command resolves the inventory, calls one function of :mod:`portmatrix.verify` and prints
 what it returns. ``probe`` and ``verify`` exit 0 only when every check is ok, 1 when any check
-failed, and 2 when they could not run at all. SIGINT and SIGTERM stop any of the three after
-closing listeners and removing namespaces, with exit status 130 and 143.
+failed, and 2 when they could not run at all (see :mod:`portmatrix.exitcodes`). SIGINT and
+SIGTERM stop any of the three after closing listeners and removing namespaces, with exit
+status 130 and 143.
 """
 
 from __future__ import annotations
 
-import contextlib
-import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,13 +19,16 @@ from portmatrix import interrupt
 from portmatrix.cli._common import (
     catalog_option,
     emit,
-    emit_json,
+    emit_envelope,
+    finish,
     main,
     output_file_option,
     project,
+    quiet_option,
     warn,
 )
 from portmatrix.errors import VerifyError
+from portmatrix.progress import Progress
 from portmatrix.verify.emulate import (
     DEFAULT_MAX_CONNECTIONS,
     StartReport,
@@ -35,11 +37,11 @@ from portmatrix.verify.emulate import (
 )
 from portmatrix.verify.lab import run_lab
 from portmatrix.verify.plan import DEFAULT_SAMPLE, Sampling
-from portmatrix.verify.probe import DEFAULT_CONCURRENCY, ProgressHook, Result
+from portmatrix.verify.probe import DEFAULT_CONCURRENCY, Result
 from portmatrix.verify.report import (
     FORMATS,
     failures_table,
-    results_json,
+    results_envelope,
     results_junit,
     results_table,
     summary_table,
@@ -49,8 +51,6 @@ from portmatrix.verify.runner import LAB_OPTIONS, ProbeOptions, probe_from
 from portmatrix.verify.sockets import DEFAULT_RETRIES, DEFAULT_TIMEOUT
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-EXIT_FAILED_CHECKS = 1
 
 _inventory_argument = click.argument(
     "inventory", type=click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -182,6 +182,7 @@ def _announce(report: StartReport) -> None:
 @_output_option
 @_timing_options(concurrency=DEFAULT_CONCURRENCY, timeout=DEFAULT_TIMEOUT, retries=DEFAULT_RETRIES)
 @_sampling_options
+@quiet_option
 @catalog_option
 def probe(
     inventory: Path,
@@ -195,6 +196,7 @@ def probe(
     retries: int,
     sample: int,
     include_ephemeral: bool,
+    quiet: bool,
     catalogs: tuple[Path, ...],
 ) -> None:
     """Check from this machine (host --from) every flow it may open, and that the other
@@ -211,13 +213,19 @@ def probe(
             [
                 f"{name} is a network with no probe_address in the inventory: not probed"
                 for name in plan.planner.unaddressed()
-            ]
+            ],
+            quiet=quiet,
         )
-    with _progress(plan.total) as on_result:
+    with Progress(quiet=quiet).stage("probing", plan.total) as stage:
         results = probe_from(
-            deployment.matrix, source, targets=targets, options=options, on_result=on_result
+            deployment.matrix,
+            source,
+            targets=targets,
+            options=options,
+            on_result=lambda _result: stage.advance(),
         )
-    _report(results, fmt=fmt, output=output, table=results_table)
+    scope = deployment.scope(**{"from": source, "to": list(targets) or None})
+    _report(results, fmt=fmt, output=output, table=results_table, scope=scope)
 
 
 @main.command()
@@ -229,6 +237,7 @@ def probe(
     concurrency=LAB_OPTIONS.concurrency, timeout=LAB_OPTIONS.timeout, retries=LAB_OPTIONS.retries
 )
 @_sampling_options
+@quiet_option
 @catalog_option
 def verify(
     inventory: Path,
@@ -241,6 +250,7 @@ def verify(
     retries: int,
     sample: int,
     include_ephemeral: bool,
+    quiet: bool,
     catalogs: tuple[Path, ...],
 ) -> None:
     """Dry-run the deployment on this machine (root): a namespace per host with its generated
@@ -253,9 +263,11 @@ def verify(
     deployment = project(inventory, catalogs)
     options = ProbeOptions(Sampling(sample, include_ephemeral), timeout, retries, concurrency)
     plan = deployment.lab_plan(sampling=options.sampling)
-    with _progress(plan.total) as on_result:
-        results = run_lab(deployment.matrix, options=options, on_result=on_result)
-    _report(results, fmt=fmt, output=output, table=_lab_table)
+    with Progress(quiet=quiet).stage("lab: probing", plan.total) as stage:
+        results = run_lab(
+            deployment.matrix, options=options, on_result=lambda _result: stage.advance()
+        )
+    _report(results, fmt=fmt, output=output, table=_lab_table, scope=deployment.scope(lab=True))
 
 
 def _lab_table(results: Sequence[Result]) -> str:
@@ -268,22 +280,12 @@ def _report(
     fmt: str,
     output: Path | None,
     table: Callable[[Sequence[Result]], str],
+    scope: dict[str, Any],
 ) -> None:
     if fmt == "json":
-        emit_json(results_json(results), output)
+        emit_envelope(results_envelope(results, scope=scope), output)
     elif fmt == "junit":
         emit(results_junit(results), output)
     else:
         emit(table(results), output)
-    if not all(result.ok for result in results):
-        click.get_current_context().exit(EXIT_FAILED_CHECKS)
-
-
-@contextlib.contextmanager
-def _progress(total: int) -> Iterator[ProgressHook | None]:
-    """A progress bar on stderr when it is a terminal; nothing otherwise."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    with click.progressbar(length=total, label="probing", file=sys.stderr) as bar:
-        yield lambda _result: bar.update(1)
+    finish(findings=not all(result.ok for result in results))

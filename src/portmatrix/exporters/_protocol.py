@@ -7,31 +7,54 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, Protocol, runtime_checkable
 
+from portmatrix.change_request import LIST_TITLES, RequestRow, headings
+from portmatrix.envelope import Envelope
 from portmatrix.model import Flow
 
 
 @dataclass(frozen=True, slots=True)
 class Section:
-    """One table of flows: ``flows`` for a matrix, ``open`` and ``close`` for a change."""
+    """One list of rows: ``requests``, ``local_only`` or ``unbound``."""
 
     key: str
     title: str
-    flows: Sequence[Flow]
-    label: str = ""  # how a terminal table introduces it ("to open"); the key if empty
+    rows: Sequence[RequestRow]
+
+    @property
+    def flows(self) -> list[Flow]:
+        return [row.flow for row in self.rows if row.flow is not None]
 
 
 @dataclass(frozen=True, slots=True)
 class Listing:
-    """Everything an exporter writes: the sections and the scope they were computed for."""
+    """Everything an exporter writes: the rows sorted into their lists, and what they are for.
+
+    ``kind`` is ``matrix`` (``resolve``) or ``change`` (``diff``); ``cover`` is the workbook's
+    cover sheet as label/value pairs; ``summary`` the counts by kind; ``lang`` the language of
+    headings and purposes.
+    """
 
     title: str
     sections: tuple[Section, ...]
     scope: dict[str, Any] = field(default_factory=dict)
+    kind: str = "matrix"
+    summary: dict[str, Any] = field(default_factory=dict)
+    cover: tuple[tuple[str, str], ...] = ()
+    lang: str = "en"
+
+    def section(self, key: str) -> Section:
+        return next(section for section in self.sections if section.key == key)
 
     @property
-    def single(self) -> bool:
-        """One section (a matrix) rather than several (a change's flows to open and close)."""
-        return len(self.sections) == 1
+    def headings(self) -> list[str]:
+        return headings(self.lang)
+
+    def list_title(self, key: str) -> str:
+        return LIST_TITLES.get(self.lang, LIST_TITLES["en"]).get(key, key)
+
+    def envelope(self) -> Envelope:
+        lists = {s.key: (row.as_dict() for row in s.rows) for s in self.sections}
+        return Envelope(self.kind, self.scope, self.summary, lists)
 
 
 @runtime_checkable

@@ -24,3 +24,13 @@ EXPORTERS: Registry[Exporter] = Registry(
 
 def exporter_for(name: str) -> Exporter:
     return EXPORTERS.load(name)
+
+
+#: Extension -> built-in format, for ``-o FILE`` without ``--format``.
+BUILTIN_SUFFIXES = {
+    ".csv": "csv",
+    ".json": "json",
+    ".md": "md",
+    ".txt": "table",
+    ".xlsx": "xlsx",
+}

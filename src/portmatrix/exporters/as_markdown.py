@@ -1,15 +1,29 @@
-"""Markdown tables, one per section, for a change request page or a wiki."""
+"""Markdown tables, one per list, for a change request page or a wiki."""
 
 from __future__ import annotations
 
 from typing import IO, Any
 
+from portmatrix.change_request import COLUMNS
 from portmatrix.exporters._protocol import Listing
-from portmatrix.exporters._rows import HEADINGS, row
+
+#: The columns a page shows; the workbook and CSV carry every column.
+SHOWN = (
+    "src",
+    "src_address",
+    "dst",
+    "dst_address",
+    "protocol",
+    "ports",
+    "action",
+    "rule",
+    "purpose",
+    "source",
+)
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def _cell(value: object) -> str:
+    return "" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
 
 
 class MarkdownExporter:
@@ -19,10 +33,14 @@ class MarkdownExporter:
     description = "Markdown tables"
 
     def write(self, listing: Listing, out: IO[Any]) -> None:
-        for number, section in enumerate(listing.sections):
-            if number:
-                out.write("\n")
-            out.write(f"# {section.title}\n\n")
-            out.write("| " + " | ".join(HEADINGS) + " |\n|" + "---|" * len(HEADINGS) + "\n")
-            for flow in section.flows:
-                out.write("| " + " | ".join(_cell(value) for value in row(flow)) + " |\n")
+        heads = dict(zip(COLUMNS, listing.headings, strict=True))
+        out.write(f"# {listing.title}\n")
+        for section in listing.sections:
+            out.write(f"\n## {listing.list_title(section.key)} ({len(section.rows)})\n\n")
+            if not section.rows:
+                continue
+            out.write(
+                "| " + " | ".join(heads[c] for c in SHOWN) + " |\n|" + "---|" * len(SHOWN) + "\n"
+            )
+            for row in section.rows:
+                out.write("| " + " | ".join(_cell(getattr(row, c)) for c in SHOWN) + " |\n")

@@ -1,24 +1,25 @@
-"""An aligned terminal table; a change prints its sections one after the other."""
+"""An aligned terminal table: the requests, then the local-only and unbound rows if any."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import IO, Any
 
+from portmatrix.change_request import RequestRow
 from portmatrix.exporters._protocol import Listing
-from portmatrix.exporters._rows import ports_text
-from portmatrix.model import Flow
 from portmatrix.table import format_table
 
 HEADERS = ("src", "dst", "proto", "ports", "rule", "exposure")
 
 
-def flows_table(flows: Sequence[Flow]) -> str:
-    rows = [
-        (flow.src, flow.dst, flow.protocol.value, ports_text(flow), flow.rule, flow.exposure.value)
-        for flow in flows
+def rows_table(rows: Sequence[RequestRow], *, action: bool = False) -> str:
+    headers = (*HEADERS, "action") if action else HEADERS
+    body = [
+        (row.src, row.dst, row.protocol, row.ports, row.rule, row.exposure)
+        + ((row.action,) if action else ())
+        for row in rows
     ]
-    return format_table(HEADERS, rows, max_width=44)
+    return format_table(headers, body, max_width=44)
 
 
 class TableExporter:
@@ -28,11 +29,16 @@ class TableExporter:
     description = "aligned text table for a terminal"
 
     def write(self, listing: Listing, out: IO[Any]) -> None:
-        if listing.single:
-            out.write(flows_table(listing.sections[0].flows) + "\n")
-            return
-        parts = [
-            f"{section.label or section.key} ({len(section.flows)}):\n{flows_table(section.flows)}"
-            for section in listing.sections
-        ]
+        change = listing.kind == "change"
+        requests = listing.section("requests").rows
+        parts = [rows_table(requests, action=change)]
+        if change:
+            opened = sum(1 for row in requests if row.action == "permit")
+            parts[0] = f"to open ({opened}), to close ({len(requests) - opened}):\n{parts[0]}"
+        for section in listing.sections[1:]:
+            if section.rows:
+                title = listing.list_title(section.key).lower()
+                parts.append(
+                    f"{title} ({len(section.rows)}):\n{rows_table(section.rows, action=change)}"
+                )
         out.write("\n\n".join(parts) + "\n")

@@ -5,14 +5,15 @@ Every target goes through exactly these steps; there is no per-target special ca
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from portmatrix.model import Matrix
 from portmatrix.render import _registry
 from portmatrix.render._expressible import check_expressible
 from portmatrix.render._protocol import Counts, Renderer, RenderOptions
+from portmatrix.render._refusal import Skipped
 from portmatrix.render._scope import CompactMatrix, FlowIndex, build
 
 
@@ -27,6 +28,7 @@ class Rendered:
     flows_in: int
     counts: Counts
     warnings: tuple[str, ...] = ()
+    skipped: tuple[Skipped, ...] = ()  # the flows behind the warnings, for grouping them
 
     def stats(self) -> dict[str, object]:
         """What ``--stats`` reports: flows in, rules and elements out."""
@@ -68,10 +70,16 @@ def render(
     egress: bool = False,
     skip_unbound: bool = False,
     family: int | None = None,
+    exact: bool = False,
 ) -> Rendered:
     """Render one host's firewall (``host``) or the ACL between two zones (``between``)."""
     options = RenderOptions(
-        host=host, between=between, egress=egress, skip_unbound=skip_unbound, family=family
+        host=host,
+        between=between,
+        egress=egress,
+        skip_unbound=skip_unbound,
+        family=family,
+        exact=exact,
     )
     return render_with(matrix, renderer_for(target), options=options)
 
@@ -83,10 +91,11 @@ def render_hosts(
     egress: bool = False,
     skip_unbound: bool = False,
     family: int | None = None,
+    exact: bool = False,
 ) -> dict[str, Rendered]:
     """Every single-address host's firewall by name; networks (phone subnets) are not hosts."""
     everything = render_hosts_for(
-        matrix, [target], egress=egress, skip_unbound=skip_unbound, family=family
+        matrix, [target], egress=egress, skip_unbound=skip_unbound, family=family, exact=exact
     )
     return next(iter(everything.values()))
 
@@ -98,8 +107,13 @@ def render_hosts_for(
     egress: bool = False,
     skip_unbound: bool = False,
     family: int | None = None,
+    exact: bool = False,
+    on_host: Callable[[str], None] | None = None,
 ) -> dict[str, dict[str, Rendered]]:
-    """Every host for several targets (target -> host -> file), compacting each host once."""
+    """Every host for several targets (target -> host -> file), compacting each host once.
+
+    ``on_host`` is called with each host's name once its files are printed (progress).
+    """
     renderers = [renderer_for(target) for target in targets]
     label = ", ".join(renderer.name for renderer in renderers)
     index = FlowIndex.of(matrix)
@@ -107,17 +121,33 @@ def render_hosts_for(
     for name in sorted(matrix.endpoints):
         if matrix.endpoints[name].is_network:
             continue
-        options = RenderOptions(host=name, egress=egress, skip_unbound=skip_unbound, family=family)
+        options = RenderOptions(
+            host=name,
+            egress=egress,
+            skip_unbound=skip_unbound,
+            family=family,
+            exact=exact,
+            host_firewall=matrix.host_firewall,
+        )
         compact = build(matrix, target=label, options=options, index=index)
         for renderer in renderers:
             out[renderer.name][name] = _print(compact, renderer, options)
+        if on_host is not None:
+            on_host(name)
     return out
+
+
+def host_count(matrix: Matrix) -> int:
+    """How many hosts :func:`render_hosts_for` renders (networks are not hosts)."""
+    return sum(1 for endpoint in matrix.endpoints.values() if not endpoint.is_network)
 
 
 def render_with(
     matrix: Matrix, renderer: Renderer, *, options: RenderOptions, index: FlowIndex | None = None
 ) -> Rendered:
     """Select and compact for ``options``, then check and print with one renderer."""
+    if options.host_firewall is None:
+        options = replace(options, host_firewall=matrix.host_firewall)
     compact = build(matrix, target=renderer.name, options=options, index=index)
     return _print(compact, renderer, options)
 
@@ -136,4 +166,5 @@ def _print(compact: CompactMatrix, renderer: Renderer, options: RenderOptions) -
         flows_in=compact.flows_in,
         counts=renderer.count(text),
         warnings=warnings,
+        skipped=compact.skipped,
     )

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from portmatrix.model import HostFirewall
+
 if TYPE_CHECKING:
     from portmatrix.render._scope import CompactMatrix
 
@@ -47,7 +49,10 @@ class RenderOptions:
     """What the user asked for: the scope (one host, two zones) and how to treat odd flows.
 
     ``skip_unbound`` leaves out flows whose peer has no address in the inventory, with a warning,
-    instead of failing; ``family`` (4 or 6) renders only that address family.
+    instead of failing; ``family`` (4 or 6) renders only that address family. ``exact`` asks a
+    target that leaves other software's rules in place (Windows) to disable them, so the host
+    admits exactly the matrix. ``host_firewall`` is the ICMP a host admits beside the matrix
+    (the inventory's, filled in by the pipeline when not given).
     """
 
     host: str | None = None
@@ -55,6 +60,12 @@ class RenderOptions:
     egress: bool = False
     skip_unbound: bool = False
     family: int | None = None
+    exact: bool = False
+    host_firewall: HostFirewall | None = None
+
+    @property
+    def icmp(self) -> HostFirewall:
+        return self.host_firewall or HostFirewall()
 
     @property
     def mode(self) -> Mode:

@@ -13,8 +13,7 @@ local-only is a contradiction in the catalog and always an error.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -23,6 +22,7 @@ from portmatrix.errors import LookupFailure
 from portmatrix.model import Endpoint, Flow, Matrix
 from portmatrix.render._protocol import Mode, RenderOptions
 from portmatrix.render._refusal import Problem, Skipped, raise_if
+from portmatrix.suggest import unknown
 from portmatrix.traffic import network_family
 
 UNBOUND_HINT = "rerun with --skip-unbound to leave unbound flows out with a warning"
@@ -64,6 +64,8 @@ class CompactMatrix:
     skipped: tuple[Skipped, ...] = ()
     host: Endpoint | None = None
     zones: tuple[str, str] | None = None
+    #: Every endpoint of the deployment, for targets that name addresses after hosts and roles.
+    endpoints: Mapping[str, Endpoint] = field(default_factory=dict)
 
     def section(self, hook: Hook, action: Action) -> Section | None:
         return next((s for s in self.sections if s.hook is hook and s.action is action), None)
@@ -175,6 +177,7 @@ def _build_host(
         flows_in=len(into) + len(local) + len(away),
         skipped=tuple(selection.skipped),
         host=host,
+        endpoints=matrix.endpoints,
     )
 
 
@@ -183,8 +186,7 @@ def _build_network(
 ) -> CompactMatrix:
     for zone in zones:
         if zone not in matrix.zones:
-            known = ", ".join(sorted(matrix.zones)) or "none"
-            raise LookupFailure(f"no zone {zone!r} in {matrix.name}; zones: {known}")
+            raise unknown("zone", zone, matrix.zones, where=matrix.name)
     subject = f"zones {zones[0]} <-> {zones[1]}"
     crossing = matrix.flows_between(*zones)
     selection = _Selection(options)
@@ -200,6 +202,7 @@ def _build_network(
         flows_in=len(crossing),
         skipped=tuple(selection.skipped),
         zones=zones,
+        endpoints=matrix.endpoints,
     )
 
 
@@ -210,9 +213,7 @@ def _compact(flows: Sequence[Flow], *, any_source: bool = False) -> tuple[Grant,
 def _endpoint(matrix: Matrix, name: str) -> Endpoint:
     endpoint = matrix.endpoints.get(name)
     if endpoint is None:
-        close = difflib.get_close_matches(name, list(matrix.endpoints), n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise LookupFailure(f"no host {name!r} in {matrix.name}{hint}")
+        raise unknown("host", name, matrix.endpoints, where=matrix.name)
     return endpoint
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from portmatrix.compact import Grant, PortBlock, parse_network
+from portmatrix.model import HostFirewall
 from portmatrix.render._protocol import Capabilities, Counts, Mode, RenderOptions
 from portmatrix.render._scope import Action, CompactMatrix, Hook, Section
 from portmatrix.render._text import grant_lines, header_lines, section_label, short_reasons
@@ -39,7 +40,7 @@ class IptablesRenderer:
         head = [f"# {line}" for line in header_lines(matrix, target=self.name, load=load)]
         lines = [*head, "*filter", *_policies(matrix, options)]
         for hook in [hook for hook in Hook if any(s.hook is hook for s in matrix.sections)]:
-            lines.extend(_preamble(hook, family))
+            lines.extend(_preamble(hook, family, options.icmp))
             for section in (s for s in matrix.sections if s.hook is hook):
                 lines.extend(_section_lines(section))
         return "\n".join([*lines, "COMMIT", ""])
@@ -65,7 +66,7 @@ def _policies(matrix: CompactMatrix, options: RenderOptions) -> list[str]:
     return [":INPUT DROP [0:0]", f":OUTPUT {'DROP' if options.egress else 'ACCEPT'} [0:0]"]
 
 
-def _preamble(hook: Hook, family: int) -> list[str]:
+def _preamble(hook: Hook, family: int, icmp: HostFirewall) -> list[str]:
     chain = _CHAIN[hook]
     lines = []
     if hook is not Hook.FORWARD:
@@ -78,11 +79,19 @@ def _preamble(hook: Hook, family: int) -> list[str]:
     lines.append(
         f'-A {chain} -m conntrack --ctstate INVALID -m comment --comment "invalid" -j DROP'
     )
-    if family == 6:
+    if family == 6 and icmp.icmpv6_nd:
         lines.extend(
             f"-A {chain} -p ipv6-icmp -m icmp6 --icmpv6-type {kind} "
-            '-m comment --comment "IPv6 neighbour discovery" -j ACCEPT'
+            '-m comment --comment "IPv6 neighbour discovery (host_firewall.icmpv6_nd)" -j ACCEPT'
             for kind in _ND[hook]
+        )
+    if icmp.icmp_echo and hook is Hook.INPUT:
+        match = (
+            "-p icmp -m icmp --icmp-type" if family == 4 else "-p ipv6-icmp -m icmp6 --icmpv6-type"
+        )
+        lines.append(
+            f'-A {chain} {match} echo-request -m comment --comment "ping (host_firewall.icmp_echo)"'
+            " -j ACCEPT"
         )
     return lines
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from portmatrix.compact import Grant, PortBlock, merge_port_blocks
+from portmatrix.model import HostFirewall
 from portmatrix.render._protocol import Capabilities, Counts, RenderOptions
 from portmatrix.render._scope import Action, CompactMatrix, Hook, Section
 from portmatrix.render._text import bare, grant_lines, header_lines, safe, short_reasons
@@ -25,21 +26,37 @@ _PREAMBLE = {
         'iif "lo" accept comment "loopback"',
         'ct state established,related accept comment "replies to allowed connections"',
         'ct state invalid drop comment "invalid packets"',
-        "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert } accept"
-        ' comment "IPv6 neighbour discovery"',
     ],
     Hook.OUTPUT: [
         'oif "lo" accept comment "loopback"',
         'ct state established,related accept comment "replies to allowed connections"',
         'ct state invalid drop comment "invalid packets"',
-        "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit } accept"
-        ' comment "IPv6 neighbour discovery"',
     ],
     Hook.FORWARD: [
         'ct state established,related accept comment "replies to allowed connections"',
         'ct state invalid drop comment "invalid packets"',
     ],
 }
+_ND = {
+    Hook.INPUT: "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert } accept"
+    ' comment "IPv6 neighbour discovery (host_firewall.icmpv6_nd)"',
+    Hook.OUTPUT: "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit } accept"
+    ' comment "IPv6 neighbour discovery (host_firewall.icmpv6_nd)"',
+}
+_ECHO = [
+    'icmp type echo-request accept comment "ping (host_firewall.icmp_echo)"',
+    'icmpv6 type echo-request accept comment "ping (host_firewall.icmp_echo)"',
+]
+
+
+def _preamble(hook: Hook, icmp: HostFirewall) -> list[str]:
+    """What a chain accepts before the matrix: loopback, replies, and the host's ICMP policy."""
+    lines = list(_PREAMBLE[hook])
+    if icmp.icmpv6_nd and hook in _ND:
+        lines.append(_ND[hook])
+    if icmp.icmp_echo and hook is Hook.INPUT:
+        lines.extend(_ECHO)
+    return lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +84,7 @@ class NftablesRenderer:
             for hook in hooks
         }
         parts = [_set_text(item) for hook in hooks for item in sets[hook]]
-        parts.extend(_chain_text(hook, sets[hook]) for hook in hooks)
+        parts.extend(_chain_text(hook, sets[hook], options.icmp) for hook in hooks)
         table = [
             f"table {TABLE}",
             f"delete table {TABLE}",
@@ -157,8 +174,8 @@ def _set_text(item: _Set) -> str:
     )
 
 
-def _chain_text(hook: Hook, sets: Sequence[_Set]) -> str:
+def _chain_text(hook: Hook, sets: Sequence[_Set], icmp: HostFirewall) -> str:
     base = f"type filter hook {hook.value} priority filter; policy drop;"
-    lines = [base, *_PREAMBLE[hook], *(item.rule for item in sets)]
+    lines = [base, *_preamble(hook, icmp), *(item.rule for item in sets)]
     body = "\n".join(f"\t\t{line}" for line in lines)
     return f"\tchain {hook.value} {{\n{body}\n\t}}"

@@ -4,6 +4,13 @@ CCE servers run Windows. Every rule the script creates sits in one group (and so
 group), ``portmatrix``, and the script begins by removing that group, so running it twice leaves
 the same rules as running it once. Block rules win over allow rules in Windows Firewall, which
 is what local-only ports need; loopback traffic is not filtered by Windows Firewall at all.
+
+Windows Firewall admits a connection that *any* enabled allow rule admits. By default the script
+leaves the other allow rules (Windows' own, other software's) in place and says so in its
+header: the host then admits the matrix *and* whatever those rules admit. With ``exact`` it
+also disables every enabled allow rule outside its group, writing their names to a file beside
+the script so they can be enabled again, and adds IPv6 neighbour discovery itself (Windows'
+own Core Networking rules carried it), so the host admits exactly the matrix.
 """
 
 from __future__ import annotations
@@ -25,7 +32,10 @@ from portmatrix.render._text import (
 
 GROUP = "portmatrix"
 DESCRIPTION_LIMIT = 1000
+DISABLED_LIST = "portmatrix-disabled-rules.txt"
 _LIST = re.compile(r"-(?:LocalPort|RemotePort|RemoteAddress) ((?:'[^']*',?)+)")
+#: ICMPv6 neighbour and router discovery: router solicitation/advertisement, NS, NA.
+_ND_TYPES = (133, 134, 135, 136)
 
 
 class WindowsRenderer:
@@ -44,7 +54,11 @@ class WindowsRenderer:
         return "\n".join([*lines, ""])
 
     def count(self, text: str) -> Counts:
-        rules = [line for line in text.splitlines() if line.startswith("New-NetFirewallRule")]
+        rules = [
+            line
+            for line in text.splitlines()
+            if line.startswith("New-NetFirewallRule") and "-Protocol ICMP" not in line
+        ]
         elements = sum(match.count("'") // 2 for line in rules for match in _LIST.findall(line))
         return Counts(rules=len(rules), elements=elements)
 
@@ -52,6 +66,7 @@ class WindowsRenderer:
 def _preamble(options: RenderOptions) -> list[str]:
     profiles = "Set-NetFirewallProfile -Profile Domain,Private,Public"
     lines = [
+        *_statement(options),
         "#Requires -RunAsAdministrator",
         "$ErrorActionPreference = 'Stop'",
         f"$group = '{GROUP}'",
@@ -62,7 +77,54 @@ def _preamble(options: RenderOptions) -> list[str]:
     ]
     if options.egress:
         lines.append(f"{profiles} -DefaultOutboundAction Block")
+    if options.exact:
+        lines.extend(_disable_others(options))
+    lines.extend(_icmp_rules(options))
     return lines
+
+
+def _statement(options: RenderOptions) -> list[str]:
+    """The header lines that say what happens to the allow rules the script did not create."""
+    if options.exact:
+        return [
+            "# Other allow rules: DISABLED (exact mode). Every enabled allow rule outside group",
+            f"# '{GROUP}' is disabled, not deleted; their names go to {DISABLED_LIST} beside this",
+            "# script. Undo: Get-Content FILE | ForEach-Object { Enable-NetFirewallRule -Name $_ }",
+        ]
+    return [
+        "# Other allow rules: KEPT. Windows' own rules and other software's still admit what they",
+        "# admit, so the host admits the matrix and more; render with --exact to disable them.",
+    ]
+
+
+def _disable_others(options: RenderOptions) -> list[str]:
+    directions = "'Inbound','Outbound'" if options.egress else "'Inbound'"
+    return [
+        "# Exact mode: disable every other enabled allow rule, keeping their names to undo it.",
+        "$others = Get-NetFirewallRule -Enabled True -Action Allow |"
+        f" Where-Object {{ $_.Group -ne $group -and $_.Direction -in @({directions}) }}",
+        "# Appended, not overwritten: a second run finds nothing left to disable.",
+        f"$others | Select-Object -ExpandProperty Name | Add-Content -Path (Join-Path $PSScriptRoot '{DISABLED_LIST}')",
+        "$others | Disable-NetFirewallRule",
+    ]
+
+
+def _icmp_rules(options: RenderOptions) -> list[str]:
+    """Ping, and (exact mode) IPv6 neighbour discovery, which Windows' own rules carried."""
+    icmp = options.icmp
+    rules = []
+    if icmp.icmp_echo:
+        rules.append(("ping (host_firewall.icmp_echo)", "Inbound", "ICMPv4", 8))
+        rules.append(("ping (host_firewall.icmp_echo)", "Inbound", "ICMPv6", 128))
+    nd = "IPv6 neighbour discovery (host_firewall.icmpv6_nd)"
+    directions = ("Inbound", "Outbound") if options.egress else ("Inbound",)
+    if icmp.icmpv6_nd and options.exact:
+        rules.extend((nd, way, "ICMPv6", kind) for way in directions for kind in _ND_TYPES)
+    return [
+        f"New-NetFirewallRule -Group $group -DisplayName 'portmatrix {what} {way} {protocol} {kind}'"
+        f" -Direction {way} -Action Allow -Protocol {protocol} -IcmpType {kind} | Out-Null"
+        for what, way, protocol, kind in rules
+    ]
 
 
 def _rule(section: Section, grant: Grant, number: int) -> Iterator[str]:

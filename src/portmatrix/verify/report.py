@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
+from portmatrix.envelope import Envelope, counts
 from portmatrix.table import format_table
 from portmatrix.verify.probe import Result
 
@@ -34,6 +35,18 @@ _HEADERS = (
 
 def results_json(results: Sequence[Result]) -> list[dict[str, object]]:
     return [result.as_dict() for result in results]
+
+
+def results_envelope(results: Sequence[Result], *, scope: Mapping[str, Any]) -> Envelope:
+    """The checks as a result envelope: counts of passed, failed and each verdict seen."""
+    failed = sum(1 for result in results if not result.ok)
+    summary = {
+        "checks": len(results),
+        "passed": len(results) - failed,
+        "failed": failed,
+        "observed": counts(result.observed.value for result in results),
+    }
+    return Envelope("probe", scope, summary, {"results": results_json(results)})
 
 
 def results_table(results: Sequence[Result]) -> str:

@@ -2,6 +2,8 @@
 # deployment: cuc-branches
 # load: powershell -ExecutionPolicy Bypass -File FILE (as Administrator)
 # flows in: 100; every rule names its catalog ids and document rows
+# Other allow rules: KEPT. Windows' own rules and other software's still admit what they
+# admit, so the host admits the matrix and more; render with --exact to disable them.
 #Requires -RunAsAdministrator
 $ErrorActionPreference = 'Stop'
 $group = 'portmatrix'
@@ -10,6 +12,8 @@ Get-NetFirewallRule -Group $group -ErrorAction SilentlyContinue | Remove-NetFire
 # Default drop on input; established connections are admitted by the stateful firewall.
 Set-NetFirewallProfile -Profile Domain,Private,Public -Enabled True -DefaultInboundAction Block
 Set-NetFirewallProfile -Profile Domain,Private,Public -DefaultOutboundAction Block
+New-NetFirewallRule -Group $group -DisplayName 'portmatrix ping (host_firewall.icmp_echo) Inbound ICMPv4 8' -Direction Inbound -Action Allow -Protocol ICMPv4 -IcmpType 8 | Out-Null
+New-NetFirewallRule -Group $group -DisplayName 'portmatrix ping (host_firewall.icmp_echo) Inbound ICMPv6 128' -Direction Inbound -Action Allow -Protocol ICMPv6 -IcmpType 128 | Out-Null
 # local-only: any -> cuc-hub-1
 # cuc.speechworks-monitor (000_e0967b9895897e12.txt table 1-1 row 9)
 # cuc.tomcat.internal (000_e0967b9895897e12.txt table 1-1 row 28)

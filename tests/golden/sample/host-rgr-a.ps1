@@ -2,6 +2,8 @@
 # deployment: sample
 # load: powershell -ExecutionPolicy Bypass -File FILE (as Administrator)
 # flows in: 9; every rule names its catalog ids and document rows
+# Other allow rules: KEPT. Windows' own rules and other software's still admit what they
+# admit, so the host admits the matrix and more; render with --exact to disable them.
 #Requires -RunAsAdministrator
 $ErrorActionPreference = 'Stop'
 $group = 'portmatrix'
@@ -10,6 +12,8 @@ Get-NetFirewallRule -Group $group -ErrorAction SilentlyContinue | Remove-NetFire
 # Default drop on input; established connections are admitted by the stateful firewall.
 Set-NetFirewallProfile -Profile Domain,Private,Public -Enabled True -DefaultInboundAction Block
 Set-NetFirewallProfile -Profile Domain,Private,Public -DefaultOutboundAction Block
+New-NetFirewallRule -Group $group -DisplayName 'portmatrix ping (host_firewall.icmp_echo) Inbound ICMPv4 8' -Direction Inbound -Action Allow -Protocol ICMPv4 -IcmpType 8 | Out-Null
+New-NetFirewallRule -Group $group -DisplayName 'portmatrix ping (host_firewall.icmp_echo) Inbound ICMPv6 128' -Direction Inbound -Action Allow -Protocol ICMPv6 -IcmpType 128 | Out-Null
 # local-only: any -> rgr-a
 # cce.mds-local (004_22b27dfc6c049eaa.txt table 1 row 12)
 New-NetFirewallRule -Group $group -DisplayName 'portmatrix local-only tcp 1: cce.mds-local' -Direction Inbound -Action Block -Protocol TCP -LocalPort '40000-40001' -Description 'cce.mds-local (004_22b27dfc6c049eaa.txt table 1 row 12)' | Out-Null

@@ -14,7 +14,6 @@ name that destination.
 
 from __future__ import annotations
 
-import difflib
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from portmatrix.check.report.labels import Endpoints
 from portmatrix.check.ruleset import Path, Ruleset, Stage
 from portmatrix.errors import LookupFailure
 from portmatrix.model import Flow, Matrix
+from portmatrix.suggest import unknown
 from portmatrix.traffic import (
     ALL_ADDRESSES,
     TCP,
@@ -113,9 +113,7 @@ def build_scope(
 def _host_lane(matrix: Matrix, ruleset: Ruleset, host: str, acl: str | None) -> Lane:
     endpoint = matrix.endpoints.get(host)
     if endpoint is None:
-        raise LookupFailure(
-            f"no endpoint {host!r} in the inventory{_suggest(host, list(matrix.endpoints))}"
-        )
+        raise unknown("endpoint", host, matrix.endpoints, where="the inventory")
     dst = span(*network_interval(endpoint.address))
     pipelines = pipelines_for(ruleset, Path.INPUT, acl, None, None)
     return Lane(f"to {host}", ALL_ADDRESSES, dst, pipelines, fixed_label=host)
@@ -130,9 +128,7 @@ def _between(
 ) -> Scope:
     for zone in zones:
         if zone not in matrix.zones:
-            raise LookupFailure(
-                f"no zone {zone!r} in the inventory{_suggest(zone, list(matrix.zones))}"
-            )
+            raise unknown("zone", zone, matrix.zones, where="the inventory")
     a, b = zones
     addresses = {
         zone: normalise(
@@ -194,9 +190,7 @@ def pipelines_for(
     """
     if acl is not None:
         if acl not in ruleset.acls:
-            raise LookupFailure(
-                f"no access-list {acl!r} in {ruleset.file}{_suggest(acl, ruleset.acls)}"
-            )
+            raise unknown("access-list", acl, ruleset.acls, where=ruleset.file)
         return {4: [acl], 6: [acl]}
     stages = [stage for stage in ruleset.paths.get(path, []) if stage.chain in ruleset.chains]
     met = [stage for stage in stages if stage.meets(src_zone, dst_zone)]
@@ -218,11 +212,6 @@ def _only_list(ruleset: Ruleset, stages: Sequence[Stage]) -> list[str]:
         f"{ruleset.file} has access-lists {', '.join(ruleset.acls)}; choose one with --acl"
         " (or name the firewall's interfaces after the zones and use --between)"
     )
-
-
-def _suggest(name: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(name, known, n=3)
-    return f"; did you mean {', '.join(close)}?" if close else ""
 
 
 def slices(lane: Lane, endpoints: Endpoints, families: frozenset[int]) -> list[Slice]:

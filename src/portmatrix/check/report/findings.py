@@ -103,14 +103,55 @@ class Report:
     def blocked_flows(self) -> int:
         return sum(1 for result in self.flows if not result.allowed)
 
+    @property
+    def has_findings(self) -> bool:
+        """A required flow is blocked, or a rule opens traffic no flow needs."""
+        return bool(
+            self.blocked_flows or self.count(FindingKind.BLOCKED) or self.count(FindingKind.EXCESS)
+        )
+
+    def warnings(self) -> list[str]:
+        """What makes the verdict less than complete: nothing judged, parts not modelled."""
+        found = []
+        if not self.flows:
+            found.append(
+                f"no required flow in scope ({self.scope}): nothing was judged; "
+                "check the host or zone names against the inventory"
+            )
+        for kind in (FindingKind.SHADOWED, FindingKind.UNSUPPORTED):
+            if self.count(kind):
+                found.append(f"{self.count(kind)} {kind.value} rule(s) in {self.ruleset}")
+        found.extend(
+            f"not checked: {count} flow(s) {reason}"
+            for reason, count in sorted(self.skipped.items())
+        )
+        return found
+
     def exit_status(self, *, strict: bool = False) -> int:
-        """0 when every required flow passes (and, with ``strict``, nothing excess is open); else 1."""
-        if self.blocked_flows or self.count(FindingKind.BLOCKED):
-            return 1
-        return 1 if strict and self.count(FindingKind.EXCESS) else 0
+        """1 on blocked or excess traffic, and under ``strict`` on any warning; else 0."""
+        from portmatrix.exitcodes import status
+
+        return int(
+            status(findings=self.has_findings, warnings=bool(self.warnings()), strict=strict)
+        )
+
+    def counts(self) -> dict[str, Any]:
+        """The summary as numbers: required flows, allowed, blocked, findings by kind."""
+        return {
+            "flows": len(self.flows),
+            "allowed": len(self.flows) - self.blocked_flows,
+            "blocked_flows": self.blocked_flows,
+            "findings": {kind.value: self.count(kind) for kind in FindingKind},
+            "not_checked": dict(sorted(self.skipped.items())),
+        }
 
     def summary(self) -> str:
         allowed = len(self.flows) - self.blocked_flows
+        if not self.flows:
+            return (
+                f"0 required flows ({self.scope}) against {self.ruleset} ({self.type}): "
+                "nothing was judged"
+            )
         text = (
             f"{len(self.flows)} required flows ({self.scope}) against {self.ruleset} ({self.type}): "
             f"{allowed} allowed, {self.blocked_flows} blocked; {self.count(FindingKind.EXCESS)} excess, "

@@ -1,37 +1,74 @@
 """A check report as a terminal table, as JSON (a list of findings), or as JUnit XML for CI.
 
 In JUnit every required flow is a test case that fails when the ruleset blocks it, and every
-other finding is a case of its own: excess openings fail under ``--strict`` and are reported
-as output otherwise, shadowed and unsupported rules are always output only.
+other finding is a case of its own: excess openings always fail; shadowed and unsupported rules
+fail under ``--strict`` and are reported as output otherwise.
 """
 
 from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from typing import Any
 
 from portmatrix.check.report.findings import Finding, FindingKind, Report
+from portmatrix.envelope import Envelope
 from portmatrix.table import format_table
 
 FORMATS = ("table", "json", "junit")
+HEADERS = {
+    "en": ("KIND", "LINE", "SRC", "DST", "PROTO", "PORTS", "PURPOSE", "MESSAGE"),
+    "ja": ("種別", "行", "送信元", "宛先", "プロトコル", "ポート", "用途", "内容"),
+}
 
 
-def format_report(report: Report, *, fmt: str = "table", strict: bool = False) -> str:
+def format_report(
+    report: Report,
+    *,
+    fmt: str = "table",
+    strict: bool = False,
+    lang: str = "en",
+    purposes: Mapping[str, str] | None = None,
+    scope: Mapping[str, Any] | None = None,
+) -> str:
+    """The report as text; ``purposes`` (rule id -> purpose in ``lang``) words blocked flows."""
     if fmt == "json":
-        return json.dumps(report_json(report), indent=2, ensure_ascii=False)
+        envelope = report_envelope(report, scope=scope or {}, purposes=purposes or {})
+        return json.dumps(envelope.as_dict(), indent=2, ensure_ascii=False)
     if fmt == "junit":
         return report_junit(report, strict=strict)
-    return report_table(report)
+    return report_table(report, lang=lang, purposes=purposes or {})
 
 
-def report_json(report: Report) -> list[dict[str, Any]]:
-    return [finding.as_dict() for finding in report.findings]
+def report_json(report: Report, purposes: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    return [_finding_dict(finding, purposes or {}) for finding in report.findings]
 
 
-def report_table(report: Report) -> str:
+def report_envelope(
+    report: Report, *, scope: Mapping[str, Any], purposes: Mapping[str, str]
+) -> Envelope:
+    """The check as a result envelope: what was checked, the counts, every finding."""
+    where = {"ruleset": report.ruleset, "type": report.type, "checked": report.scope}
+    return Envelope(
+        "check", {**scope, **where}, report.counts(), {"findings": report_json(report, purposes)}
+    )
+
+
+def _finding_dict(finding: Finding, purposes: Mapping[str, str]) -> dict[str, Any]:
+    data = finding.as_dict()
+    words = [purposes[rule] for rule in data.get("rules", ()) if rule in purposes]
+    if words:
+        data["purpose"] = "; ".join(words)
+    return data
+
+
+def report_table(
+    report: Report, *, lang: str = "en", purposes: Mapping[str, str] | None = None
+) -> str:
     if not report.findings:
-        return f"no findings\n{report.summary()}"
+        return f"{'no findings' if lang == 'en' else '指摘なし'}\n{report.summary()}"
+    known = purposes or {}
     rows = [
         [
             finding.kind.value,
@@ -40,13 +77,12 @@ def report_table(report: Report) -> str:
             _cut(finding.dst or ""),
             finding.protocol or "",
             _ports(finding),
+            "; ".join(known[r] for r in finding.details.get("rules", ()) if r in known),
             finding.message,
         ]
         for finding in report.findings
     ]
-    table = format_table(
-        ["KIND", "LINE", "SRC", "DST", "PROTO", "PORTS", "MESSAGE"], rows, max_width=160
-    )
+    table = format_table(HEADERS.get(lang, HEADERS["en"]), rows, max_width=160)
     return f"{table}\n\n{report.summary()}"
 
 
@@ -92,9 +128,9 @@ def report_junit(report: Report, *, strict: bool = False) -> str:
             classname=f"ruleset.{finding.kind.value}",
             name=f"{finding.kind.value} at {_position(finding) or '-'}",
         )
-        if finding.kind is FindingKind.EXCESS and strict:
+        if finding.kind is FindingKind.EXCESS or strict:
             ET.SubElement(
-                case, "failure", message=finding.message, type="excess"
+                case, "failure", message=finding.message, type=finding.kind.value
             ).text = finding.rule_text
         else:
             ET.SubElement(case, "system-out").text = f"{finding.message}\n{finding.rule_text}"
