@@ -138,8 +138,11 @@ def test_a_signal_during_the_lab_removes_every_namespace(
 ) -> None:
     ours = "pm-sigtst-"  # namespace names carry the first six letters of the host's name
     before = namespaces()
+    # One check at a time keeps the lab probing for minutes: with the default width it can
+    # finish within the second this test waits, and the signal would then meet a process
+    # already on its way out.
     process = subprocess.Popen(
-        [*PORTMATRIX, "verify", str(inventory), "--lab", "--timeout", "5",
+        [*PORTMATRIX, "verify", str(inventory), "--lab", "--timeout", "5", "--concurrency", "1",
          "-o", str(tmp_path / "lab.txt")],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
