@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from portmatrix import portspec
 from portmatrix.errors import CatalogError, PortExpressionError
-from portmatrix.model import CatalogEntry, OptionSpec, Pack, RoleSpec, Selector
+from portmatrix.model import CatalogEntry, OptionSpec, Pack, PortsAt, RoleSpec, Selector
 from portmatrix.packcheck import check_pack
 from portmatrix.plain import from_plain, to_plain
 from portmatrix.portindex import (
@@ -250,6 +250,10 @@ def _check_entry(
     for key in entry.when:
         if key not in catalog.options:
             raise fail(f"condition names unknown option {key!r}", "when")
+    for position, peer in enumerate(entry.peers):
+        for key in peer.when:
+            if key not in catalog.options:
+                raise fail(f"condition names unknown option {key!r}", "peers", position, "when")
     own_params = catalog.roles[entry.role.role].params
     for index, item in enumerate(entry.ports):
         try:
@@ -271,12 +275,16 @@ def _check_entry(
                 index,
                 "ports",
             )
-        if item.side is not None and "side" not in own_params:
-            raise fail(
-                f"port is for side {item.side} but role {entry.role.role!r} has no side",
-                "ports",
-                index,
-            )
+        holders = (
+            [entry.role.role] if item.at is PortsAt.SELF else [peer.role for peer in entry.peers]
+        )
+        for holder in holders:
+            if item.side is not None and "side" not in catalog.roles[holder].params:
+                raise fail(
+                    f"port is for side {item.side} but role {holder!r} has no side",
+                    "ports",
+                    index,
+                )
         for key in item.when:
             if key not in catalog.options:
                 raise fail(f"condition names unknown option {key!r}", "ports", index, "when")
