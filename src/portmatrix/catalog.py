@@ -254,7 +254,6 @@ def _check_entry(
         for key in peer.when:
             if key not in catalog.options:
                 raise fail(f"condition names unknown option {key!r}", "peers", position, "when")
-    own_params = catalog.roles[entry.role.role].params
     for index, item in enumerate(entry.ports):
         try:
             expression = catalog.expression(item.ports)
@@ -268,17 +267,22 @@ def _check_entry(
                     index,
                     "ports",
                 )
-        if expression.variables & portspec.INSTANCE_ALIASES and "instance" not in own_params:
-            raise fail(
-                f"port expression depends on the instance but role {entry.role.role!r} has none",
-                "ports",
-                index,
-                "ports",
-            )
+        # The ports are the owner's, or each peer's for ``at: peer``: their holder's instance
+        # and side decide them.
         holders = (
             [entry.role.role] if item.at is PortsAt.SELF else [peer.role for peer in entry.peers]
         )
         for holder in holders:
+            if (
+                expression.variables & portspec.INSTANCE_ALIASES
+                and "instance" not in catalog.roles[holder].params
+            ):
+                raise fail(
+                    f"port expression depends on the instance but role {holder!r} has none",
+                    "ports",
+                    index,
+                    "ports",
+                )
             if item.side is not None and "side" not in catalog.roles[holder].params:
                 raise fail(
                     f"port is for side {item.side} but role {holder!r} has no side",

@@ -96,6 +96,36 @@ class Deployment:
         return self.lines.line(("hosts", host.index, *path))
 
 
+def has_value(actual: OptionValue | None, wanted: ScalarValue) -> bool:
+    """A scalar equals ``wanted``; a list (PIMs, remote-access tools) contains it."""
+    if isinstance(actual, tuple):
+        return str(wanted) in actual
+    return str(actual) == str(wanted)
+
+
+def unmet(
+    when: dict[str, ScalarValue | list[ScalarValue]], options: dict[str, OptionValue]
+) -> str | None:
+    """Why ``options`` fail the condition ``when`` (a row's, a port item's or a peer's), or None."""
+    for key, wanted in when.items():
+        allowed = wanted if isinstance(wanted, list) else [wanted]
+        actual = options.get(key)
+        if isinstance(actual, tuple):
+            if not any(str(value) in actual for value in allowed):
+                shown = " or ".join(str(value) for value in allowed)
+                return f"{key} is [{', '.join(actual)}], needs {shown}"
+        elif not any(_same_scalar(actual, value) for value in allowed):
+            shown = " or ".join(str(value) for value in allowed)
+            return f"{key} is {actual}, needs {shown}"
+    return None
+
+
+def _same_scalar(actual: ScalarValue | None, wanted: ScalarValue) -> bool:
+    if isinstance(wanted, bool) or isinstance(actual, bool):
+        return actual is wanted or (actual is None and wanted is False)
+    return str(actual) == str(wanted)
+
+
 def _broadcast(network: IPNetwork) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     return network.broadcast_address if network.version == 4 else None
 

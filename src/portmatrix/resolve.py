@@ -23,6 +23,8 @@ from portmatrix import portspec
 from portmatrix.catalog import Catalog, load_catalog
 from portmatrix.errors import InventoryError, PortExpressionError
 from portmatrix.inventory import BoundRole, DeployedHost, Deployment, load_inventory
+from portmatrix.inventory import has_value as _has_value
+from portmatrix.inventory import unmet as _unmet
 from portmatrix.model import (
     CatalogEntry,
     Endpoint,
@@ -34,7 +36,6 @@ from portmatrix.model import (
     PortItem,
     PortsAt,
     Protocol,
-    ScalarValue,
     Selector,
 )
 from portmatrix.review import deployment_warnings
@@ -570,35 +571,6 @@ def _clash(
 
 def _selects(selector: Selector, role: BoundRole) -> bool:
     return all(_has_value(role.params.get(key), value) for key, value in selector.where.items())
-
-
-def _has_value(actual: OptionValue | None, wanted: ScalarValue) -> bool:
-    """A scalar equals ``wanted``; a list (PIMs, remote-access tools) contains it."""
-    if isinstance(actual, tuple):
-        return str(wanted) in actual
-    return str(actual) == str(wanted)
-
-
-def _unmet(
-    when: dict[str, ScalarValue | list[ScalarValue]], options: dict[str, OptionValue]
-) -> str | None:
-    for key, wanted in when.items():
-        allowed = wanted if isinstance(wanted, list) else [wanted]
-        actual = options.get(key)
-        if isinstance(actual, tuple):
-            if not any(str(value) in actual for value in allowed):
-                shown = " or ".join(str(value) for value in allowed)
-                return f"{key} is [{', '.join(actual)}], needs {shown}"
-        elif not any(_same_value(actual, value) for value in allowed):
-            shown = " or ".join(str(value) for value in allowed)
-            return f"{key} is {actual}, needs {shown}"
-    return None
-
-
-def _same_value(actual: ScalarValue | None, wanted: ScalarValue) -> bool:
-    if isinstance(wanted, bool) or isinstance(actual, bool):
-        return actual is wanted or (actual is None and wanted is False)
-    return str(actual) == str(wanted)
 
 
 def _site_refusal(

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from portmatrix.catalog import Catalog
-from portmatrix.inventory import Deployment
+from portmatrix.inventory import Deployment, unmet
 
 #: Roles the CCE checks look for; a catalog without them (no CCE pack) skips those checks.
 CCE_ROUTER, CCE_LOGGER = "cce.router", "cce.logger"
@@ -26,7 +26,11 @@ SHOWN = 4
 
 def deployment_warnings(deployment: Deployment, catalog: Catalog) -> list[str]:
     """Every missing-piece warning for ``deployment``, in a stable order."""
-    return [*_assumed_lists(deployment), *_cce_pieces(deployment, catalog)]
+    return [
+        *_assumed_lists(deployment),
+        *_switched_off(deployment, catalog),
+        *_cce_pieces(deployment, catalog),
+    ]
 
 
 def _names(names: list[str]) -> str:
@@ -51,6 +55,26 @@ def _assumed_lists(deployment: Deployment) -> Iterator[str]:
             f"({', '.join(every)}), so each of their rows applies; "
             f"list the ones the host runs, e.g. {key}: [{every[0] if every else ''}]"
         )
+
+
+def _switched_off(deployment: Deployment, catalog: Catalog) -> Iterator[str]:
+    """A role some host holds whose every row an option turns off (CAD hosts with cad: false):
+    the host would get no port at all, which is rarely what its author meant."""
+    owned: dict[str, list[str]] = defaultdict(list)
+    for entry in catalog.entries:
+        owned[entry.role.role].append(entry.id)
+    hosts: dict[str, list[str]] = defaultdict(list)
+    for host in deployment.hosts:
+        for role in host.roles:
+            hosts[role.role].append(host.name)
+    for role_id, names in sorted(hosts.items()):
+        reasons = [unmet(catalog.by_id[i].when, deployment.options) for i in owned.get(role_id, ())]
+        if reasons and all(reasons):
+            first = next(reason for reason in reasons if reason)
+            yield (
+                f"{role_id} on {_names(list(dict.fromkeys(names)))}: every row it listens on is "
+                f"off by an option ({first}); set the option or drop the role"
+            )
 
 
 def _cce_pieces(deployment: Deployment, catalog: Catalog) -> Iterator[str]:
