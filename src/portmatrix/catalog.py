@@ -179,6 +179,27 @@ def load_catalog(extra: Sequence[PackSource] = (), *, bundled: bool = True) -> C
     return catalog
 
 
+def option_uses(catalog: Catalog) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """For each option, the entries it gates (a ``when`` on the row, a port item or a peer) and
+    the entries whose port numbers it gives (a formula's variable or an ``override``)."""
+    gates: dict[str, list[str]] = {}
+    numbers: dict[str, list[str]] = {}
+    for entry in catalog.entries:
+        conditions = [entry.when, *(item.when for item in entry.ports)]
+        conditions += [peer.when for peer in entry.peers]
+        for name in dict.fromkeys(key for when in conditions for key in when):
+            gates.setdefault(name, []).append(entry.id)
+        variables: dict[str, None] = {}
+        for item in entry.ports:
+            variables.update(dict.fromkeys(sorted(catalog.expression(item.ports).variables)))
+            if item.override is not None:
+                variables[item.override] = None
+        for name in variables:
+            if name in catalog.options:
+                numbers.setdefault(name, []).append(entry.id)
+    return gates, numbers
+
+
 def _merge_declarations(catalog: Catalog, pack: Pack, lines: LineMap, name: str) -> None:
     catalog.packs.append(pack)
     for role_id, role in pack.roles.items():
