@@ -81,6 +81,14 @@ def test_livedata_coresident_gives_cuic_the_tip_ports_and_standalone_does_not() 
     assert tip_sources(livedata="none") == set()
 
 
+def test_coresident_cuic_without_the_livedata_role_is_warned() -> None:
+    cuic = {"name": "cuic", "address": "10.0.3.2", "roles": ["cuic"]}
+    both = {"name": "cuic2", "address": "10.0.3.3", "roles": ["cuic", "cce.livedata"]}
+    found = [w for w in _warnings(_hosts(cuic, both), livedata="coresident") if "coresident" in w]
+    assert len(found) == 1 and "cuic " in found[0] and "cuic2" not in found[0]
+    assert not [w for w in _warnings(_hosts(cuic, both)) if "coresident" in w]
+
+
 def test_cuc_sccp_rows_only_with_an_sccp_integration() -> None:
     hosts = [
         {"name": "cuc", "address": "10.1.0.1", "roles": [{"role": "cuc.server", "cluster": "c"}]},

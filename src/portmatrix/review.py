@@ -93,6 +93,13 @@ def _cce_pieces(deployment: Deployment, catalog: Catalog) -> Iterator[str]:
             "authenticate against Active Directory (table 7: Kerberos, LDAP, DNS, RPC), so "
             "the matrix lacks those flows; add the domain controllers with role domain-controller"
         )
+    bare_cuic = sorted(holders.get("cuic", set()) - holders.get("cce.livedata", set()))
+    if deployment.options.get("livedata") == "coresident" and bare_cuic:
+        yield (
+            f"livedata is coresident but {_names(bare_cuic)} hold cuic without cce.livedata: they "
+            "reach the TIP/TOS ports, yet Live Data's own ports (Socket.IO, Cassandra, ...) "
+            "open only on hosts with role cce.livedata; give them that role too"
+        )
     routers, loggers = holders.get(CCE_ROUTER, set()), holders.get(CCE_LOGGER, set())
     apart = sorted((routers | loggers) - (routers & loggers))
     if routers and loggers and apart:
