@@ -2,23 +2,29 @@
 """Audit 10 million records against the ~1,000-endpoint matrix, in one run: ingest per format,
 the audit on DuckDB and on Spark local mode, beside a plain SQL range join written the naive way.
 
-Records are drawn around the enterprise matrix (``gen_inventory.py``): mostly its flows from
-random hosts of their source networks to random ports of their ranges, some replies, denied and
-unanswered attempts, and noise. They are written once as canonical Parquet (the audit's input)
-and, for the ingest figures, as VPC, nfdump CSV, Zeek, pfirewall and mapped CSV logs, and as ASA,
-netfilter and conntrack lines (free text, read in Python, so fewer of them).
+Records are drawn around the enterprise matrix (``gen_inventory.py``) from a pool of
+connections, as flow logs repeat them (see :func:`generate_records`; ``--connections`` sets the
+pool, ``--connections`` equal to ``--records`` makes every record distinct, the worst case for
+an audit that aggregates first): mostly its flows from random hosts of their source networks to
+random ports of their ranges, some replies, denied and unanswered attempts, and noise. They are
+written once as canonical Parquet (the audit's input) and, for the ingest figures, as VPC,
+nfdump CSV, Zeek, pfirewall and mapped CSV logs, and as ASA, netfilter and conntrack lines
+(free text, read in Python, so fewer of them).
 
 The baseline is the query anyone would write first: every record against every flow with
 ``BETWEEN`` on source range, destination range and ports (DuckDB plans it as a range join);
-it gets a tenth of the records and its rate is scaled.
+it gets a tenth of the records and its rate is scaled. Spark runs once on a small slice first,
+so its figure is that of a warm JVM. Peak RSS is reported per phase (Linux) and overall.
 
-    python benchmarks/bench_audit.py [--records 10000000] [--ingest 2000000] [--text 300000]
-                                      [--spark-records 10000000] [--no-spark]
+    python benchmarks/bench_audit.py [--records 10000000] [--connections N] [--ingest 2000000]
+                                      [--text 300000] [--spark-records 10000000] [--no-spark]
+                                      [--memory-limit 1GB]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import resource
 import shutil
@@ -198,6 +204,33 @@ def write_log(con: Any, parquet: Path, select: str, header: str, count: int, pat
     body.unlink()
 
 
+_PEAKS: list[float] = []
+
+
+def peak_reset() -> None:
+    """Start a new peak (Linux: writing 5 to clear_refs resets the resident high-water mark,
+    the one ``getrusage`` reports too, so the peaks before are kept here)."""
+    _PEAKS.append(peak_mb())
+    with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w") as handle:
+        handle.write("5")
+
+
+def peak_mb() -> float:
+    """The resident high-water mark since :func:`peak_reset`, in MB."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def overall_peak_mb() -> float:
+    return max([resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, *_PEAKS])
+
+
 def timed(label: str, count: int, work: Any) -> float:
     start = time.perf_counter()
     work()
@@ -230,7 +263,7 @@ def main() -> None:
     parser.add_argument("--text", type=int, default=300_000, help="records per free-text log")
     parser.add_argument("--spark-records", type=int, default=10_000_000)
     parser.add_argument("--no-spark", action="store_true")
-    parser.add_argument("--memory-limit", default="4GB")
+    parser.add_argument("--memory-limit", default="1GB")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -260,14 +293,24 @@ def main() -> None:
         )
 
         print("ingest (read, convert, write zstd Parquet):")
+        peaks: list[float] = []
         for name, (header, select, kind, options) in FORMATS.items():
             log = work / f"{name}.log"
             write_log(con, parquet, select, header, args.ingest, log)
+            peak_reset()
             timed(
                 name,
                 args.ingest,
-                functools.partial(ingest, [log], work / f"out-{name}", kind=kind, options=options),
+                functools.partial(
+                    ingest,
+                    [log],
+                    work / f"out-{name}",
+                    kind=kind,
+                    options=options,
+                    memory_limit=args.memory_limit,
+                ),
             )
+            peaks.append(peak_mb())
         for name, select in TEXT_FORMATS.items():
             log = work / f"{name}.log"
             write_log(con, parquet, select, "", args.text, log)
@@ -278,22 +321,27 @@ def main() -> None:
                 functools.partial(ingest, [log], work / f"out-{name}", kind=name, options=opts),
             )
 
+        print(f"  {'':<34} peak RSS while ingesting {max(peaks, default=0):,.0f} MB")
         print("audit (classify, aggregate; excludes resolving the matrix):")
         relation = duckdb_relation(str(parquet))
         engine = DuckDbEngine(con)
+        peak_reset()
         timed(
             "portmatrix audit, DuckDB",
             args.records,
             lambda: engine.run([relation], tables, since=None, until=None),
         )
+        print(f"  {'':<34} peak RSS {peak_mb():,.0f} MB")
         report_time = time.perf_counter()
         report = audit_matrix(
             mx, [parquet], catalog=catalog, tables=tables, memory_limit=args.memory_limit
         )
+        seconds = time.perf_counter() - report_time
         print(
-            f"  whole audit_matrix() incl. report     {time.perf_counter() - report_time:8.2f} s: "
-            f"allowed {report.summary.allowed:,}, reply {report.summary.reply:,}, "
-            f"attempt {report.summary.attempt:,}, unexpected {report.summary.unexpected:,}, "
+            f"  {'whole audit_matrix(), with report':<34} {args.records:>11,} records  "
+            f"{seconds:8.2f} s  {args.records / seconds / 1e6:8.2f} M records/s\n"
+            f"  {'':<34} allowed {report.summary.allowed:,}, reply {report.summary.reply:,}, "
+            f"attempt {report.summary.attempt:,}, unexpected {report.summary.unexpected:,}; "
             f"{len(report.unexpected):,} unexpected tuples, {len(report.unused):,} unused flows"
         )
         limit = max(1, args.records // 10)
@@ -312,15 +360,24 @@ def main() -> None:
                 )
             spark = SparkEngine(master="local[*]")
             session = spark.session()
+            session.sparkContext.setLogLevel("ERROR")
             session.conf.set("spark.sql.shuffle.partitions", "4")
+            warm = work / "warm.parquet"  # the JVM compiles the query's code on its first run
+            con.execute(
+                f"COPY (SELECT * FROM read_parquet('{parquet}') LIMIT 10000) TO '{warm}' "
+                "(FORMAT parquet)"
+            )
+            spark.run([str(warm)], tables, since=None, until=None)
             timed(
-                "portmatrix audit, Spark local[*]",
+                "portmatrix audit, Spark local[*] (warm)",
                 args.spark_records,
                 lambda: spark.run([str(spark_parquet)], tables, since=None, until=None),
             )
             session.stop()
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"peak RSS of this process: {peak:.0f} MB (DuckDB memory_limit {args.memory_limit})")
+        print(
+            f"peak RSS of this process over the run: {overall_peak_mb():,.0f} MB "
+            f"(DuckDB memory_limit {args.memory_limit}; the Spark JVM is a process of its own)"
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
