@@ -236,7 +236,7 @@ def timed(label: str, count: int, work: Any) -> float:
     work()
     seconds = time.perf_counter() - start
     rate = count / seconds
-    print(f"  {label:<34} {count:>11,} records  {seconds:8.2f} s  {rate / 1e6:8.2f} M records/s")
+    print(f"  {label:<38} {count:>11,} records  {seconds:8.2f} s  {rate / 1e6:8.2f} M records/s")
     return rate
 
 
@@ -321,7 +321,7 @@ def main() -> None:
                 functools.partial(ingest, [log], work / f"out-{name}", kind=name, options=opts),
             )
 
-        print(f"  {'':<34} peak RSS while ingesting {max(peaks, default=0):,.0f} MB")
+        print(f"  {'':<38} peak RSS while ingesting {max(peaks, default=0):,.0f} MB")
         print("audit (classify, aggregate; excludes resolving the matrix):")
         relation = duckdb_relation(str(parquet))
         engine = DuckDbEngine(con)
@@ -331,16 +331,16 @@ def main() -> None:
             args.records,
             lambda: engine.run([relation], tables, since=None, until=None),
         )
-        print(f"  {'':<34} peak RSS {peak_mb():,.0f} MB")
+        print(f"  {'':<38} peak RSS {peak_mb():,.0f} MB")
         report_time = time.perf_counter()
         report = audit_matrix(
             mx, [parquet], catalog=catalog, tables=tables, memory_limit=args.memory_limit
         )
         seconds = time.perf_counter() - report_time
         print(
-            f"  {'whole audit_matrix(), with report':<34} {args.records:>11,} records  "
+            f"  {'whole audit_matrix(), with report':<38} {args.records:>11,} records  "
             f"{seconds:8.2f} s  {args.records / seconds / 1e6:8.2f} M records/s\n"
-            f"  {'':<34} allowed {report.summary.allowed:,}, reply {report.summary.reply:,}, "
+            f"  {'':<38} allowed {report.summary.allowed:,}, reply {report.summary.reply:,}, "
             f"attempt {report.summary.attempt:,}, unexpected {report.summary.unexpected:,}; "
             f"{len(report.unexpected):,} unexpected tuples, {len(report.unused):,} unused flows"
         )
@@ -369,7 +369,7 @@ def main() -> None:
             )
             spark.run([str(warm)], tables, since=None, until=None)
             timed(
-                "portmatrix audit, Spark local[*] (warm)",
+                "portmatrix audit, Spark local (warm JVM)",
                 args.spark_records,
                 lambda: spark.run([str(spark_parquet)], tables, since=None, until=None),
             )
