@@ -352,10 +352,11 @@ def main() -> None:
         )
         if not args.no_spark:
             spark_parquet = parquet
-            if args.spark_records < args.records:
+            spark_count = min(args.spark_records, args.records)
+            if spark_count < args.records:
                 spark_parquet = work / "spark.parquet"
                 con.execute(
-                    f"COPY (SELECT * FROM read_parquet('{parquet}') LIMIT {args.spark_records}) "
+                    f"COPY (SELECT * FROM read_parquet('{parquet}') LIMIT {spark_count}) "
                     f"TO '{spark_parquet}' (FORMAT parquet, COMPRESSION zstd)"
                 )
             spark = SparkEngine(master="local[*]")
@@ -370,7 +371,7 @@ def main() -> None:
             spark.run([str(warm)], tables, since=None, until=None)
             timed(
                 "portmatrix audit, Spark local (warm JVM)",
-                args.spark_records,
+                spark_count,
                 lambda: spark.run([str(spark_parquet)], tables, since=None, until=None),
             )
             session.stop()
