@@ -261,6 +261,7 @@ class Project:
                     "peer": decision.peer,
                     "made": decision.made,
                     "reason": decision.reason,
+                    "network": entry.network if entry else None,
                     "purpose": first_sentence(notes) if notes else "",
                     "source": str(entry.source) if entry else "",
                 }

@@ -102,6 +102,8 @@ def _resolve(deployment: Deployment, catalog: Catalog, *, strict: bool) -> Matri
             site=host.site,
             roles=tuple(dict.fromkeys(role.role for role in host.roles)),
             probe_address=host.probe_address,
+            addresses=tuple((name, str(net)) for name, net in host.networks.items()),
+            interfaces=tuple(host.interfaces.items()),
         )
         for host in deployment.hosts
     }
@@ -112,6 +114,7 @@ def _resolve(deployment: Deployment, catalog: Catalog, *, strict: bool) -> Matri
         dict(deployment.zones),
         tuple(warnings),
         host_firewall=deployment.host_firewall,
+        zone_ends=dict(deployment.zone_ends),
     )
 
 
@@ -172,7 +175,7 @@ class _Resolver:
         self.meta: dict[
             tuple[str, str, Protocol, str], tuple[CatalogEntry, BoundRole, bool, Exposure]
         ] = {}
-        self.addresses: dict[str, str | None] = {}
+        self.addresses: dict[tuple[str, str | None], str | None] = {}  # (name, network) ->
         self.peer_indexes: dict[tuple[object, ...], PeerIndex] = {}
 
     # ------------------------------------------------------------------ driving
@@ -368,8 +371,25 @@ class _Resolver:
         self.ranges[key].extend(ranges)
         if key not in self.meta:
             self.meta[key] = (claim.entry, dst_role, claim.item.ephemeral, claim.exposure)
-        self.addresses[src_name] = src.address if src is not None else None
-        self.addresses[target] = dst.address if dst is not None else None
+        network = claim.entry.network
+        self.addresses[src_name, network] = self.address_on(src, network)
+        self.addresses[target, network] = self.address_on(dst, network)
+
+    def address_on(self, host: DeployedHost | None, network: str | None) -> str | None:
+        """The host's address on ``network``; an inventory error when it has none."""
+        if host is None:
+            return None
+        address = host.address_on(network)
+        if address is None:
+            named = ", ".join(host.networks)
+            raise InventoryError(
+                f"host {host.name!r} has no address on the {network} network, which "
+                f"catalog traffic needs (it names {named}); add {network}: to its addresses "
+                "or give it address:",
+                file=self.deployment.file,
+                line=self.deployment.line_of(host, "addresses"),
+            )
+        return address
 
     def flows(self) -> list[Flow]:
         result = []
@@ -382,7 +402,9 @@ class _Resolver:
             )
             instance = _int_or_none(role.params.get("instance"))
             side = _str_or_none(role.params.get("side"))
-            src_address, dst_address = self.addresses.get(src), self.addresses.get(dst)
+            network = entry.network
+            src_address = self.addresses.get((src, network))
+            dst_address = self.addresses.get((dst, network))
             merged = portspec.merge_ranges(ranges) if len(ranges) > 1 else ranges
             for lo, hi in merged:
                 result.append(
@@ -401,6 +423,7 @@ class _Resolver:
                         instance,
                         side,
                         ephemeral,
+                        network,
                     )
                 )
         result.sort(

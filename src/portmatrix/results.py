@@ -90,6 +90,7 @@ class DecisionItem(TypedDict):
     peer: str | None
     made: bool
     reason: str
+    network: str | None
     purpose: str
     source: str
 

@@ -114,7 +114,7 @@ def _host_lane(matrix: Matrix, ruleset: Ruleset, host: str, acl: str | None) -> 
     endpoint = matrix.endpoints.get(host)
     if endpoint is None:
         raise unknown("endpoint", host, matrix.endpoints, where="the inventory")
-    dst = span(*network_interval(endpoint.address))
+    dst = normalise(network_interval(address) for address in endpoint.all_addresses())
     pipelines = pipelines_for(ruleset, Path.INPUT, acl, None, None)
     return Lane(f"to {host}", ALL_ADDRESSES, dst, pipelines, fixed_label=host)
 
@@ -131,13 +131,10 @@ def _between(
             raise unknown("zone", zone, matrix.zones, where="the inventory")
     a, b = zones
     addresses = {
-        zone: normalise(
-            network_interval(matrix.endpoints[name].address) for name in matrix.zones[zone]
-        )
-        for zone in zones
+        zone: normalise(map(network_interval, _zone_addresses(matrix, zone))) for zone in zones
     }
     flows = _checkable(matrix.flows_between(a, b), ruleset, skipped)
-    members_a = set(matrix.zones[a])
+    in_a = matrix.zone_test(a)
     lanes = []
     for src, dst in ((a, b), (b, a)):
         lane = Lane(
@@ -146,9 +143,19 @@ def _between(
             addresses[dst],
             pipelines_for(ruleset, Path.FORWARD, acl, src, dst),
         )
-        lane.flows = [flow for flow in flows if (flow.src in members_a) == (src == a)]
+        lane.flows = [flow for flow in flows if in_a(flow.src, flow.src_address) == (src == a)]
         lanes.append(lane)
     return _named(Scope(f"traffic between {a} and {b}", lanes, skipped), ruleset)
+
+
+def _zone_addresses(matrix: Matrix, zone: str) -> list[str]:
+    """The addresses a zone holds: its (host, address) pairs, or its members' every address."""
+    ends = matrix.zone_ends.get(zone)
+    if ends is not None:
+        return sorted(address for _, address in ends)
+    return [
+        address for name in matrix.zones[zone] for address in matrix.endpoints[name].all_addresses()
+    ]
 
 
 def _named(scope: Scope, ruleset: Ruleset) -> Scope:
