@@ -371,6 +371,12 @@ class Endpoint:
                 return interface
         return None
 
+    def interface_at(self, address: str) -> str | None:
+        """The interface traffic to ``address`` arrives on: the one named for the networks at
+        that address, when they agree on one."""
+        found = {iface for net, iface in self.interfaces if self.address_on(net) == address}
+        return found.pop() if len(found) == 1 else None
+
     def all_addresses(self) -> tuple[str, ...]:
         """Every address of the host, the main one first, without repeats."""
         return tuple(dict.fromkeys((self.address, *(address for _, address in self.addresses))))

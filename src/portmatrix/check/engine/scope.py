@@ -87,15 +87,20 @@ def build_scope(
     host: str | None = None,
     between: tuple[str, str] | None = None,
     acl: str | None = None,
+    address: str | None = None,
 ) -> Scope:
+    """The lanes to check; ``address`` narrows a host's lane to that one of its addresses."""
     if host is not None and between is not None:
         raise LookupFailure("give either a host or two zones, not both")
     if acl is not None and not ruleset.acls:
         raise LookupFailure("--acl applies to ASA and IOS configurations only")
     skipped: dict[str, int] = {}
     if host is not None:
-        lane = _host_lane(matrix, ruleset, host, acl)
-        lane.flows = _checkable(matrix.flows_to(host), ruleset, skipped)
+        lane = _host_lane(matrix, ruleset, host, acl, address)
+        flows = matrix.flows_to(host)
+        if address is not None:
+            flows = [flow for flow in flows if flow.dst_address == address]
+        lane.flows = _checkable(flows, ruleset, skipped)
         return _named(Scope(f"traffic to {host}", [lane], skipped), ruleset)
     if between is not None:
         return _between(matrix, ruleset, between, acl, skipped)
@@ -110,11 +115,14 @@ def build_scope(
     return _named(Scope("every flow of the matrix", [lane], skipped), ruleset)
 
 
-def _host_lane(matrix: Matrix, ruleset: Ruleset, host: str, acl: str | None) -> Lane:
+def _host_lane(
+    matrix: Matrix, ruleset: Ruleset, host: str, acl: str | None, address: str | None
+) -> Lane:
     endpoint = matrix.endpoints.get(host)
     if endpoint is None:
         raise unknown("endpoint", host, matrix.endpoints, where="the inventory")
-    dst = normalise(network_interval(address) for address in endpoint.all_addresses())
+    addresses = [address] if address is not None else endpoint.all_addresses()
+    dst = normalise(network_interval(address) for address in addresses)
     pipelines = pipelines_for(ruleset, Path.INPUT, acl, None, None)
     return Lane(f"to {host}", ALL_ADDRESSES, dst, pipelines, fixed_label=host)
 
