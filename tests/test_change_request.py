@@ -156,7 +156,9 @@ def test_explain_and_check_speak_japanese(tmp_path: Path) -> None:
     from portmatrix.render import render
     from portmatrix.resolve import resolve_file
 
-    rules = render(resolve_file(example), "iptables", host="rtr-a", skip_unbound=True).text
+    rules = render(
+        resolve_file(example), "iptables", host="rtr-a", skip_unbound=True, force=True
+    ).text
     kept = [line for line in rules.splitlines() if "40047" not in line]  # block the rtfeed flow
     path = tmp_path / "rtr-a.rules"
     path.write_text("\n".join(kept) + "\n", encoding="utf-8")

@@ -169,7 +169,7 @@ def test_an_acl_between_public_zones_holds_no_private_flow() -> None:
 
 
 def test_a_host_firewall_admits_each_peer_at_its_network_address() -> None:
-    text = _project().render("iptables", host="rtr-b", skip_unbound=True).text
+    text = _project().render("iptables", host="rtr-b", skip_unbound=True, force=True).text
     assert "-s 192.168.10.11/32" in text  # rtr-a's private address, for the MDS rows
     assert "-s 10.10.1.21/32" in text  # pg-a's public address, for DMP
 

@@ -121,12 +121,25 @@ class ParamSpec:
     description: str = ""
 
 
+#: What a role runs on, so a host firewall is only written where it can be installed:
+#: ``windows`` (Windows Defender Firewall), ``linux`` (nftables, iptables), ``vos`` (Cisco's
+#: Voice Operating System: Unity Connection, Unified CM), ``appliance`` (a closed appliance or
+#: gateway), ``device`` (phone firmware), ``any`` (whatever the site runs it on).
+Platform = Literal["windows", "linux", "vos", "appliance", "device", "any"]
+PLATFORMS: tuple[str, ...] = ("windows", "linux", "vos", "appliance", "device", "any")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RoleSpec:
     """A kind of endpoint the documents talk about: a CCE router, an IP phone, a DNS server."""
 
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
     name: str
+    platform: Platform | None = doc(
+        "What the role runs on; a host firewall target refuses a host it cannot run on "
+        "(none given: any)",
+        default=None,
+    )
     params: dict[str, ParamSpec] = field(default_factory=dict)
     description: Text | None = None
 
@@ -352,6 +365,9 @@ class Endpoint:
     site: str | None = None
     roles: tuple[str, ...] = ()
     probe_address: str | None = None  # the inventory's probe_address: where a network is probed
+    #: What its roles run on: one platform, ``any``, or several joined by ``+`` when its
+    #: roles disagree (no host firewall runs there).
+    platform: str = "any"
     #: (network name, canonical CIDR) for each network the inventory names under addresses.
     addresses: tuple[tuple[str, str], ...] = ()
     #: (network name, interface) for each network the inventory names under interfaces.

@@ -195,7 +195,7 @@ class Project:
                     "role": role,
                     "product": owner,
                     "name": spec.name,
-                    "platform": getattr(spec, "platform", None),
+                    "platform": spec.platform,
                     "params": {key: _param(value) for key, value in spec.params.items()},
                     "listens": listens.get(role, []),
                     "connects": list(dict.fromkeys(connects.get(role, []))),
@@ -334,8 +334,10 @@ class Project:
         skip_unbound: bool = False,
         family: int | None = None,
         exact: bool = False,
+        force: bool = False,
     ) -> Rendered:
-        """One host's firewall (``host``) or the ACL between two zones (``between``)."""
+        """One host's firewall (``host``) or the ACL between two zones (``between``); a host
+        firewall for a host whose platform cannot run it is refused unless ``force``."""
         from portmatrix.render import render, renderer_for
 
         renderer = renderer_for(target)  # an unknown target fails before resolution
@@ -348,6 +350,7 @@ class Project:
             skip_unbound=skip_unbound,
             family=family,
             exact=exact,
+            force=force,
         )
 
     def render_hosts(
@@ -359,6 +362,7 @@ class Project:
         family: int | None = None,
         exact: bool = False,
         on_host: Callable[[str], None] | None = None,
+        force: bool = False,
     ) -> dict[str, dict[str, Rendered]]:
         """Every host's firewall for each target (target -> host -> file), compacted once."""
         from portmatrix.render import render_hosts_for, renderer_for
@@ -372,6 +376,7 @@ class Project:
             family=family,
             exact=exact,
             on_host=on_host,
+            force=force,
         )
 
     def check(

@@ -102,6 +102,7 @@ def _resolve(deployment: Deployment, catalog: Catalog, *, strict: bool) -> Matri
             site=host.site,
             roles=tuple(dict.fromkeys(role.role for role in host.roles)),
             probe_address=host.probe_address,
+            platform=host_platform(catalog, host),
             addresses=tuple((name, str(net)) for name, net in host.networks.items()),
             interfaces=tuple(host.interfaces.items()),
         )
@@ -116,6 +117,12 @@ def _resolve(deployment: Deployment, catalog: Catalog, *, strict: bool) -> Matri
         host_firewall=deployment.host_firewall,
         zone_ends=dict(deployment.zone_ends),
     )
+
+
+def host_platform(catalog: Catalog, host: DeployedHost) -> str:
+    """What a host runs on: the platforms its roles name, ``any`` aside."""
+    named = {catalog.roles[role.role].platform for role in host.roles} - {None, "any"}
+    return "+".join(sorted(p for p in named if p)) or "any"
 
 
 def explain(deployment: Deployment, catalog: Catalog, src: str, dst: str) -> list[Decision]:

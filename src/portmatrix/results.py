@@ -307,6 +307,7 @@ class TargetItem(TypedDict):
     modes: list[str]
     families: list[int]
     egress: bool
+    platforms: list[str]
     description: str
     can_render: str
 
