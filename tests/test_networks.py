@@ -239,3 +239,18 @@ def test_a_pack_entry_network_must_be_a_name() -> None:
         load_catalog([PackText(PACK.replace("NETWORK", '"Private Net"'), name="np.yaml")])
     assert caught.value.file == "np.yaml" and caught.value.line == 12
     load_catalog([PackText(PACK.replace("NETWORK", "private"), name="np.yaml")])
+
+
+def test_the_aerleon_export_names_a_further_network_after_its_host() -> None:
+    text = _project().render("aerleon", host="rtr-b", skip_unbound=True, force=True).text
+    assert "RTR_A_PRIVATE:" in text and "- address: 192.168.10.11/32" in text
+    assert "NET_192_168_10_11_32" not in text
+
+
+def test_the_audit_names_every_address_of_a_host() -> None:
+    from portmatrix.audit.address import Address
+    from portmatrix.audit.report import AddressBook
+
+    book = AddressBook(_project().matrix)
+    assert book.name(Address.parse("192.168.20.21")) == "pg-b"
+    assert book.name(Address.parse("10.10.2.21")) == "pg-b"
