@@ -254,3 +254,15 @@ def test_the_audit_names_every_address_of_a_host() -> None:
     book = AddressBook(_project().matrix)
     assert book.name(Address.parse("192.168.20.21")) == "pg-b"
     assert book.name(Address.parse("10.10.2.21")) == "pg-b"
+
+
+def test_an_acl_between_private_zones_checks_clean_against_those_zones() -> None:
+    from portmatrix.check import RulesetType, parse_ruleset
+
+    project = _project()
+    text = project.render("asa", between=("private-a", "private-b"), skip_unbound=True).text
+    ruleset = parse_ruleset(text, ruleset_type=RulesetType.ASA, name="priv.asa")
+    report = project.check(ruleset, ruleset_type="asa", between=("private-a", "private-b"))
+    assert report.flows and all(result.allowed for result in report.flows)
+    assert {result.flow.network for result in report.flows} == {"private"}
+    assert report.findings == []
