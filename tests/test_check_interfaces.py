@@ -137,6 +137,11 @@ def test_the_same_ports_are_allowed_on_one_interface_and_blocked_on_the_other(
     private = [r for r in report.flows if r.flow.rule == "cce.router.mds-private"]
     assert private and all(r.allowed for r in private)
     assert {r.flow.dst_address for r in private} == {"192.168.20.11/32"}
+    # what a rule opens is said per address: the private one is labelled after its network
+    assert {f.dst for f in report.findings if f.kind is FindingKind.EXCESS} <= {
+        "rtr-b",
+        "rtr-b@private",
+    }
     assert report.exit_status() == 1
 
 
@@ -159,6 +164,8 @@ def test_an_unnamed_interface_is_a_finding_not_a_guess(
     assert _blocked(report) <= {("cce.router.dmp-b", "udp", 39500, 39999)}
     assert any("interface the inventory does not name" in reason for reason in report.skipped)
     assert report.exit_status() == 1
+    # a rule some interface reaches is not shadowed (iptables: the UDP accept after eth0's drop)
+    assert report.count(FindingKind.SHADOWED) == 0
     data = unknown[0].as_dict()
     assert data["kind"] == "interface-unknown" and data["dst"] == "rtr-b"
 

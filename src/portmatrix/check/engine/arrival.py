@@ -73,8 +73,11 @@ def _unknown(
     address: str,
     check_once: CheckOnce,
 ) -> Report:
-    """One address whose interface is unknown: every candidate interface, verdicts compared."""
-    base = check_once(matrix, ruleset, host=host, acl=acl, address=address)
+    """One address whose interface is unknown: every candidate interface, verdicts compared.
+
+    What the rules open and which rules nothing reaches are taken over every candidate too:
+    excess found on any interface, shadowed only where no interface reaches the rule.
+    """
     candidates = [*sorted(ruleset.input_interfaces - {"lo"}), OTHER]
     runs = {
         name: check_once(
@@ -100,12 +103,26 @@ def _unknown(
             findings.append(_finding(flow, address, by_name))
     keep = {(r.flow.src, r.flow.dst, r.flow.protocol.value, r.flow.rule) for r in agreed}
     findings += [f for f in first.findings if f.kind is FindingKind.BLOCKED and _about(f, keep)]
-    findings += [f for f in base.findings if f.kind is not FindingKind.BLOCKED]
-    skipped = dict(base.skipped)
+    rest = [_without_blocked(run) for run in runs.values()]
+    findings += _distinct(_merge(rest, first.scope).findings)
+    skipped = dict(first.skipped)
     undecided = len(verdicts) - len(agreed)
     if undecided:
         skipped[UNKNOWN_REASON] = skipped.get(UNKNOWN_REASON, 0) + undecided
-    return Report(base.ruleset, base.type, base.scope, findings, agreed, skipped)
+    return Report(first.ruleset, first.type, first.scope, findings, agreed, skipped)
+
+
+def _without_blocked(report: Report) -> Report:
+    kept = [f for f in report.findings if f.kind is not FindingKind.BLOCKED]
+    return Report(report.ruleset, report.type, report.scope, kept, [], {})
+
+
+def _distinct(findings: Sequence[Finding]) -> list[Finding]:
+    """One of each finding several candidate interfaces made alike."""
+    seen: dict[tuple[object, ...], Finding] = {}
+    for f in findings:
+        seen.setdefault((f.kind, f.line, f.handle, f.chain, f.dst, f.protocol, f.message), f)
+    return list(seen.values())
 
 
 def _as_name(candidate: str) -> str:

@@ -124,7 +124,10 @@ def _host_lane(
     addresses = [address] if address is not None else endpoint.all_addresses()
     dst = normalise(network_interval(address) for address in addresses)
     pipelines = pipelines_for(ruleset, Path.INPUT, acl, None, None)
-    return Lane(f"to {host}", ALL_ADDRESSES, dst, pipelines, fixed_label=host)
+    label = host
+    if address is not None and address != endpoint.address:  # a further network: rtr-b@private
+        label = next((f"{host}@{net}" for net, own in endpoint.addresses if own == address), host)
+    return Lane(f"to {label}", ALL_ADDRESSES, dst, pipelines, fixed_label=label)
 
 
 def _between(
