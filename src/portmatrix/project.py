@@ -229,6 +229,7 @@ class Project:
         if self._inventory is not None:
             scope["deployment"] = self.deployment.name
             scope["options"] = dict(self.deployment.options)
+            scope.update(self.deployment.site.scope())
         scope.update({key: value for key, value in more.items() if value is not None})
         return scope
 
@@ -320,7 +321,10 @@ class Project:
             Section(key, f"{key}: {title}", items) for key, items in rows.lists().items()
         )
         facts = _cover_facts(title, projects, lang)
-        return Listing(title, sections, scope, kind, counted, cover(facts, counted, lang), lang)
+        notes = tuple(facts.overrides)
+        return Listing(
+            title, sections, scope, kind, counted, cover(facts, counted, lang), lang, notes
+        )
 
     # ------------------------------------------------------------------ firewalls
     def render(
@@ -438,21 +442,8 @@ def _param(spec: ParamSpec) -> dict[str, Any]:
 
 
 def _site_changes(project: Project) -> list[str]:
-    """The deployment's site exclusions, overrides and bindings, one line each.
-
-    They come with the deployment model of issue 11 (``Deployment.site``); until a deployment
-    has them there is nothing to list. Read through ``getattr`` so this module does not depend
-    on that model's arrival.
-    """
-    site = getattr(project.deployment, "site", None)
-    changes = getattr(site, "changes", None)
-    if changes is None:
-        return []
-    return [
-        f"{change.kind} {change.entry}: {change.detail}"
-        + (f" ({change.reason})" if change.reason else "")
-        for change in changes(project.catalog)
-    ]
+    """The deployment's site exclusions, overrides and bindings, one line each."""
+    return [str(change) for change in project.deployment.site.changes(project.catalog)]
 
 
 def _cover_facts(title: str, projects: Sequence[Project], lang: str) -> CoverFacts:

@@ -21,11 +21,9 @@ from portmatrix.compact import Grant, compact_flows
 from portmatrix.errors import LookupFailure
 from portmatrix.model import Endpoint, Flow, Matrix
 from portmatrix.render._protocol import Mode, RenderOptions
-from portmatrix.render._refusal import Problem, Skipped, raise_if
+from portmatrix.render._refusal import UNBOUND_HINT, Problem, Skipped, raise_if
 from portmatrix.suggest import unknown
 from portmatrix.traffic import network_family
-
-UNBOUND_HINT = "rerun with --skip-unbound to leave unbound flows out with a warning"
 
 
 class Hook(StrEnum):
