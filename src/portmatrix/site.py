@@ -350,17 +350,17 @@ def _binding(
     spec = catalog.roles.get(role)
     if spec is None:
         raise fail(f"bind: no role {role!r}{hint(close_matches(role, catalog.roles))}", *where)
-    holders = [host for host, roles in hosts.items() if role in roles]
-    if holders:
-        raise fail(
-            f"bind: role {role} is held by host {holders[0]!r}; bind is for roles no host holds",
-            *where,
-        )
     needed = [key for key, param in spec.params.items() if param.required]
     if needed:
         raise fail(
             f"bind: role {role} needs {', '.join(needed)}, which a binding cannot give; "
             "add a host for it instead",
+            *where,
+        )
+    holders = [host for host, roles in hosts.items() if role in roles]
+    if holders:
+        raise fail(
+            f"bind: role {role} is held by host {holders[0]!r}; bind is for roles no host holds",
             *where,
         )
     if str(value).strip().casefold() == ANY:
