@@ -291,3 +291,12 @@ def test_bindings_are_recorded_in_json_and_the_cover() -> None:
         "bound by the site: client-workstation (its flows use 10.50.0.0/16)",
         "bound by the site: admin-workstation (its flows use any)",
     ]
+
+
+@pytest.mark.parametrize("target", ["nftables", "iptables", "windows", "asa"])
+def test_every_rendered_file_names_the_site_rules_in_its_header(target: str) -> None:
+    text = project(EXCLUDE + BIND, UNBOUND).render(target, host="rtr-a").text
+    head = text[: text.index("23/tcp") + 200]
+    assert "excluded by the site: cce.mgmt.telnet (23/tcp Telnet)" in head
+    assert "bound by the site: client-workstation (its flows use 10.50.0.0/16)" in text
+    assert " 23 " not in text.replace("23/tcp", "")  # and no rule opens it

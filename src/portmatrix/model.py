@@ -470,6 +470,8 @@ class Matrix:
     zones: dict[str, tuple[str, ...]] = field(default_factory=dict)  # zone -> endpoint names
     warnings: tuple[str, ...] = ()
     host_firewall: HostFirewall = field(default_factory=HostFirewall)
+    #: The inventory's exclusions, overrides and bindings, one line each, for every file's header.
+    site_rules: tuple[str, ...] = ()
     _cache: dict[str, Any] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )  # not copied by replace()

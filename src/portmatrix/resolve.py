@@ -114,6 +114,7 @@ def _resolve(deployment: Deployment, catalog: Catalog, *, strict: bool) -> Matri
         dict(deployment.zones),
         tuple(warnings),
         host_firewall=deployment.host_firewall,
+        site_rules=tuple(str(change) for change in deployment.site.changes(catalog)),
     )
 
 

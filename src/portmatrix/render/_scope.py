@@ -64,6 +64,7 @@ class CompactMatrix:
     zones: tuple[str, str] | None = None
     #: Every endpoint of the deployment, for targets that name addresses after hosts and roles.
     endpoints: Mapping[str, Endpoint] = field(default_factory=dict)
+    site_rules: tuple[str, ...] = ()  # the inventory's exclusions, overrides and bindings
 
     def section(self, hook: Hook, action: Action) -> Section | None:
         return next((s for s in self.sections if s.hook is hook and s.action is action), None)
@@ -176,6 +177,7 @@ def _build_host(
         skipped=tuple(selection.skipped),
         host=host,
         endpoints=matrix.endpoints,
+        site_rules=matrix.site_rules,
     )
 
 
@@ -201,6 +203,7 @@ def _build_network(
         skipped=tuple(selection.skipped),
         zones=zones,
         endpoints=matrix.endpoints,
+        site_rules=matrix.site_rules,
     )
 
 
