@@ -441,11 +441,6 @@ def _param(spec: ParamSpec) -> dict[str, Any]:
     return data
 
 
-def _site_changes(project: Project) -> list[str]:
-    """The deployment's site exclusions, overrides and bindings, one line each."""
-    return [str(change) for change in project.deployment.site.changes(project.catalog)]
-
-
 def _cover_facts(title: str, projects: Sequence[Project], lang: str) -> CoverFacts:
     from datetime import date
 
@@ -468,7 +463,7 @@ def _cover_facts(title: str, projects: Sequence[Project], lang: str) -> CoverFac
         inventories=[project.inventory_name or "-" for project in projects],
         options=dict(last.deployment.options),
         sites=sites,
-        overrides=_site_changes(last),
+        overrides=list(last.matrix.site_rules),
         packs=packs,
         version=__version__,
         date=date.today().isoformat(),

@@ -101,22 +101,9 @@ class SiteRules:
             for entry in excluded.entries:
                 self._excluded_by.setdefault(entry, excluded)
 
-    def __bool__(self) -> bool:
-        return bool(self.exclusions or self.overrides or self.bindings)
-
     def exclusion(self, entry_id: str) -> Excluded | None:
         """The ``exclude:`` item that leaves ``entry_id`` out, if any."""
         return self._excluded_by.get(entry_id)
-
-    def in_effect(self, entries: Sequence[CatalogEntry]) -> list[CatalogEntry]:
-        """The catalog as this site runs it: excluded entries gone, overridden ones changed."""
-        kept = []
-        for entry in entries:
-            if entry.id in self._excluded_by:
-                continue
-            change = self.overrides.get(entry.id)
-            kept.append(change.apply(entry) if change else entry)
-        return kept
 
     def changes(self, catalog: Catalog) -> list[SiteChange]:
         """Every rule, worded with the ports it concerns (``23/tcp``), for human readers."""
