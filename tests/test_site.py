@@ -300,6 +300,8 @@ def test_bound_flows_carry_the_network_and_any_follows_the_peer_family() -> None
     assert admins and {f.src_address for f in admins} == {"0.0.0.0/0"}
     assert not any(f.unbound for f in clients + admins)
     assert not any("client-workstation" in w for w in matrix.warnings)
+    [before] = [w for w in project("", UNBOUND).warnings if "'client-workstation'" in w]
+    assert before.endswith("; bind it to its network under bind:, or add a host holding it")
     v6 = UNBOUND.replace("address: 10.20.1.11", "address: fd00::11")
     on_v6 = project(BIND, v6).matrix
     assert {f.src_address for f in on_v6.flows if f.src == "role:admin-workstation" and

@@ -512,7 +512,7 @@ class _Resolver:
         return [
             f"no endpoint holds role {role!r} (needed by {', '.join(sorted(entries)[:4])}"
             + (f" and {len(entries) - 4} more" if len(entries) > 4 else "")
-            + ")"
+            + "); bind it to its network under bind:, or add a host holding it"
             for role, entries in sorted(self.unbound.items())
         ]
 
