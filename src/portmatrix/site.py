@@ -51,10 +51,16 @@ class Replaced:
     reason: str = ""
 
     def apply(self, entry: CatalogEntry) -> CatalogEntry:
-        """The entry as the site runs it (host peers are the resolver's: they hold no role)."""
+        """The entry as the site runs it (host peers are the resolver's: they hold no role).
+
+        The site's ports are final: an option that would replace the item's ports (a client's
+        configured port) no longer applies to them.
+        """
         ports = self.ports or {}
         items = tuple(
-            replace(item, ports=ports[item.protocol]) if item.protocol in ports else item
+            replace(item, ports=ports[item.protocol], override=None)
+            if item.protocol in ports
+            else item
             for item in entry.ports
         )
         peers = self.peer_roles if self.peers is not None else entry.peers
