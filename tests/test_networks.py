@@ -37,6 +37,12 @@ hosts:
   - name: pg-b
     addresses: {public: 10.10.2.21, private: 192.168.20.21}
     roles: [{role: cce.pg, side: B, instance: 2}]
+  - name: lgr-a
+    address: 10.10.1.12
+    roles: [{role: cce.logger, side: A, instance: 2}]
+  - name: lgr-b
+    addresses: {public: 10.10.2.12, private: 192.168.20.12}
+    roles: [{role: cce.logger, side: B, instance: 2}]
 """
 
 ADDRESS = {
@@ -48,6 +54,8 @@ ADDRESS = {
     ("pg-a", "private"): "192.168.10.21/32",
     ("pg-b", "public"): "10.10.2.21/32",
     ("pg-b", "private"): "192.168.20.21/32",
+    ("lgr-a", "public"): "10.10.1.12/32",
+    ("lgr-b", "public"): "10.10.2.12/32",
 }
 
 

@@ -60,7 +60,10 @@ class PortsAt(StrEnum):
 
 Side = Literal["A", "B"]
 ScalarValue = str | int | bool
-#: A condition on options: every key must match; a list means any of its values.
+#: An option's or a role parameter's value: a scalar, or (type ``list``) the chosen items.
+OptionValue = ScalarValue | tuple[str, ...]
+#: A condition on options: every key must match; a list means any of its values. For a
+#: ``list`` option the condition holds when the option's value contains one of them.
 Conditions = dict[str, ScalarValue | list[ScalarValue]]
 
 _FORBID: dict[str, Any] = {"extra": "forbid"}
@@ -112,13 +115,17 @@ class ParamSpec:
     """One parameter a role takes in an inventory (side, instance, pg, cluster, ...)."""
 
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
-    type: Literal["int", "str", "bool", "choice"]
+    type: Literal["int", "str", "bool", "choice", "list"]
     choices: tuple[ScalarValue, ...] = ()
     min: int | None = None
     max: int | None = None
-    default: ScalarValue | None = None
+    default: OptionValue | None = None
     required: bool = False
     description: str = ""
+    unset_means_all: bool = doc(
+        "A list parameter left out holds every choice (with a warning that they were assumed)",
+        default=False,
+    )
 
 
 #: What a role runs on, so a host firewall is only written where it can be installed:
@@ -149,9 +156,12 @@ class OptionSpec:
     """A deployment option that documents make rows or ports depend on."""
 
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
-    type: Literal["bool", "int", "ports", "choice"]
+    type: Literal["bool", "int", "ports", "choice", "list"]
     description: Text
-    default: ScalarValue | None = None
+    default: OptionValue | None = doc(
+        "The value when the inventory sets none; a list option's default is a list of choices",
+        default=None,
+    )
     choices: tuple[ScalarValue, ...] = ()
 
 
@@ -184,6 +194,11 @@ class PeerSelector:
         "An integration only some deployments have: no endpoint means no flow, not a warning",
         default=False,
     )
+    when: Conditions = doc(
+        "Options this peer needs, beside the entry's own (CUIC reaches the TIP ports only "
+        "when Live Data runs on it)",
+        default_factory=dict,
+    )
 
 
 Selector = RoleSelector | PeerSelector
@@ -195,11 +210,20 @@ class PortItem:
     protocol: Protocol
     ports: Annotated[str, Before(_ports_as_text)] = doc("Port expression, see portmatrix.portspec")
     at: PortsAt = PortsAt.SELF
-    side: Side | None = doc("Only for the endpoint on this side", default=None)
+    side: Side | None = doc(
+        "Only for the endpoint whose ports these are (the owner, or the peer for at: peer) "
+        "on this side",
+        default=None,
+    )
     label: str | None = doc("The document's name for this port", default=None)
     exposure: Exposure | None = doc("Overrides the entry's exposure", default=None)
     when: Conditions = field(default_factory=dict)
     ephemeral: bool = doc("A dynamic client range, not a service", default=False)
+    override: str | None = doc(
+        "An int option that, when the inventory sets it, replaces these ports (a client's "
+        "configured port); a value that differs from the ports is warned about",
+        default=None,
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -275,7 +299,12 @@ class RoleAssignment:
         """In the file, parameters are keys of their own, not a ``params`` mapping."""
         result = handler.resolve_ref_schema(handler(schema))
         result["properties"].pop("params", None)
-        result["additionalProperties"] = {"type": ["string", "integer", "boolean"]}
+        result["additionalProperties"] = {
+            "anyOf": [
+                {"type": ["string", "integer", "boolean"]},
+                {"type": "array", "items": {"type": "string"}},
+            ]
+        }
         return result
 
 
@@ -325,18 +354,70 @@ class HostFirewall:
     )
 
 
+def _exclusion_item(value: Any) -> Any:
+    """``cce.mgmt.telnet`` -> ``{id: cce.mgmt.telnet}``: a bare id or glob needs no reason."""
+    return {"id": value} if isinstance(value, str) else value
+
+
+def _override_ports(value: Any) -> Any:
+    """Ports written as a number (``2323``) are the expression ``"2323"``, as in packs."""
+    if isinstance(value, dict):
+        return {key: _ports_as_text(item) for key, item in value.items()}
+    return _ports_as_text(value)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Exclusion:
+    """Catalog entries a site does not want, by id or glob, and why (for the change board)."""
+
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
+    id: str = doc("A catalog entry id, or a glob of ids (`cce.mgmt.rdp*`)")
+    reason: str = doc("Why the site leaves it out; printed in every output", default="")
+
+
+ExclusionItem = Annotated[Exclusion, Before(_exclusion_item)]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Override:
+    """A site's change to one catalog entry, without forking its pack."""
+
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
+    ports: Annotated[str | dict[Protocol, str] | None, Before(_override_ports)] = doc(
+        "A port expression for every port item of the entry, or one per protocol "
+        "(`{tcp: '2323'}`); same syntax as packs",
+        default=None,
+    )
+    peers: tuple[str, ...] | None = doc(
+        "Who connects instead of the entry's peers: role ids and host names "
+        "(`role:NAME` / `host:NAME` where a name is both)",
+        default=None,
+    )
+    reason: str = doc("Why the site changes it; printed in every output", default="")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Inventory:
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
     name: str
     description: str = ""
-    options: dict[str, ScalarValue] = field(default_factory=dict)
+    options: dict[str, OptionValue] = field(default_factory=dict)
     zones: dict[str, tuple[str, ...]] = doc(
         "Zone name -> host names or CIDR networks", default_factory=dict
     )
     hosts: Annotated[tuple[Host, ...], NON_EMPTY]
     host_firewall: HostFirewall = doc(
         "ICMP every host firewall admits beside the matrix", default_factory=HostFirewall
+    )
+    exclude: tuple[ExclusionItem, ...] = doc(
+        "Catalog entries (ids or globs, bare or with a reason) the site leaves out", default=()
+    )
+    override: dict[str, Override] = doc(
+        "Catalog entry id -> the ports and/or peers the site uses instead", default_factory=dict
+    )
+    bind: dict[str, str] = doc(
+        "Role -> the network (CIDR or address) or 'any' its flows use, for a role no host holds",
+        default_factory=dict,
     )
 
 
@@ -485,6 +566,8 @@ class Matrix:
     #: zone -> the (endpoint, address) pairs inside it, where a zone holds only some of a
     #: host's addresses (``host@private``, a CIDR); a zone absent here holds its members whole.
     zone_ends: dict[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
+    #: The inventory's exclusions, overrides and bindings, one line each, for every file's header.
+    site_rules: tuple[str, ...] = ()
     _cache: dict[str, Any] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )  # not copied by replace()

@@ -204,6 +204,45 @@ class Project:
         summary = {"roles": len(rows), "by_product": counts(owners)}
         return Envelope("roles", {"product": wanted}, summary, {"roles": rows})
 
+    def options(self, *, product: str | None = None, lang: str = "en") -> Envelope:
+        """Every deployment option (or one product's) with its type, choices, default and the
+        entries it gates or numbers: what an inventory author sets under ``options:``."""
+        from portmatrix.catalog import option_uses
+        from portmatrix.envelope import Envelope, counts
+
+        catalog = self.catalog
+        wanted = self._product(product) if product else None
+        declared: dict[str, str] = {}
+        for pack in catalog.packs:
+            for name in pack.options:
+                declared.setdefault(name, pack.product)
+        gates, numbers = option_uses(catalog)
+        rows: list[dict[str, Any]] = []
+        for name, spec in sorted(catalog.options.items(), key=lambda item: item[0].casefold()):
+            owner = declared.get(name, "")
+            if wanted is not None and owner != wanted:
+                continue
+            rows.append(
+                {
+                    "option": name,
+                    "product": owner,
+                    "type": spec.type,
+                    "choices": list(spec.choices),
+                    "default": list(spec.default)
+                    if isinstance(spec.default, list | tuple)
+                    else spec.default,
+                    "description": spec.description.get(lang),
+                    "gates": gates.get(name, []),
+                    "ports": numbers.get(name, []),
+                }
+            )
+        summary = {
+            "options": len(rows),
+            "by_product": counts(row["product"] for row in rows),
+            "gated_entries": len({entry for row in rows for entry in row["gates"]}),
+        }
+        return Envelope("options", {"product": wanted, "lang": lang}, summary, {"options": rows})
+
     def _product(self, product: str) -> str:
         products = sorted({entry.product for entry in self.catalog.entries})
         products += sorted(set(self.catalog.role_products.values()) - set(products))
@@ -229,6 +268,7 @@ class Project:
         if self._inventory is not None:
             scope["deployment"] = self.deployment.name
             scope["options"] = dict(self.deployment.options)
+            scope.update(self.deployment.site.scope())
         scope.update({key: value for key, value in more.items() if value is not None})
         return scope
 
@@ -321,7 +361,10 @@ class Project:
             Section(key, f"{key}: {title}", items) for key, items in rows.lists().items()
         )
         facts = _cover_facts(title, projects, lang)
-        return Listing(title, sections, scope, kind, counted, cover(facts, counted, lang), lang)
+        notes = tuple(facts.overrides)
+        return Listing(
+            title, sections, scope, kind, counted, cover(facts, counted, lang), lang, notes
+        )
 
     # ------------------------------------------------------------------ firewalls
     def render(
@@ -443,24 +486,6 @@ def _param(spec: ParamSpec) -> dict[str, Any]:
     return data
 
 
-def _site_changes(project: Project) -> list[str]:
-    """The deployment's site exclusions, overrides and bindings, one line each.
-
-    They come with the deployment model of issue 11 (``Deployment.site``); until a deployment
-    has them there is nothing to list. Read through ``getattr`` so this module does not depend
-    on that model's arrival.
-    """
-    site = getattr(project.deployment, "site", None)
-    changes = getattr(site, "changes", None)
-    if changes is None:
-        return []
-    return [
-        f"{change.kind} {change.entry}: {change.detail}"
-        + (f" ({change.reason})" if change.reason else "")
-        for change in changes(project.catalog)
-    ]
-
-
 def _cover_facts(title: str, projects: Sequence[Project], lang: str) -> CoverFacts:
     from datetime import date
 
@@ -483,7 +508,7 @@ def _cover_facts(title: str, projects: Sequence[Project], lang: str) -> CoverFac
         inventories=[project.inventory_name or "-" for project in projects],
         options=dict(last.deployment.options),
         sites=sites,
-        overrides=_site_changes(last),
+        overrides=list(last.matrix.site_rules),
         packs=packs,
         version=__version__,
         date=date.today().isoformat(),

@@ -13,6 +13,7 @@ why each applicable entry did or did not produce a flow.
 from __future__ import annotations
 
 import gc
+import ipaddress
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -23,19 +24,23 @@ from portmatrix import portspec
 from portmatrix.catalog import Catalog, load_catalog
 from portmatrix.errors import InventoryError, PortExpressionError
 from portmatrix.inventory import BoundRole, DeployedHost, Deployment, load_inventory
+from portmatrix.inventory import has_value as _has_value
+from portmatrix.inventory import unmet as _unmet
 from portmatrix.model import (
     CatalogEntry,
     Endpoint,
     Exposure,
     Flow,
     Matrix,
+    OptionValue,
     PeerSelector,
     PortItem,
     PortsAt,
     Protocol,
-    ScalarValue,
     Selector,
 )
+from portmatrix.review import deployment_warnings
+from portmatrix.site import Binding, Excluded
 
 Holder = tuple[DeployedHost, BoundRole]
 
@@ -94,6 +99,7 @@ def _resolve(deployment: Deployment, catalog: Catalog, *, strict: bool) -> Matri
             f"--strict: {len(warnings)} catalog role(s) have no endpoint: " + "; ".join(warnings),
             file=deployment.file,
         )
+    warnings += [*resolver.notes.values(), *deployment_warnings(deployment, catalog)]
     endpoints = {
         host.name: Endpoint(
             host.name,
@@ -116,6 +122,7 @@ def _resolve(deployment: Deployment, catalog: Catalog, *, strict: bool) -> Matri
         tuple(warnings),
         host_firewall=deployment.host_firewall,
         zone_ends=dict(deployment.zone_ends),
+        site_rules=tuple(str(change) for change in deployment.site.changes(catalog)),
     )
 
 
@@ -174,6 +181,17 @@ class _Resolver:
         # A product is deployed when some endpoint holds one of the roles its pack declares; the
         # rows of an absent product (CCE's Windows rows in a Unity-Connection-only site) do not apply.
         self.products = {catalog.role_products.get(role) for role in self.all_roles}
+        self.any_bound: set[str] = set()  # bound to ``any``: the address follows the peer's family
+        for binding in deployment.site.bindings.values():
+            bound = self.bound_holder(binding)
+            self.all_roles.add(binding.role)
+            if only is None:
+                self.holders[binding.role].append(bound)
+        self.host_peers: dict[str, list[DeployedHost]] = {
+            entry_id: [deployment.host(name) for name in change.peer_hosts]
+            for entry_id, change in deployment.site.overrides.items()
+            if change.peer_hosts
+        }
         self.unbound: dict[str, set[str]] = defaultdict(set)  # missing role -> entry ids
         self.listening: dict[str, list[tuple[Protocol, int, int, BoundRole, str]]] = defaultdict(
             list
@@ -184,16 +202,49 @@ class _Resolver:
         ] = {}
         self.addresses: dict[tuple[str, str | None], str | None] = {}  # (name, network) ->
         self.peer_indexes: dict[tuple[object, ...], PeerIndex] = {}
+        self.notes: dict[tuple[str, ...], str] = {}  # warnings beyond unbound roles, deduplicated
+
+    def bound_holder(self, binding: Binding) -> Holder:
+        """A role the inventory binds to a network, held by a stand-in for that network.
+
+        It takes the name ``role:<id>`` the role's unbound flows had, so a matrix reads the
+        same with or without the binding except that the flows now have an address.
+        """
+        spec = self.catalog.roles[binding.role]
+        params = {key: p.default for key, p in spec.params.items() if p.default is not None}
+        name = f"role:{binding.role}"
+        network = binding.network or ipaddress.ip_network("0.0.0.0/0")
+        if binding.network is None:
+            self.any_bound.add(name)
+        role = BoundRole(binding.role, params)
+        return DeployedHost(name, network, (role,), None, None, -1), role
 
     # ------------------------------------------------------------------ driving
     def run(self) -> list[Flow]:
+        site = self.deployment.site
         for entry in self.catalog.entries:
             if entry.product not in self.products:
                 continue
+            excluded = site.exclusion(entry.id)
+            if excluded is not None:
+                self.trace_excluded(entry, excluded)
+                continue
+            change = site.overrides.get(entry.id)
+            if change is not None:
+                entry = change.apply(entry)
             for host, role in self.holders.get(entry.role.role, ()):
                 if _selects(entry.role, role):
                     self.entry_for_owner(entry, host, role)
         return self.flows()
+
+    def trace_excluded(self, entry: CatalogEntry, excluded: Excluded) -> None:
+        if self.tracer is None:
+            return
+        by = f" ({excluded.pattern})" if excluded.pattern != entry.id else ""
+        why = f"excluded by the site{by}" + (f": {excluded.reason}" if excluded.reason else "")
+        for host, role in self.holders.get(entry.role.role, ()):
+            if _selects(entry.role, role):
+                self.trace(entry, host.name, None, False, why)
 
     def trace(
         self,
@@ -221,7 +272,11 @@ class _Resolver:
         self, entry: CatalogEntry, host: DeployedHost, role: BoundRole, item: PortItem, index: int
     ) -> None:
         label = f"{item.protocol}/{item.ports}"
-        if item.side is not None and role.params.get("side") != item.side:
+        if (
+            item.at is PortsAt.SELF
+            and item.side is not None
+            and role.params.get("side") != item.side
+        ):
             self.trace(entry, host.name, None, False, f"{label} is for side {item.side} only")
             return
         unmet = _unmet(item.when, self.deployment.options)
@@ -237,18 +292,42 @@ class _Resolver:
                     entry, host.name, None, True, f"{label} is local only: blocked from the network"
                 )
             return
-        if not entry.peers:
+        named = self.host_peers.get(entry.id, ())
+        if not entry.peers and not named:
             self.trace(entry, host.name, None, False, "the document names no client for this port")
             return
         if item.at is PortsAt.SELF:
             self.record_listening(claim, own_ranges)
         for peer in entry.peers:
             self.peer_flows(claim, peer, own_ranges)
+        for peer_host in named:
+            self.named_peer_flow(claim, peer_host, own_ranges)
+
+    def named_peer_flow(
+        self, claim: _Claim, peer_host: DeployedHost, own_ranges: list[tuple[int, int]]
+    ) -> None:
+        """A peer the site's override names by host: it connects whatever roles it holds."""
+        host, role = claim.host, claim.role
+        if peer_host.name == host.name:
+            self.trace(claim.entry, host.name, host.name, False, "same endpoint")
+            return
+        if claim.item.at is PortsAt.SELF:
+            self.add(peer_host.name, peer_host, host, role, claim, own_ranges)
+        else:
+            ranges = self.evaluate(claim, peer_host, BoundRole(f"host:{peer_host.name}", {}))
+            self.add(host.name, host, peer_host, role, claim, ranges)
+        why = f"{peer_host.name} is a peer the site's override names"
+        self.trace(claim.entry, host.name, peer_host.name, True, why)
 
     def peer_flows(
         self, claim: _Claim, peer: PeerSelector, own_ranges: list[tuple[int, int]]
     ) -> None:
         entry, host, role, item = claim.entry, claim.host, claim.role, claim.item
+        if peer.when:
+            unmet = _unmet(peer.when, self.deployment.options)
+            if unmet:
+                self.trace(entry, host.name, None, False, f"peer {peer.role}: {unmet}")
+                return
         if peer.role not in self.all_roles:
             if peer.optional:
                 self.trace(
@@ -267,6 +346,11 @@ class _Resolver:
                 ranges = own_ranges
                 self.add(peer_host.name, peer_host, host, role, claim, ranges)
             else:
+                if item.side is not None and peer_role.params.get("side") != item.side:
+                    self.trace(
+                        entry, host.name, peer_host.name, False, f"ports for side {item.side} only"
+                    )
+                    continue
                 ranges = self.evaluate(claim, peer_host, peer_role)
                 self.add(host.name, host, peer_host, peer_role, claim, ranges)
             if self.tracer is not None:
@@ -351,15 +435,45 @@ class _Resolver:
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, claim: _Claim, host: DeployedHost, role: BoundRole) -> list[tuple[int, int]]:
         """The claim's ports for the endpoint whose ports they are (owner, or peer for ``at: peer``)."""
-        env: dict[str, portspec.Value] = {**self.deployment.options, **role.params}
+        # List values never reach a formula: the catalog refuses a list option in one.
+        env: dict[str, portspec.Value] = {**self.deployment.options, **role.params}  # type: ignore[dict-item]
         try:
-            return portspec.evaluate(self.catalog.expression(claim.item.ports), env)
+            ranges = portspec.evaluate(self.catalog.expression(claim.item.ports), env)
         except PortExpressionError as exc:
+            line = (
+                self.deployment.lines.line(("bind", role.role))
+                if host.index < 0
+                else self.deployment.line_of(host, "roles", role.index)
+            )
             raise InventoryError(
                 f"host {host.name!r}, {role.role}: catalog entry {claim.entry.id}: {exc}",
                 file=self.deployment.file,
-                line=self.deployment.line_of(host, "roles", role.index),
+                line=line,
             ) from exc
+        override = claim.item.override
+        if override is None or override not in self.deployment.options:
+            return ranges
+        return [self.overridden(claim, host, role, ranges, override)]
+
+    def overridden(
+        self,
+        claim: _Claim,
+        host: DeployedHost,
+        role: BoundRole,
+        ranges: list[tuple[int, int]],
+        option: str,
+    ) -> tuple[int, int]:
+        """The configured port a client uses instead of the documented one, noting a mismatch
+        (the client would knock on a port nobody listens on)."""
+        port = int(self.deployment.options[option])  # type: ignore[arg-type]
+        if not any(lo <= port <= hi for lo, hi in ranges):
+            self.notes.setdefault(
+                (claim.entry.id, option, host.name),
+                f"{claim.entry.id}: option {option} = {port}, but {host.name} "
+                f"({role.describe()}) listens on {portspec.format_ranges(ranges)}; "
+                "fix the client's configuration or the option",
+            )
+        return (port, port)
 
     def add(
         self,
@@ -412,6 +526,9 @@ class _Resolver:
             network = entry.network
             src_address = self.addresses.get((src, network))
             dst_address = self.addresses.get((dst, network))
+            if self.any_bound:
+                src_address = _any_like(dst_address) if src in self.any_bound else src_address
+                dst_address = _any_like(src_address) if dst in self.any_bound else dst_address
             merged = portspec.merge_ranges(ranges) if len(ranges) > 1 else ranges
             for lo, hi in merged:
                 result.append(
@@ -469,7 +586,7 @@ class _Resolver:
         return [
             f"no endpoint holds role {role!r} (needed by {', '.join(sorted(entries)[:4])}"
             + (f" and {len(entries) - 4} more" if len(entries) > 4 else "")
-            + ")"
+            + "); bind it to its network under bind:, or add a host holding it"
             for role, entries in sorted(self.unbound.items())
         ]
 
@@ -556,25 +673,7 @@ def _clash(
 
 
 def _selects(selector: Selector, role: BoundRole) -> bool:
-    return all(str(role.params.get(key)) == str(value) for key, value in selector.where.items())
-
-
-def _unmet(
-    when: dict[str, ScalarValue | list[ScalarValue]], options: dict[str, ScalarValue]
-) -> str | None:
-    for key, wanted in when.items():
-        allowed = wanted if isinstance(wanted, list) else [wanted]
-        actual = options.get(key)
-        if not any(_same_value(actual, value) for value in allowed):
-            shown = " or ".join(str(value) for value in allowed)
-            return f"{key} is {actual}, needs {shown}"
-    return None
-
-
-def _same_value(actual: ScalarValue | None, wanted: ScalarValue) -> bool:
-    if isinstance(wanted, bool) or isinstance(actual, bool):
-        return actual is wanted or (actual is None and wanted is False)
-    return str(actual) == str(wanted)
+    return all(_has_value(role.params.get(key), value) for key, value in selector.where.items())
 
 
 def _site_refusal(
@@ -595,9 +694,14 @@ def _purpose(entry: CatalogEntry) -> str:
     )
 
 
-def _int_or_none(value: ScalarValue | None) -> int | None:
+def _any_like(address: str | None) -> str:
+    """``bind: {role: any}`` as an address of the family of the flow's other end."""
+    return "::/0" if address is not None and ":" in address else "0.0.0.0/0"
+
+
+def _int_or_none(value: OptionValue | None) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _str_or_none(value: ScalarValue | None) -> str | None:
-    return None if value is None else str(value)
+def _str_or_none(value: OptionValue | None) -> str | None:
+    return None if value is None or isinstance(value, tuple) else str(value)
