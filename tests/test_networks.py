@@ -274,3 +274,44 @@ def test_an_acl_between_private_zones_checks_clean_against_those_zones() -> None
     assert report.flows and all(result.allowed for result in report.flows)
     assert {result.flow.network for result in report.flows} == {"private"}
     assert report.findings == []
+
+
+#: The held-out review inventory's router and PG pairs, given a private network each.
+PRIVATE = {
+    "rtr-a": "10.99.1.11",
+    "rtr-b": "10.99.2.11",
+    "pg-a": "10.99.1.21",
+    "pg-b": "10.99.2.21",
+}
+
+
+def test_the_held_out_deployment_keeps_private_flows_on_the_private_addresses() -> None:
+    import ipaddress
+
+    import yaml
+
+    path = Path(__file__).resolve().parent / "data" / "heldout-cce2-cuc.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    public = {host["name"]: str(ipaddress.ip_network(host["address"])) for host in data["hosts"]}
+    for host in data["hosts"]:
+        if host["name"] in PRIVATE:
+            host["addresses"] = {"private": PRIVATE[host["name"]]}
+    matrix = Project(data).matrix
+    private = [f for f in matrix.network_flows() if f.network == "private"]
+    assert {f.rule for f in private} == {"cce.router.mds-private", "cce.pg1.mds-private"}
+    for flow in private:
+        assert (flow.src_address, flow.dst_address) == (
+            f"{PRIVATE[flow.src]}/32",
+            f"{PRIVATE[flow.dst]}/32",
+        )
+    assert {(f.src, f.dst) for f in private} == {
+        ("rtr-a", "rtr-b"),
+        ("pg-a", "pg-b"),
+        ("pg-b", "pg-a"),
+    }
+    others = [f for f in matrix.network_flows() if f.network != "private" and not f.unbound]
+    assert others
+    for flow in others:
+        assert flow.src_address == public.get(flow.src, flow.src_address)
+        assert flow.dst_address == public.get(flow.dst, flow.dst_address)
+        assert not (flow.src_address or "").startswith("10.99.")
