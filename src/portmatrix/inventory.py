@@ -75,18 +75,22 @@ class DeployedHost:
     networks: dict[str, IPNetwork] = field(default_factory=dict)  # ``addresses:`` by network
     fallback: bool = True  # ``address:`` was written: it serves every network not named
     interfaces: dict[str, str] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)  # ``networks`` as CIDR text, made once
 
     def __post_init__(self) -> None:
         if not self.address:
             object.__setattr__(self, "address", str(self.network))
+        if self.networks and not self.texts:
+            texts = {name: str(net) for name, net in self.networks.items()}
+            object.__setattr__(self, "texts", texts)
 
     def address_on(self, network: str | None) -> str | None:
         """The address traffic on ``network`` travels to and from; None when there is none."""
         if network is None:
             return self.address
-        own = self.networks.get(network)
+        own = self.texts.get(network)
         if own is not None:
-            return str(own)
+            return own
         return self.address if self.fallback else None
 
     def all_networks(self) -> list[IPNetwork]:
