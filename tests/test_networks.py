@@ -199,6 +199,15 @@ def test_every_listing_format_carries_the_network(tmp_path: Path) -> None:
     table = run("resolve", str(path))
     assert table.splitlines()[0].split()[4] == "network"
     assert any("private" in line and "mds-private" in line for line in table.splitlines())
+    book = tmp_path / "cr.xlsx"
+    run("resolve", str(path), "-o", str(book))
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(book)["Requests"]
+    header = [cell.value for cell in sheet[1]]
+    column = header.index("network")
+    cells = {row[column] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert {"private", "public"} <= cells
     markdown = run("resolve", str(path), "--format", "md")
     assert "| network |" in markdown and "| private |" in markdown
     explained = json.loads(
