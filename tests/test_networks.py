@@ -324,3 +324,13 @@ def test_the_held_out_deployment_keeps_private_flows_on_the_private_addresses() 
         assert flow.src_address == public.get(flow.src, flow.src_address)
         assert flow.dst_address == public.get(flow.dst, flow.dst_address)
         assert not (flow.src_address or "").startswith("10.99.")
+
+
+def test_an_interface_for_a_network_without_an_address_is_an_error() -> None:
+    text = TWO_NETWORKS.replace(
+        "    roles: [{role: cce.router, side: B, instance: 2}]\n",
+        "    interfaces: {mgmt: eth9}\n    roles: [{role: cce.router, side: B, instance: 2}]\n",
+    )
+    with pytest.raises(InventoryError, match="interface for network 'mgmt'") as caught:
+        _ = _project(text).deployment
+    assert caught.value.line == 14

@@ -403,7 +403,8 @@ class Inventory:
     description: str = ""
     options: dict[str, OptionValue] = field(default_factory=dict)
     zones: dict[str, tuple[str, ...]] = doc(
-        "Zone name -> host names or CIDR networks", default_factory=dict
+        "Zone name -> host names (every address), host@network (one address) or CIDR networks",
+        default_factory=dict,
     )
     hosts: Annotated[tuple[Host, ...], NON_EMPTY]
     host_firewall: HostFirewall = doc(
