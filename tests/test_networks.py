@@ -334,3 +334,14 @@ def test_an_interface_for_a_network_without_an_address_is_an_error() -> None:
     with pytest.raises(InventoryError, match="interface for network 'mgmt'") as caught:
         _ = _project(text).deployment
     assert caught.value.line == 14
+
+
+def test_the_emulator_listens_and_answers_on_every_network() -> None:
+    from portmatrix.verify.emulate import SourceFilter, emulator_for
+
+    matrix = _project().matrix
+    emulator = emulator_for(matrix, "rtr-b")
+    assert list(emulator.addresses) == ["10.10.2.11", "192.168.20.11"]
+    sources = SourceFilter.of(matrix)
+    assert sources.admits("192.168.10.11") and sources.admits("10.10.1.11")
+    assert not sources.admits("192.168.99.1")
