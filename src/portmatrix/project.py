@@ -195,7 +195,7 @@ class Project:
                     "role": role,
                     "product": owner,
                     "name": spec.name,
-                    "platform": getattr(spec, "platform", None),
+                    "platform": spec.platform,
                     "params": {key: _param(value) for key, value in spec.params.items()},
                     "listens": listens.get(role, []),
                     "connects": list(dict.fromkeys(connects.get(role, []))),
@@ -268,6 +268,7 @@ class Project:
         if self._inventory is not None:
             scope["deployment"] = self.deployment.name
             scope["options"] = dict(self.deployment.options)
+            scope.update(self.deployment.site.scope())
         scope.update({key: value for key, value in more.items() if value is not None})
         return scope
 
@@ -300,6 +301,7 @@ class Project:
                     "peer": decision.peer,
                     "made": decision.made,
                     "reason": decision.reason,
+                    "network": entry.network if entry else None,
                     "purpose": first_sentence(notes) if notes else "",
                     "source": str(entry.source) if entry else "",
                 }
@@ -359,7 +361,10 @@ class Project:
             Section(key, f"{key}: {title}", items) for key, items in rows.lists().items()
         )
         facts = _cover_facts(title, projects, lang)
-        return Listing(title, sections, scope, kind, counted, cover(facts, counted, lang), lang)
+        notes = tuple(facts.overrides)
+        return Listing(
+            title, sections, scope, kind, counted, cover(facts, counted, lang), lang, notes
+        )
 
     # ------------------------------------------------------------------ firewalls
     def render(
@@ -372,8 +377,10 @@ class Project:
         skip_unbound: bool = False,
         family: int | None = None,
         exact: bool = False,
+        force: bool = False,
     ) -> Rendered:
-        """One host's firewall (``host``) or the ACL between two zones (``between``)."""
+        """One host's firewall (``host``) or the ACL between two zones (``between``); a host
+        firewall for a host whose platform cannot run it is refused unless ``force``."""
         from portmatrix.render import render, renderer_for
 
         renderer = renderer_for(target)  # an unknown target fails before resolution
@@ -386,6 +393,7 @@ class Project:
             skip_unbound=skip_unbound,
             family=family,
             exact=exact,
+            force=force,
         )
 
     def render_hosts(
@@ -397,6 +405,7 @@ class Project:
         family: int | None = None,
         exact: bool = False,
         on_host: Callable[[str], None] | None = None,
+        force: bool = False,
     ) -> dict[str, dict[str, Rendered]]:
         """Every host's firewall for each target (target -> host -> file), compacted once."""
         from portmatrix.render import render_hosts_for, renderer_for
@@ -410,6 +419,7 @@ class Project:
             family=family,
             exact=exact,
             on_host=on_host,
+            force=force,
         )
 
     def check(
@@ -476,24 +486,6 @@ def _param(spec: ParamSpec) -> dict[str, Any]:
     return data
 
 
-def _site_changes(project: Project) -> list[str]:
-    """The deployment's site exclusions, overrides and bindings, one line each.
-
-    They come with the deployment model of issue 11 (``Deployment.site``); until a deployment
-    has them there is nothing to list. Read through ``getattr`` so this module does not depend
-    on that model's arrival.
-    """
-    site = getattr(project.deployment, "site", None)
-    changes = getattr(site, "changes", None)
-    if changes is None:
-        return []
-    return [
-        f"{change.kind} {change.entry}: {change.detail}"
-        + (f" ({change.reason})" if change.reason else "")
-        for change in changes(project.catalog)
-    ]
-
-
 def _cover_facts(title: str, projects: Sequence[Project], lang: str) -> CoverFacts:
     from datetime import date
 
@@ -516,7 +508,7 @@ def _cover_facts(title: str, projects: Sequence[Project], lang: str) -> CoverFac
         inventories=[project.inventory_name or "-" for project in projects],
         options=dict(last.deployment.options),
         sites=sites,
-        overrides=_site_changes(last),
+        overrides=list(last.matrix.site_rules),
         packs=packs,
         version=__version__,
         date=date.today().isoformat(),

@@ -26,7 +26,7 @@ from portmatrix.cli._common import (
 from portmatrix.envelope import Envelope, write_envelope
 from portmatrix.output import atomic_directory, write_text
 from portmatrix.progress import Progress
-from portmatrix.render import Rendered, describe_targets, renderer_for
+from portmatrix.render import Rendered, describe_targets, left_out, renderer_for
 from portmatrix.render._output import (
     INDEX,
     file_stem,
@@ -81,6 +81,12 @@ if TYPE_CHECKING:
     type=click.Choice(["4", "6"]),
     help="Render only IPv4 or only IPv6 flows (iptables holds one family per file).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Render a host firewall even for a host whose platform cannot run it (a VOS "
+    "appliance, a phone network).",
+)
 @click.option("--list", "list_targets", is_flag=True, help="List the render targets and exit.")
 @json_option
 @quiet_option
@@ -96,6 +102,7 @@ def render_command(
     egress: bool,
     exact: bool,
     skip_unbound: bool,
+    force: bool,
     family: str | None,
     list_targets: bool,
     as_json: bool,
@@ -130,6 +137,7 @@ def render_command(
         "skip_unbound": skip_unbound,
         "family": int(family) if family else None,
         "exact": exact,
+        "force": force,
     }
 
     job = _Job(deployment, renderer, options, host, between or None, output, folder, quiet)
@@ -205,6 +213,8 @@ def _every_host(
         everything = deployment.render_hosts(
             [renderer], on_host=lambda _name: stage.advance(), **options
         )
+    if not options.get("force"):
+        warn(left_out(deployment.matrix, renderer), quiet=quiet)
     return everything[renderer.name]
 
 

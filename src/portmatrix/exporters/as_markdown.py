@@ -13,6 +13,7 @@ SHOWN = (
     "src_address",
     "dst",
     "dst_address",
+    "network",
     "protocol",
     "ports",
     "action",
@@ -44,3 +45,6 @@ class MarkdownExporter:
             )
             for row in section.rows:
                 out.write("| " + " | ".join(_cell(getattr(row, c)) for c in SHOWN) + " |\n")
+        if listing.notes:
+            out.write(f"\n## {listing.notes_title} ({len(listing.notes)})\n\n")
+            out.write("".join(f"- {_cell(note)}\n" for note in listing.notes))
