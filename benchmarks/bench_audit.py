@@ -272,7 +272,8 @@ def main() -> None:
     catalog = load_catalog()
     print(
         f"matrix: {len(mx.endpoints)} endpoints, {len(tables.flows)} audited flows, "
-        f"{len(tables.keyed)} keyed cells, {len(tables.wide)} wide ({time.perf_counter() - started:.1f} s)"
+        f"{tables.keyed_rows} keyed cells ({len(tables.spans)} IPv4 spans expanded by the engines), "
+        f"{len(tables.wide)} wide ({time.perf_counter() - started:.1f} s)"
     )
     work = Path(tempfile.mkdtemp(prefix="bench-audit-"))
     try:

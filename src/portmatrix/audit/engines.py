@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from portmatrix.audit import query
 from portmatrix.audit.canonical import COLUMNS, engine_error, parquet_glob
 from portmatrix.audit.readers._delimited import quote
-from portmatrix.audit.rules import KEYED_COLUMNS, WIDE_COLUMNS, RuleTables
+from portmatrix.audit.rules import KEYED_COLUMNS, SPAN_COLUMNS, WIDE_COLUMNS, RuleTables
 from portmatrix.errors import PortmatrixError
 
 if TYPE_CHECKING:
@@ -65,7 +65,15 @@ class DuckDbEngine:
     def run(
         self, records: Sequence[str], tables: RuleTables, *, since: int | None, until: int | None
     ) -> list[Row]:
-        _load_table(self.con, "pm_keyed", KEYED_COLUMNS, tables.keyed)
+        _load_table(self.con, "pm_keyed6", KEYED_COLUMNS, tables.keyed)
+        _load_table(self.con, "pm_spans", SPAN_COLUMNS, tables.spans)
+        try:
+            self.con.execute(
+                "CREATE OR REPLACE TEMP TABLE pm_keyed AS "
+                + query.keyed_sql("pm_spans", "pm_keyed6", query.DUCKDB)
+            )
+        except Exception as exc:
+            raise engine_error(exc) from exc
         wide = None
         if tables.wide:
             _load_table(self.con, "pm_wide", WIDE_COLUMNS, tables.wide)
@@ -127,7 +135,13 @@ class SparkEngine:
     ) -> list[Row]:
         spark = self.session()
         spark.conf.set("spark.sql.session.timeZone", "UTC")
-        views = [self._view(spark, "pm_keyed", KEYED_COLUMNS, tables.keyed)]
+        views = [
+            self._view(spark, "pm_keyed6", KEYED_COLUMNS, tables.keyed),
+            self._view(spark, "pm_spans", SPAN_COLUMNS, tables.spans),
+        ]
+        keyed = spark.sql(query.keyed_sql("pm_spans", "pm_keyed6", query.SPARK)).cache()
+        keyed.createOrReplaceTempView("pm_keyed")
+        views.append(keyed)
         wide = None
         if tables.wide:
             views.append(self._view(spark, "pm_wide", WIDE_COLUMNS, tables.wide))

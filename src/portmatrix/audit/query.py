@@ -25,11 +25,39 @@ from dataclasses import dataclass
 class Dialect:
     epoch_micros: str  # a function from TIMESTAMP to microseconds since 1970
     micros_to_time: str  # from microseconds to TIMESTAMP
+    series: str  # the integers {0} to {1}, one row each
     broadcast: bool = False  # hint the rule tables as broadcast (Spark)
 
 
-DUCKDB = Dialect(epoch_micros="epoch_us", micros_to_time="make_timestamp")
-SPARK = Dialect(epoch_micros="unix_micros", micros_to_time="timestamp_micros", broadcast=True)
+DUCKDB = Dialect(
+    epoch_micros="epoch_us",
+    micros_to_time="make_timestamp",
+    series="unnest(range(({0}), ({1}) + 1))",
+)
+SPARK = Dialect(
+    epoch_micros="unix_micros",
+    micros_to_time="timestamp_micros",
+    series="explode(sequence(({0}), ({1})))",
+    broadcast=True,
+)
+
+
+def keyed_sql(spans: str, keyed: str, dialect: Dialect) -> str:
+    """The keyed cell table: the IPv6 rows of ``keyed`` and the IPv4 ``spans`` expanded, one
+    row per destination host and source /24 (see :mod:`portmatrix.audit.rules`)."""
+    hosts = dialect.series.format("dst_first", "dst_last")
+    buckets = dialect.series.format("src_first >> 8", "src_last >> 8")
+    return f"""
+SELECT fset, protocol, family, dst_hi, dst_lo, src_key, src_lo_min, src_lo_max, port_lo, port_hi
+FROM {keyed}
+UNION ALL
+SELECT fset, protocol, CAST(4 AS TINYINT) AS family, CAST(0 AS BIGINT) AS dst_hi,
+       host AS dst_lo, bucket AS src_key,
+       greatest(src_first, bucket * 256) AS src_lo_min,
+       least(src_last, bucket * 256 + 255) AS src_lo_max, port_lo, port_hi
+FROM (SELECT *, {buckets} AS bucket FROM (SELECT *, {hosts} AS host FROM {spans}) AS h) AS b
+"""
+
 
 #: Result columns, in order.
 RESULT_COLUMNS = (
