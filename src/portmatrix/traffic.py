@@ -435,15 +435,20 @@ def prefixes(
     ``bare_hosts`` prints a lone host without ``/32`` (how findings name it); renderers want
     every prefix with its length.
     """
+    return list(iter_prefixes(intervals, bare_hosts=bare_hosts))
+
+
+def iter_prefixes(
+    intervals: Iterable[Interval], *, bare_hosts: bool = True
+) -> Iterator[tuple[Interval, str]]:
+    """:func:`prefixes` one at a time, for a caller that may stop early (a text too long)."""
     merged = normalise(intervals)
     ordered = [*(i for i in merged if i[0] >= V4_BASE), *(i for i in merged if i[0] < V4_BASE)]
-    parts: list[tuple[Interval, str]] = []
     for lo, hi in ordered:
         full = family_bits(family_of(lo))
         for block, length in cidr_blocks(lo, hi):
             text = address_text(block[0])
-            parts.append((block, text if bare_hosts and length == full else f"{text}/{length}"))
-    return parts
+            yield block, text if bare_hosts and length == full else f"{text}/{length}"
 
 
 def format_addresses(intervals: Intervals) -> str:

@@ -30,6 +30,7 @@ from portmatrix.check.report.excess import ExcessCollector, Need
 from portmatrix.check.report.findings import Report, unsupported_findings
 from portmatrix.check.report.labels import Endpoints
 from portmatrix.check.ruleset import Ruleset, RulesetType
+from portmatrix.gcpause import without_gc
 from portmatrix.model import Flow, Matrix
 from portmatrix.traffic import (
     DPORT,
@@ -56,6 +57,18 @@ def check_ruleset(
     acl: str | None = None,
 ) -> Report:
     """Judge ``ruleset`` against the flows ``matrix`` requires, for a host, two zones, or all flows."""
+    with without_gc():
+        return _check(matrix, ruleset, host=host, between=between, acl=acl)
+
+
+def _check(
+    matrix: Matrix,
+    ruleset: Ruleset,
+    *,
+    host: str | None,
+    between: tuple[str, str] | None,
+    acl: str | None,
+) -> Report:
     scope = build_scope(matrix, ruleset, host=host, between=between, acl=acl)
     run = _Run(matrix, ruleset)
     for number, lane in enumerate(scope.lanes):

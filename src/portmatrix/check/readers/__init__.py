@@ -11,6 +11,7 @@ from pathlib import Path
 from portmatrix.check.readers._registry import READERS, RulesetReader
 from portmatrix.check.ruleset import Ruleset, RulesetType
 from portmatrix.errors import RulesetError
+from portmatrix.gcpause import without_gc
 from portmatrix.yamlio import read_input
 
 __all__ = ["READERS", "RulesetReader", "load_ruleset", "parse_ruleset", "reader"]
@@ -24,10 +25,13 @@ def reader(ruleset_type: RulesetType | str) -> RulesetReader:
 def parse_ruleset(
     text: str, *, ruleset_type: RulesetType | str, name: str = "<ruleset>"
 ) -> Ruleset:
-    return reader(ruleset_type).read(text, name=name)
+    found = reader(ruleset_type)
+    with without_gc():
+        return found.read(text, name=name)
 
 
 def load_ruleset(path: str | Path, *, ruleset_type: RulesetType | str) -> Ruleset:
     found = reader(ruleset_type)  # an unknown format fails before the file is read
     text = read_input(path, error=RulesetError)
-    return found.read(text, name=str(path))
+    with without_gc():
+        return found.read(text, name=str(path))
