@@ -40,6 +40,7 @@ class Endpoints:
             self._by_interval.setdefault(self.intervals[name], name)
         self._starts = {lo for lo, _ in self.intervals.values()}
         self._ends = {hi for _, hi in self.intervals.values()}
+        self._labels: dict[tuple[Intervals, Intervals, bool], str] = {}
 
     def overlapping(self, lo: int, hi: int) -> list[str]:
         return [self.names[position] for position in self._index.query(lo, hi)]
@@ -75,7 +76,17 @@ class Endpoints:
 
     def label(self, values: Intervals, scope: Intervals, *, exceptions: bool = False) -> str:
         """``any``, endpoint names, or addresses; with ``exceptions`` also ``X except Y`` (X is
-        ``any`` or the smallest prefix holding the set) where that reads shorter."""
+        ``any`` or the smallest prefix holding the set) where that reads shorter.
+
+        Remembered: a finding names the same sources in its message and in its excess list.
+        """
+        key = (values, scope, exceptions)
+        found = self._labels.get(key)
+        if found is None:
+            found = self._labels[key] = self._label(values, scope, exceptions=exceptions)
+        return found
+
+    def _label(self, values: Intervals, scope: Intervals, *, exceptions: bool) -> str:
         if values == scope:
             return "any"
         best = self.names_or_addresses(values)
