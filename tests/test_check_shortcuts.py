@@ -9,13 +9,16 @@ file is read both ways: the same rules, findings and errors must come out.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portmatrix.check.readers import iptables_save
+from portmatrix.check.readers import iptables_save, nft_json
+from portmatrix.check.readers._nft_shortcut import read_simple_rule
 from portmatrix.check.ruleset import Ruleset
 from portmatrix.errors import RulesetError
 
@@ -85,20 +88,22 @@ def _shape(ruleset: Ruleset) -> Any:
     return chains, ruleset.paths, ruleset.unsupported, ruleset.families, ruleset.acls
 
 
-def _outcome(read: Any) -> Any:
+def _outcome(parse: Callable[..., Ruleset], text: str, *, fast: bool) -> Any:
     try:
-        return "read", _shape(read())
+        return "read", _shape(parse(text, name="f", fast=fast))
     except RulesetError as exc:
         return "error", str(exc)
+
+
+def _assert_same(parse: Callable[..., Ruleset], text: str, what: object = None) -> None:
+    assert _outcome(parse, text, fast=True) == _outcome(parse, text, fast=False), what
 
 
 @SHORTCUTS
 @given(st.lists(_iptables_line(), min_size=1, max_size=4))
 def test_iptables_shortcut_reads_like_the_option_parser(lines: list[str]) -> None:
     text = _iptables_file(lines)
-    fast = _outcome(lambda: iptables_save._parse(text, name="f.rules", fast=True))
-    general = _outcome(lambda: iptables_save._parse(text, name="f.rules", fast=False))
-    assert fast == general
+    _assert_same(iptables_save._parse, text)
 
 
 def test_the_shortcut_takes_the_common_lines(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -121,3 +126,167 @@ def test_the_shortcut_takes_the_common_lines(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(iptables_save._Reader, "_shortcut", spy)
     iptables_save._parse(text, name="f.rules", fast=True)
     assert [line.split()[-1] for line in taken] == ["ACCEPT", "custom"]
+
+
+_NFT_ADDRESSES: list[Any] = [
+    "10.0.0.1",
+    {"prefix": {"addr": "10.1.0.0", "len": 16}},
+    {"prefix": {"addr": "10.0.0.5", "len": 24}},
+    "10.2.0.0/24",
+]
+_ODD_NFT_ADDRESSES: list[Any] = [
+    "2001:db8::1",
+    "@blocked",
+    "10.0.0.300",
+    {"prefix": {"addr": "10.1.0.0", "len": 40}},
+    {"prefix": {"addr": "10.1.0.0"}},
+    {"range": ["10.0.0.1", "10.0.0.9"]},
+    {"set": ["10.0.0.1", "10.0.0.2"]},
+    7,
+]
+_NFT_PORTS: list[Any] = [80, 0, 65535, {"range": [1000, 2000]}, {"range": [1, 65535]}]
+_ODD_NFT_PORTS: list[Any] = [70000, -1, True, "80", "ssh", {"range": [2000, 1000]}, {"set": [1, 2]}]
+_NFT_KEYS = [("ip", "saddr"), ("ip", "daddr"), ("tcp", "dport"), ("udp", "dport"), ("tcp", "sport")]
+_ODD_NFT_KEYS = [("ip6", "saddr"), ("th", "dport"), ("sctp", "dport"), ("ip", "protocol")]
+
+
+def _pick_any(draw: st.DrawFn, usual: list[Any], odd: list[Any]) -> Any:
+    """One nft rule errs alone (no rule stops the file), so odd values may come more often."""
+    return draw(st.sampled_from(odd if draw(st.integers(0, 4)) == 0 else usual))
+
+
+@st.composite
+def _nft_statement(draw: st.DrawFn) -> Any:
+    if draw(st.integers(0, 7)) == 0:
+        return draw(
+            st.sampled_from(
+                [{"counter": None}, {"counter": {"packets": 0, "bytes": 0}}, {"log": None}]
+            )
+        )
+    protocol, field = _pick_any(draw, _NFT_KEYS, _ODD_NFT_KEYS)
+    address = field in ("saddr", "daddr")
+    right = _pick_any(
+        draw,
+        _NFT_ADDRESSES if address else _NFT_PORTS,
+        _ODD_NFT_ADDRESSES if address else _ODD_NFT_PORTS,
+    )
+    op = draw(st.sampled_from(["==", "==", "==", "!=", "in"]))
+    return {
+        "match": {
+            "op": op,
+            "left": {"payload": {"protocol": protocol, "field": field}},
+            "right": right,
+        }
+    }
+
+
+_VERDICTS: list[Any] = [{"accept": None}, {"drop": None}]
+_ODD_VERDICTS: list[Any] = [
+    {"jump": {"target": "other"}},
+    {"accept": {}},
+    {"return": None},
+    {"dnat": {}},
+]
+
+
+@st.composite
+def _nft_rule(draw: st.DrawFn) -> Any:
+    statements = draw(st.lists(_nft_statement(), max_size=4))
+    statements.append(_pick_any(draw, _VERDICTS, _ODD_VERDICTS))
+    body: dict[str, Any] = {"family": "inet", "table": "fw", "chain": "forward", "expr": statements}
+    body["chain"] = _pick_any(draw, ["forward", "other"], ["missing"])
+    if draw(st.integers(0, 9)) == 0:
+        body["comment"] = "from the matrix"
+    return {"rule": body}
+
+
+def _nft_file(rules: list[Any]) -> str:
+    chains = [
+        {"table": {"family": "inet", "name": "fw", "handle": 1}},
+        {
+            "chain": {
+                "family": "inet",
+                "table": "fw",
+                "name": "forward",
+                "handle": 1,
+                "type": "filter",
+                "hook": "forward",
+                "prio": 0,
+                "policy": "drop",
+            }
+        },
+        {"chain": {"family": "inet", "table": "fw", "name": "other", "handle": 2}},
+    ]
+    for handle, rule in enumerate(rules, start=3):
+        rule["rule"]["handle"] = handle
+    return json.dumps({"nftables": [*chains, *rules]}, indent=draw_indent(rules))
+
+
+def draw_indent(rules: list[Any]) -> int | None:
+    """Pretty-printed when the rule count is even: rules then start on lines of their own."""
+    return 2 if len(rules) % 2 == 0 else None
+
+
+@SHORTCUTS
+@given(st.lists(_nft_rule(), min_size=1, max_size=4))
+def test_nft_shortcut_reads_like_the_expression_compiler(rules: list[Any]) -> None:
+    text = _nft_file(rules)
+    _assert_same(nft_json._parse, text)
+
+
+def test_the_nft_shortcut_takes_the_common_rules() -> None:
+    simple = {
+        "expr": [
+            {
+                "match": {
+                    "op": "==",
+                    "left": {"payload": {"protocol": "ip", "field": "daddr"}},
+                    "right": "10.0.0.1",
+                }
+            },
+            {
+                "match": {
+                    "op": "==",
+                    "left": {"payload": {"protocol": "tcp", "field": "dport"}},
+                    "right": {"range": [80, 90]},
+                }
+            },
+            {"counter": {"packets": 0, "bytes": 0}},
+            {"accept": None},
+        ]
+    }
+    found = read_simple_rule(simple)
+    assert found is not None and found[0] == "ip daddr 10.0.0.1 tcp dport 80-90 counter accept"
+    assert read_simple_rule({"expr": [{"jump": {"target": "x"}}]}) is None
+
+
+def test_nft_shortcut_on_every_single_match() -> None:
+    """Every key, value and operator above, alone in a rule: rare values need not wait for luck."""
+    keys = [*_NFT_KEYS, *_ODD_NFT_KEYS]
+    values = [*_NFT_ADDRESSES, *_ODD_NFT_ADDRESSES, *_NFT_PORTS, *_ODD_NFT_PORTS]
+    for protocol, field in keys:
+        for right in values:
+            for op in ("==", "!="):
+                left = {"payload": {"protocol": protocol, "field": field}}
+                match = {"match": {"op": op, "left": left, "right": right}}
+                rule = {"family": "inet", "table": "fw", "chain": "forward"}
+                text = _nft_file([{"rule": {**rule, "expr": [match, {"accept": None}]}}])
+                _assert_same(nft_json._parse, text, (protocol, field, right, op))
+
+
+def test_iptables_shortcut_on_every_single_option() -> None:
+    """Every address, port and target above, alone in a rule."""
+    lines = [
+        f"-A INPUT {option} {value} -j ACCEPT"
+        for option in ("-s", "-d")
+        for value in [*_ADDRESSES, *_ODD_ADDRESSES]
+    ]
+    lines += [
+        f"-A INPUT -p tcp -m tcp {option} {value} -j ACCEPT"
+        for option in ("--sport", "--dport")
+        for value in [*_PORTS, *_ODD_PORTS]
+    ]
+    lines += [f"-A INPUT -p udp -j {target}" for target in [*_TARGETS, *_ODD_TARGETS]]
+    for line in lines:
+        text = _iptables_file([line])
+        _assert_same(iptables_save._parse, text, line)
