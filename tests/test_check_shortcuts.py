@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portmatrix.check.readers import iptables_save, nft_json
+from portmatrix.check.readers import asa, iptables_save, nft_json
 from portmatrix.check.readers._nft_shortcut import read_simple_rule
 from portmatrix.check.ruleset import Ruleset
 from portmatrix.errors import RulesetError
@@ -290,3 +290,46 @@ def test_iptables_shortcut_on_every_single_option() -> None:
     for line in lines:
         text = _iptables_file([line])
         _assert_same(iptables_save._parse, text, line)
+
+
+_ASA_ADDRESSES = ["any", "host 10.0.0.1", "10.1.0.0 255.255.0.0", "10.0.0.5 255.255.255.0"]
+_ODD_ASA_ADDRESSES = ["host 10.0.0.300", "10.0.0.0 255.0.255.0", "10.0.0.0/8", "any4", "host"]
+_ODD_ASA_ADDRESSES += ["object web", "10.0.0.0 host", "interface inside", "host 2001:db8::1"]
+_ASA_PORTS = ["", "eq 80", "range 1000 2000", "eq 65535", "range 1 65535"]
+_ODD_ASA_PORTS = ["eq 70000", "range 2000 1000", "eq www", "neq 80", "lt 1024", "eq", "eq 80 log"]
+_ODD_ASA_PORTS += ["inactive", "log", "eq 80 443", "established"]
+
+
+@st.composite
+def _asa_line(draw: st.DrawFn) -> str:
+    verdict = _pick(draw, ["permit", "deny"], ["allow"])
+    protocol = _pick(draw, ["tcp", "udp", "ip"], ["icmp", "tcp-udp", "300", "6"])
+    words = ["access-list", "FW", "extended", verdict, protocol]
+    words.append(_pick(draw, _ASA_ADDRESSES, _ODD_ASA_ADDRESSES))
+    if draw(st.integers(0, 9)) == 0:
+        words.append("eq 53")
+    words.append(_pick(draw, _ASA_ADDRESSES, _ODD_ASA_ADDRESSES))
+    words.append(_pick(draw, _ASA_PORTS, _ODD_ASA_PORTS))
+    return " ".join(word for word in words if word)
+
+
+@SHORTCUTS
+@given(st.lists(_asa_line(), min_size=1, max_size=4))
+def test_asa_shortcut_reads_like_the_entry_grammar(lines: list[str]) -> None:
+    text = "\n".join(["object network web", " host 10.9.0.1", *lines, "access-group FW global", ""])
+    _assert_same(asa._parse, text)
+
+
+def test_asa_shortcut_on_every_single_part() -> None:
+    """Every address and port form above, alone in an entry."""
+    lines = [
+        f"access-list FW extended permit tcp {a} any"
+        for a in [*_ASA_ADDRESSES, *_ODD_ASA_ADDRESSES]
+    ]
+    lines += [
+        f"access-list FW extended deny udp any host 10.0.0.1 {p}"
+        for p in [*_ASA_PORTS, *_ODD_ASA_PORTS]
+    ]
+    lines += [f"access-list FW extended permit ip any any {p}" for p in _ASA_PORTS]
+    for line in lines:
+        _assert_same(asa._parse, f"{line}\naccess-group FW global\n", line)
