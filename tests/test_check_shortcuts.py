@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portmatrix.check.readers import asa, iptables_save, nft_json
+from portmatrix.check.readers import asa, ios, iptables_save, nft_json
 from portmatrix.check.readers._nft_shortcut import read_simple_rule
 from portmatrix.check.ruleset import Ruleset
 from portmatrix.errors import RulesetError
@@ -333,3 +333,24 @@ def test_asa_shortcut_on_every_single_part() -> None:
     lines += [f"access-list FW extended permit ip any any {p}" for p in _ASA_PORTS]
     for line in lines:
         _assert_same(asa._parse, f"{line}\naccess-group FW global\n", line)
+
+
+_IOS_ADDRESSES = ["any", "host 10.0.0.1", "10.1.0.0 0.0.255.255", "10.0.0.5 0.0.0.255"]
+_ODD_IOS_ADDRESSES = ["10.0.0.0 0.255.0.255", "host 2001:db8::1", "object-group web", "host"]
+
+
+def test_ios_shortcut_on_every_single_part() -> None:
+    """Named, numbered and IPv6 lists: every address and port form alone in an entry."""
+    addresses = [*_IOS_ADDRESSES, *_ODD_IOS_ADDRESSES, *_ODD_ASA_ADDRESSES]
+    ports = [*_ASA_PORTS, *_ODD_ASA_PORTS]
+    entries = [f"permit tcp {a} any" for a in addresses]
+    entries += [f"deny udp any host 10.0.0.1 {p}" for p in ports]
+    entries += [f"permit ip any any {p}" for p in _ASA_PORTS]
+    binding = "interface Gi0/0\n ip access-group FW in\n ipv6 traffic-filter FW6 in\n"
+    for entry in entries:
+        for text in (
+            f"ip access-list extended FW\n 10 {entry}\n{binding}",
+            f"access-list 101 {entry}\n{binding.replace('FW', '101')}",
+            f"ipv6 access-list FW6\n {entry.replace('10.0.0.1', '2001:db8::9')}\n{binding}",
+        ):
+            _assert_same(ios._parse, text, text)
