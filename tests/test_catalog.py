@@ -149,7 +149,9 @@ def test_flagged_readings_are_explained(catalog: Catalog) -> None:
         entry for entry in catalog.entries if {"ambiguous", "contradiction"} & set(entry.flags)
     ]
     assert flagged
-    assert any(entry.ports[0].ports == "44027" or "44027" in str(entry.ports) for entry in flagged)
+    # The CRM connector's printed side-B port 44027 contradicts the CTI Server's 43027 base.
+    assert "crm.connector.cti-side-b" in {entry.id for entry in flagged}
+    assert "44027" in catalog.entry("crm.connector.cti-side-b").notes.en
 
 
 def test_unity_connection_exposures(catalog: Catalog) -> None:

@@ -129,12 +129,13 @@ def test_risdc_and_genesys_sim_clash_on_2555(catalog: Catalog) -> None:
 
 
 def test_two_instances_with_fixed_ports_clash(catalog: Catalog) -> None:
-    def second_router(data: dict) -> None:  # type: ignore[type-arg]
-        host = next(h for h in data["hosts"] if h["name"] == "rtr-a")
-        host["roles"].append({"role": "cce.router", "side": "A", "instance": 2})
+    def second_logger(data: dict) -> None:  # type: ignore[type-arg]
+        host = next(h for h in data["hosts"] if h["name"] == "lgr-a")
+        host["roles"].append({"role": "cce.logger", "side": "A", "instance": 2})
 
-    with pytest.raises(InventoryError, match="both need tcp/"):
-        _with(catalog, second_router)
+    # CSFS's 40015 has no instance term: two Logger instances on one server both want it.
+    with pytest.raises(InventoryError, match="both need tcp/40015"):
+        _with(catalog, second_logger)
 
 
 def test_second_pg_pair_on_the_same_hosts_is_fine(catalog: Catalog) -> None:

@@ -58,6 +58,8 @@ COMMANDS = {
     "catalog-show": (["catalog", "show", "cce.pg1.pgagent", "--json"], "entries"),
     "search": (["search", "rtfeed", "--json"], "entries"),
     "roles": (["roles", "--json"], "roles"),
+    "options": (["options", "--json"], "options"),
+    "options-ja": (["options", "--product", "cuc", "--lang", "ja", "--json"], "options"),
     "render-list": (["render", "--list", "--json"], "targets"),
     "render-stats": (
         [

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from portmatrix import portspec
 from portmatrix.errors import CatalogError, PortExpressionError
-from portmatrix.model import CatalogEntry, OptionSpec, Pack, RoleSpec, Selector
+from portmatrix.model import CatalogEntry, OptionSpec, Pack, PortsAt, RoleSpec, Selector
 from portmatrix.packcheck import check_pack
 from portmatrix.plain import from_plain, to_plain
 from portmatrix.portindex import (
@@ -179,6 +179,27 @@ def load_catalog(extra: Sequence[PackSource] = (), *, bundled: bool = True) -> C
     return catalog
 
 
+def option_uses(catalog: Catalog) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """For each option, the entries it gates (a ``when`` on the row, a port item or a peer) and
+    the entries whose port numbers it gives (a formula's variable or an ``override``)."""
+    gates: dict[str, list[str]] = {}
+    numbers: dict[str, list[str]] = {}
+    for entry in catalog.entries:
+        conditions = [entry.when, *(item.when for item in entry.ports)]
+        conditions += [peer.when for peer in entry.peers]
+        for name in dict.fromkeys(key for when in conditions for key in when):
+            gates.setdefault(name, []).append(entry.id)
+        variables: dict[str, None] = {}
+        for item in entry.ports:
+            variables.update(dict.fromkeys(sorted(catalog.expression(item.ports).variables)))
+            if item.override is not None:
+                variables[item.override] = None
+        for name in variables:
+            if name in catalog.options:
+                numbers.setdefault(name, []).append(entry.id)
+    return gates, numbers
+
+
 def _merge_declarations(catalog: Catalog, pack: Pack, lines: LineMap, name: str) -> None:
     catalog.packs.append(pack)
     for role_id, role in pack.roles.items():
@@ -250,7 +271,10 @@ def _check_entry(
     for key in entry.when:
         if key not in catalog.options:
             raise fail(f"condition names unknown option {key!r}", "when")
-    own_params = catalog.roles[entry.role.role].params
+    for position, peer in enumerate(entry.peers):
+        for key in peer.when:
+            if key not in catalog.options:
+                raise fail(f"condition names unknown option {key!r}", "peers", position, "when")
     for index, item in enumerate(entry.ports):
         try:
             expression = catalog.expression(item.ports)
@@ -264,19 +288,28 @@ def _check_entry(
                     index,
                     "ports",
                 )
-        if expression.variables & portspec.INSTANCE_ALIASES and "instance" not in own_params:
-            raise fail(
-                f"port expression depends on the instance but role {entry.role.role!r} has none",
-                "ports",
-                index,
-                "ports",
-            )
-        if item.side is not None and "side" not in own_params:
-            raise fail(
-                f"port is for side {item.side} but role {entry.role.role!r} has no side",
-                "ports",
-                index,
-            )
+        # The ports are the owner's, or each peer's for ``at: peer``: their holder's instance
+        # and side decide them.
+        holders = (
+            [entry.role.role] if item.at is PortsAt.SELF else [peer.role for peer in entry.peers]
+        )
+        for holder in holders:
+            if (
+                expression.variables & portspec.INSTANCE_ALIASES
+                and "instance" not in catalog.roles[holder].params
+            ):
+                raise fail(
+                    f"port expression depends on the instance but role {holder!r} has none",
+                    "ports",
+                    index,
+                    "ports",
+                )
+            if item.side is not None and "side" not in catalog.roles[holder].params:
+                raise fail(
+                    f"port is for side {item.side} but role {holder!r} has no side",
+                    "ports",
+                    index,
+                )
         for key in item.when:
             if key not in catalog.options:
                 raise fail(f"condition names unknown option {key!r}", "ports", index, "when")

@@ -20,6 +20,7 @@ from portmatrix.model import (
     HostFirewall,
     Inventory,
     OptionSpec,
+    OptionValue,
     ParamSpec,
     RoleAssignment,
     ScalarValue,
@@ -39,17 +40,21 @@ class BoundRole:
     """
 
     role: str
-    params: dict[str, ScalarValue]
+    params: dict[str, OptionValue]
     serves: tuple[str, ...] = ()
     index: int = 0  # position in the host's role list, for error lines
     served: frozenset[str] = frozenset()  # ``serves`` as a set: asked once per peer per owner
+    assumed: tuple[str, ...] = ()  # list parameters left out and taken as every choice
 
     def __post_init__(self) -> None:
         if self.serves and not self.served:
             object.__setattr__(self, "served", frozenset(self.serves))
 
     def describe(self) -> str:
-        shown = ", ".join(f"{key}={value}" for key, value in sorted(self.params.items()))
+        shown = ", ".join(
+            f"{key}={'[' + ', '.join(value) + ']' if isinstance(value, tuple) else value}"
+            for key, value in sorted(self.params.items())
+        )
         return f"{self.role}({shown})" if shown else self.role
 
 
@@ -76,7 +81,7 @@ class Deployment:
     name: str
     file: str
     hosts: list[DeployedHost]
-    options: dict[str, ScalarValue]
+    options: dict[str, OptionValue]
     zones: dict[str, tuple[str, ...]]
     lines: LineMap
     host_firewall: HostFirewall = field(default_factory=HostFirewall)
@@ -89,6 +94,36 @@ class Deployment:
 
     def line_of(self, host: DeployedHost, *path: str | int) -> int | None:
         return self.lines.line(("hosts", host.index, *path))
+
+
+def has_value(actual: OptionValue | None, wanted: ScalarValue) -> bool:
+    """A scalar equals ``wanted``; a list (PIMs, remote-access tools) contains it."""
+    if isinstance(actual, tuple):
+        return str(wanted) in actual
+    return str(actual) == str(wanted)
+
+
+def unmet(
+    when: dict[str, ScalarValue | list[ScalarValue]], options: dict[str, OptionValue]
+) -> str | None:
+    """Why ``options`` fail the condition ``when`` (a row's, a port item's or a peer's), or None."""
+    for key, wanted in when.items():
+        allowed = wanted if isinstance(wanted, list) else [wanted]
+        actual = options.get(key)
+        if isinstance(actual, tuple):
+            if not any(str(value) in actual for value in allowed):
+                shown = " or ".join(str(value) for value in allowed)
+                return f"{key} is [{', '.join(actual)}], needs {shown}"
+        elif not any(_same_scalar(actual, value) for value in allowed):
+            shown = " or ".join(str(value) for value in allowed)
+            return f"{key} is {actual}, needs {shown}"
+    return None
+
+
+def _same_scalar(actual: ScalarValue | None, wanted: ScalarValue) -> bool:
+    if isinstance(wanted, bool) or isinstance(actual, bool):
+        return actual is wanted or (actual is None and wanted is False)
+    return str(actual) == str(wanted)
 
 
 def _broadcast(network: IPNetwork) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -133,9 +168,9 @@ class _Checker:
     def fail(self, message: str, *path: str | int) -> InventoryError:
         return InventoryError(message, file=self.file, line=self.lines.line(path))
 
-    def options(self, given: dict[str, ScalarValue]) -> dict[str, ScalarValue]:
-        merged: dict[str, ScalarValue] = {
-            key: spec.default
+    def options(self, given: dict[str, OptionValue]) -> dict[str, OptionValue]:
+        merged: dict[str, OptionValue] = {
+            key: tuple(spec.default) if isinstance(spec.default, list | tuple) else spec.default
             for key, spec in self.catalog.options.items()
             if spec.default is not None
         }
@@ -147,8 +182,12 @@ class _Checker:
             merged[key] = self.option_value(key, value, spec)
         return merged
 
-    def option_value(self, key: str, value: ScalarValue, spec: OptionSpec) -> ScalarValue:
+    def option_value(self, key: str, value: OptionValue, spec: OptionSpec) -> OptionValue:
         where = ("options", key)
+        if spec.type == "list":
+            return self.list_value(f"option {key!r}", value, spec.choices, where)
+        if isinstance(value, tuple):
+            raise self.fail(f"option {key!r} takes one value, not a list", *where)
         if spec.type == "bool" and not isinstance(value, bool):
             raise self.fail(f"option {key!r} must be true or false", *where)
         if spec.type == "int" and (isinstance(value, bool) or not isinstance(value, int)):
@@ -168,6 +207,27 @@ class _Checker:
                 raise self.fail(f"option {key!r}: {exc}", *where) from exc
             return str(value)
         return value
+
+    def list_value(
+        self,
+        label: str,
+        value: Any,
+        choices: tuple[ScalarValue, ...],
+        where: tuple[str | int, ...],
+    ) -> tuple[str, ...]:
+        """A list of choices, each known, in the order given, without repeats."""
+        if not isinstance(value, list | tuple):
+            raise self.fail(
+                f"{label} must be a list, e.g. [{choices[0] if choices else ''}]", *where
+            )
+        allowed = [str(choice) for choice in choices]
+        for item in value:
+            if str(item) not in allowed:
+                hint = _suggest(str(item), allowed)
+                raise self.fail(
+                    f"{label}: {item!r} is not one of {', '.join(allowed)}{hint}", *where
+                )
+        return tuple(dict.fromkeys(str(item) for item in value))
 
     def host(self, host: Host, index: int) -> DeployedHost:
         try:
@@ -220,7 +280,8 @@ class _Checker:
         if spec is None:
             hint = _suggest(assignment.role, list(self.catalog.roles))
             raise self.fail(f"host {host.name!r}: unknown role {assignment.role!r}{hint}", *where)
-        params: dict[str, ScalarValue] = {}
+        params: dict[str, OptionValue] = {}
+        assumed: list[str] = []
         for key, value in assignment.params.items():
             pspec = spec.params.get(key)
             if pspec is None:
@@ -239,8 +300,17 @@ class _Checker:
             if pspec.required:
                 raise self.fail(f"host {host.name!r}: role {assignment.role} needs {key!r}", *where)
             if pspec.default is not None:
-                params[key] = pspec.default
-        return BoundRole(assignment.role, params, tuple(assignment.serves), index)
+                params[key] = (
+                    tuple(pspec.default)
+                    if isinstance(pspec.default, list | tuple)
+                    else pspec.default
+                )
+            elif pspec.type == "list" and pspec.unset_means_all:
+                params[key] = tuple(str(choice) for choice in pspec.choices)
+                assumed.append(key)
+        return BoundRole(
+            assignment.role, params, tuple(assignment.serves), index, assumed=tuple(assumed)
+        )
 
     def param_value(
         self,
@@ -250,8 +320,10 @@ class _Checker:
         value: Any,
         spec: ParamSpec,
         where: tuple[str | int, ...],
-    ) -> ScalarValue:
+    ) -> OptionValue:
         label = f"host {host!r}: {role} {key}"
+        if spec.type == "list":
+            return self.list_value(label, value, spec.choices, where)
         if spec.type == "int":
             if isinstance(value, bool) or not isinstance(value, int):
                 raise self.fail(f"{label} must be a whole number, not {value!r}", *where)

@@ -75,7 +75,9 @@ def port_records(catalog: Catalog, max_instance: int) -> Iterator[Record]:
     skipped rather than reported.
     """
     defaults = {
-        key: spec.default for key, spec in catalog.options.items() if spec.default is not None
+        key: spec.default
+        for key, spec in catalog.options.items()
+        if spec.default is not None and not isinstance(spec.default, list | tuple)
     }
     for entry in catalog.entries:
         for item in entry.ports:

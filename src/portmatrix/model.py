@@ -59,7 +59,10 @@ class PortsAt(StrEnum):
 
 Side = Literal["A", "B"]
 ScalarValue = str | int | bool
-#: A condition on options: every key must match; a list means any of its values.
+#: An option's or a role parameter's value: a scalar, or (type ``list``) the chosen items.
+OptionValue = ScalarValue | tuple[str, ...]
+#: A condition on options: every key must match; a list means any of its values. For a
+#: ``list`` option the condition holds when the option's value contains one of them.
 Conditions = dict[str, ScalarValue | list[ScalarValue]]
 
 _FORBID: dict[str, Any] = {"extra": "forbid"}
@@ -108,13 +111,17 @@ class ParamSpec:
     """One parameter a role takes in an inventory (side, instance, pg, cluster, ...)."""
 
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
-    type: Literal["int", "str", "bool", "choice"]
+    type: Literal["int", "str", "bool", "choice", "list"]
     choices: tuple[ScalarValue, ...] = ()
     min: int | None = None
     max: int | None = None
-    default: ScalarValue | None = None
+    default: OptionValue | None = None
     required: bool = False
     description: str = ""
+    unset_means_all: bool = doc(
+        "A list parameter left out holds every choice (with a warning that they were assumed)",
+        default=False,
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -132,9 +139,12 @@ class OptionSpec:
     """A deployment option that documents make rows or ports depend on."""
 
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
-    type: Literal["bool", "int", "ports", "choice"]
+    type: Literal["bool", "int", "ports", "choice", "list"]
     description: Text
-    default: ScalarValue | None = None
+    default: OptionValue | None = doc(
+        "The value when the inventory sets none; a list option's default is a list of choices",
+        default=None,
+    )
     choices: tuple[ScalarValue, ...] = ()
 
 
@@ -167,6 +177,11 @@ class PeerSelector:
         "An integration only some deployments have: no endpoint means no flow, not a warning",
         default=False,
     )
+    when: Conditions = doc(
+        "Options this peer needs, beside the entry's own (CUIC reaches the TIP ports only "
+        "when Live Data runs on it)",
+        default_factory=dict,
+    )
 
 
 Selector = RoleSelector | PeerSelector
@@ -178,11 +193,20 @@ class PortItem:
     protocol: Protocol
     ports: Annotated[str, Before(_ports_as_text)] = doc("Port expression, see portmatrix.portspec")
     at: PortsAt = PortsAt.SELF
-    side: Side | None = doc("Only for the endpoint on this side", default=None)
+    side: Side | None = doc(
+        "Only for the endpoint whose ports these are (the owner, or the peer for at: peer) "
+        "on this side",
+        default=None,
+    )
     label: str | None = doc("The document's name for this port", default=None)
     exposure: Exposure | None = doc("Overrides the entry's exposure", default=None)
     when: Conditions = field(default_factory=dict)
     ephemeral: bool = doc("A dynamic client range, not a service", default=False)
+    override: str | None = doc(
+        "An int option that, when the inventory sets it, replaces these ports (a client's "
+        "configured port); a value that differs from the ports is warned about",
+        default=None,
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -253,7 +277,12 @@ class RoleAssignment:
         """In the file, parameters are keys of their own, not a ``params`` mapping."""
         result = handler.resolve_ref_schema(handler(schema))
         result["properties"].pop("params", None)
-        result["additionalProperties"] = {"type": ["string", "integer", "boolean"]}
+        result["additionalProperties"] = {
+            "anyOf": [
+                {"type": ["string", "integer", "boolean"]},
+                {"type": "array", "items": {"type": "string"}},
+            ]
+        }
         return result
 
 
@@ -297,7 +326,7 @@ class Inventory:
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
     name: str
     description: str = ""
-    options: dict[str, ScalarValue] = field(default_factory=dict)
+    options: dict[str, OptionValue] = field(default_factory=dict)
     zones: dict[str, tuple[str, ...]] = doc(
         "Zone name -> host names or CIDR networks", default_factory=dict
     )

@@ -74,6 +74,17 @@ def _type_problem(kind: str, value: Any) -> str | None:
     return None
 
 
+def _list_problem(choices: Iterable[Any], value: Any) -> str | None:
+    """Why ``value`` is not a list of ``choices`` (a ``list`` option's or parameter's default)."""
+    if not isinstance(value, list | tuple):
+        return "must be a list"
+    for item in value:
+        problem = _choice_problem(choices, item)
+        if problem is not None:
+            return f"has {item!r}, which {problem}"
+    return None
+
+
 def _choice_problem(choices: Iterable[Any], value: Any) -> str | None:
     allowed = [str(choice) for choice in choices]
     if str(value) in allowed:
@@ -84,20 +95,21 @@ def _choice_problem(choices: Iterable[Any], value: Any) -> str | None:
 def _check_option(name: str, option: OptionSpec, fail: Fail) -> None:
     where = ("options", name)
     label = f"option {name!r}"
-    if option.type == "choice" and not option.choices:
-        raise fail(f"{label} is a choice with no choices", (*where, "type"))
-    if option.type != "choice" and option.choices:
+    if option.type in ("choice", "list") and not option.choices:
+        raise fail(f"{label} is a {option.type} with no choices", (*where, "type"))
+    if option.type not in ("choice", "list") and option.choices:
         raise fail(
             f"{label} has choices but is of type {option.type}; make it a choice",
             (*where, "choices"),
         )
     if option.default is None:
         return
-    problem = (
-        _choice_problem(option.choices, option.default)
-        if option.type == "choice"
-        else _type_problem(option.type, option.default)
-    )
+    if option.type == "list":
+        problem = _list_problem(option.choices, option.default)
+    elif option.type == "choice":
+        problem = _choice_problem(option.choices, option.default)
+    else:
+        problem = _type_problem(option.type, option.default)
     if problem is None and option.type == "ports":
         problem = _literal_ports_problem(str(option.default))
     if problem is not None:
@@ -116,9 +128,11 @@ def _literal_ports_problem(text: str) -> str | None:
 
 
 def _check_param(label: str, spec: ParamSpec, fail: Fail, where: Where) -> None:
-    if spec.type == "choice" and not spec.choices:
-        raise fail(f"{label} is a choice with no choices", (*where, "type"))
-    if spec.type != "choice" and spec.choices:
+    if spec.type in ("choice", "list") and not spec.choices:
+        raise fail(f"{label} is a {spec.type} with no choices", (*where, "type"))
+    if spec.unset_means_all and spec.type != "list":
+        raise fail(f"{label} has unset_means_all but is of type {spec.type}", where)
+    if spec.type not in ("choice", "list") and spec.choices:
         raise fail(
             f"{label} has choices but is of type {spec.type}; make it a choice", (*where, "choices")
         )
@@ -128,14 +142,21 @@ def _check_param(label: str, spec: ParamSpec, fail: Fail, where: Where) -> None:
         raise fail(f"{label}: min {spec.min} is above max {spec.max}", (*where, "min"))
     if spec.default is None:
         return
-    problem = _value_problem(spec, spec.default)
+    problem = (
+        _list_problem(spec.choices, spec.default)
+        if spec.type == "list"
+        else _value_problem(spec, spec.default)
+    )
     if problem is not None:
         raise fail(f"{label}: the default {spec.default!r} {problem}", (*where, "default"))
 
 
 def _value_problem(spec: ParamSpec, value: Any) -> str | None:
-    """Why a parameter of ``spec`` can never be ``value``, or None (as an inventory checks it)."""
-    if spec.type == "choice":
+    """Why a parameter of ``spec`` can never be ``value``, or None (as an inventory checks it).
+
+    For a ``list`` parameter, ``value`` is one item a selector asks the list to contain.
+    """
+    if spec.type in ("choice", "list"):
         return _choice_problem(spec.choices, value)
     if spec.type == "str":
         return (
@@ -175,6 +196,7 @@ class _EntryCheck:
         for index, peer in enumerate(entry.peers):
             self.where_values(peer.role, peer.where, "peers", index)
             self.peer_keys(own, index)
+            self.conditions(peer.when, "peers", index, "when")
         self.conditions(entry.when, "when")
         for index, item in enumerate(entry.ports):
             self.conditions(item.when, "ports", index, "when")
@@ -220,7 +242,7 @@ class _EntryCheck:
             for value in wanted if isinstance(wanted, list) else [wanted]:
                 problem = (
                     _choice_problem(option.choices, value)
-                    if option.type == "choice"
+                    if option.type in ("choice", "list")
                     else _type_problem(option.type, value)
                 )
                 if problem is not None:
@@ -232,6 +254,15 @@ class _EntryCheck:
     def formula(self, item: PortItem, index: int) -> None:
         """The item's ports with the packs' defaults, at every instance its role allows."""
         expression = self.catalog.expression(item.ports)  # parsed once already
+        for name in sorted(expression.variables - portspec.INSTANCE_ALIASES):
+            if self.catalog.options[name].type == "list":
+                raise self.fail(
+                    f"port expression uses {name!r}, a list option, which is no number",
+                    "ports",
+                    index,
+                    "ports",
+                )
+        self.override(item, index)
         defaults = _defaults(self.catalog)
         if not expression.variables - portspec.INSTANCE_ALIASES <= defaults.keys():
             return  # needs an option only an inventory gives
@@ -253,12 +284,25 @@ class _EntryCheck:
                         "ports",
                     ) from exc
 
+    def override(self, item: PortItem, index: int) -> None:
+        if item.override is None:
+            return
+        option = self.catalog.options.get(item.override)
+        if option is None or option.type != "int":
+            kind = "not declared" if option is None else f"of type {option.type}"
+            raise self.fail(
+                f"override {item.override!r} must be an int option; it is {kind}",
+                "ports",
+                index,
+                "override",
+            )
+
 
 def _defaults(catalog: Catalog) -> dict[str, portspec.Value]:
     return {
         name: option.default
         for name, option in catalog.options.items()
-        if option.default is not None
+        if option.default is not None and not isinstance(option.default, list | tuple)
     }
 
 

@@ -75,6 +75,10 @@ def _converter(hint: Any) -> Converter:
     return _identity
 
 
+def _list_as_tuple(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
 def _union_converter(args: tuple[Any, ...]) -> Converter:
     """Optional records and enums; other unions (scalars, lists of scalars) stay as they are."""
     special = [
@@ -83,6 +87,8 @@ def _union_converter(args: tuple[Any, ...]) -> Converter:
         if isinstance(arg, type) and (dataclasses.is_dataclass(arg) or issubclass(arg, enum.Enum))
     ]
     if not special:
+        if any(typing.get_origin(arg) is tuple for arg in args):
+            return _list_as_tuple  # a list option's default: JSON has lists, records tuples
         return _identity
     if len(special) > 1:
         raise TypeError(f"cannot rebuild an ambiguous union of {special}")

@@ -204,6 +204,45 @@ class Project:
         summary = {"roles": len(rows), "by_product": counts(owners)}
         return Envelope("roles", {"product": wanted}, summary, {"roles": rows})
 
+    def options(self, *, product: str | None = None, lang: str = "en") -> Envelope:
+        """Every deployment option (or one product's) with its type, choices, default and the
+        entries it gates or numbers: what an inventory author sets under ``options:``."""
+        from portmatrix.catalog import option_uses
+        from portmatrix.envelope import Envelope, counts
+
+        catalog = self.catalog
+        wanted = self._product(product) if product else None
+        declared: dict[str, str] = {}
+        for pack in catalog.packs:
+            for name in pack.options:
+                declared.setdefault(name, pack.product)
+        gates, numbers = option_uses(catalog)
+        rows: list[dict[str, Any]] = []
+        for name, spec in sorted(catalog.options.items(), key=lambda item: item[0].casefold()):
+            owner = declared.get(name, "")
+            if wanted is not None and owner != wanted:
+                continue
+            rows.append(
+                {
+                    "option": name,
+                    "product": owner,
+                    "type": spec.type,
+                    "choices": list(spec.choices),
+                    "default": list(spec.default)
+                    if isinstance(spec.default, list | tuple)
+                    else spec.default,
+                    "description": spec.description.get(lang),
+                    "gates": gates.get(name, []),
+                    "ports": numbers.get(name, []),
+                }
+            )
+        summary = {
+            "options": len(rows),
+            "by_product": counts(row["product"] for row in rows),
+            "gated_entries": len({entry for row in rows for entry in row["gates"]}),
+        }
+        return Envelope("options", {"product": wanted, "lang": lang}, summary, {"options": rows})
+
     def _product(self, product: str) -> str:
         products = sorted({entry.product for entry in self.catalog.entries})
         products += sorted(set(self.catalog.role_products.values()) - set(products))

@@ -22,19 +22,22 @@ from portmatrix.catalog import Catalog, load_catalog
 from portmatrix.errors import InventoryError, PortExpressionError
 from portmatrix.gcpause import without_gc
 from portmatrix.inventory import BoundRole, DeployedHost, Deployment, load_inventory
+from portmatrix.inventory import has_value as _has_value
+from portmatrix.inventory import unmet as _unmet
 from portmatrix.model import (
     CatalogEntry,
     Endpoint,
     Exposure,
     Flow,
     Matrix,
+    OptionValue,
     PeerSelector,
     PortItem,
     PortsAt,
     Protocol,
-    ScalarValue,
     Selector,
 )
+from portmatrix.review import deployment_warnings
 
 Holder = tuple[DeployedHost, BoundRole]
 
@@ -76,6 +79,7 @@ def _resolve(deployment: Deployment, catalog: Catalog, *, strict: bool) -> Matri
             f"--strict: {len(warnings)} catalog role(s) have no endpoint: " + "; ".join(warnings),
             file=deployment.file,
         )
+    warnings += [*resolver.notes.values(), *deployment_warnings(deployment, catalog)]
     endpoints = {
         host.name: Endpoint(
             host.name,
@@ -156,6 +160,7 @@ class _Resolver:
         ] = {}
         self.addresses: dict[str, str | None] = {}
         self.peer_indexes: dict[tuple[object, ...], PeerIndex] = {}
+        self.notes: dict[tuple[str, ...], str] = {}  # warnings beyond unbound roles, deduplicated
 
     # ------------------------------------------------------------------ driving
     def run(self) -> list[Flow]:
@@ -193,7 +198,11 @@ class _Resolver:
         self, entry: CatalogEntry, host: DeployedHost, role: BoundRole, item: PortItem, index: int
     ) -> None:
         label = f"{item.protocol}/{item.ports}"
-        if item.side is not None and role.params.get("side") != item.side:
+        if (
+            item.at is PortsAt.SELF
+            and item.side is not None
+            and role.params.get("side") != item.side
+        ):
             self.trace(entry, host.name, None, False, f"{label} is for side {item.side} only")
             return
         unmet = _unmet(item.when, self.deployment.options)
@@ -221,6 +230,11 @@ class _Resolver:
         self, claim: _Claim, peer: PeerSelector, own_ranges: list[tuple[int, int]]
     ) -> None:
         entry, host, role, item = claim.entry, claim.host, claim.role, claim.item
+        if peer.when:
+            unmet = _unmet(peer.when, self.deployment.options)
+            if unmet:
+                self.trace(entry, host.name, None, False, f"peer {peer.role}: {unmet}")
+                return
         if peer.role not in self.all_roles:
             if peer.optional:
                 self.trace(
@@ -239,6 +253,11 @@ class _Resolver:
                 ranges = own_ranges
                 self.add(peer_host.name, peer_host, host, role, claim, ranges)
             else:
+                if item.side is not None and peer_role.params.get("side") != item.side:
+                    self.trace(
+                        entry, host.name, peer_host.name, False, f"ports for side {item.side} only"
+                    )
+                    continue
                 ranges = self.evaluate(claim, peer_host, peer_role)
                 self.add(host.name, host, peer_host, peer_role, claim, ranges)
             if self.tracer is not None:
@@ -323,15 +342,40 @@ class _Resolver:
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, claim: _Claim, host: DeployedHost, role: BoundRole) -> list[tuple[int, int]]:
         """The claim's ports for the endpoint whose ports they are (owner, or peer for ``at: peer``)."""
-        env: dict[str, portspec.Value] = {**self.deployment.options, **role.params}
+        # List values never reach a formula: the catalog refuses a list option in one.
+        env: dict[str, portspec.Value] = {**self.deployment.options, **role.params}  # type: ignore[dict-item]
         try:
-            return portspec.evaluate(self.catalog.expression(claim.item.ports), env)
+            ranges = portspec.evaluate(self.catalog.expression(claim.item.ports), env)
         except PortExpressionError as exc:
             raise InventoryError(
                 f"host {host.name!r}, {role.role}: catalog entry {claim.entry.id}: {exc}",
                 file=self.deployment.file,
                 line=self.deployment.line_of(host, "roles", role.index),
             ) from exc
+        override = claim.item.override
+        if override is None or override not in self.deployment.options:
+            return ranges
+        return [self.overridden(claim, host, role, ranges, override)]
+
+    def overridden(
+        self,
+        claim: _Claim,
+        host: DeployedHost,
+        role: BoundRole,
+        ranges: list[tuple[int, int]],
+        option: str,
+    ) -> tuple[int, int]:
+        """The configured port a client uses instead of the documented one, noting a mismatch
+        (the client would knock on a port nobody listens on)."""
+        port = int(self.deployment.options[option])  # type: ignore[arg-type]
+        if not any(lo <= port <= hi for lo, hi in ranges):
+            self.notes.setdefault(
+                (claim.entry.id, option, host.name),
+                f"{claim.entry.id}: option {option} = {port}, but {host.name} "
+                f"({role.describe()}) listens on {portspec.format_ranges(ranges)}; "
+                "fix the client's configuration or the option",
+            )
+        return (port, port)
 
     def add(
         self,
@@ -508,25 +552,7 @@ def _clash(
 
 
 def _selects(selector: Selector, role: BoundRole) -> bool:
-    return all(str(role.params.get(key)) == str(value) for key, value in selector.where.items())
-
-
-def _unmet(
-    when: dict[str, ScalarValue | list[ScalarValue]], options: dict[str, ScalarValue]
-) -> str | None:
-    for key, wanted in when.items():
-        allowed = wanted if isinstance(wanted, list) else [wanted]
-        actual = options.get(key)
-        if not any(_same_value(actual, value) for value in allowed):
-            shown = " or ".join(str(value) for value in allowed)
-            return f"{key} is {actual}, needs {shown}"
-    return None
-
-
-def _same_value(actual: ScalarValue | None, wanted: ScalarValue) -> bool:
-    if isinstance(wanted, bool) or isinstance(actual, bool):
-        return actual is wanted or (actual is None and wanted is False)
-    return str(actual) == str(wanted)
+    return all(_has_value(role.params.get(key), value) for key, value in selector.where.items())
 
 
 def _site_refusal(
@@ -547,9 +573,9 @@ def _purpose(entry: CatalogEntry) -> str:
     )
 
 
-def _int_or_none(value: ScalarValue | None) -> int | None:
+def _int_or_none(value: OptionValue | None) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _str_or_none(value: ScalarValue | None) -> str | None:
-    return None if value is None else str(value)
+def _str_or_none(value: OptionValue | None) -> str | None:
+    return None if value is None or isinstance(value, tuple) else str(value)

@@ -290,6 +290,37 @@ class RolesResult(TypedDict):
     roles: list[RoleItem]
 
 
+@with_config(_FORBID)
+class OptionItem(TypedDict):
+    option: str
+    product: str
+    type: Literal["bool", "int", "ports", "choice", "list"]
+    choices: list[str | int | bool]
+    default: str | int | bool | list[str] | None
+    description: str
+    gates: list[str]
+    ports: list[str]
+
+
+@with_config(_FORBID)
+class OptionsSummary(TypedDict):
+    options: int
+    by_product: dict[str, int]
+    gated_entries: int
+
+
+@with_config(_FORBID)
+class OptionsResult(TypedDict):
+    """``options --json``: ``gates`` lists the entries a condition on the option switches on or
+    off; ``ports`` those whose port numbers the option gives."""
+
+    schema_version: Literal[1]
+    kind: Literal["options"]
+    scope: Scope
+    summary: OptionsSummary
+    options: list[OptionItem]
+
+
 # --------------------------------------------------------------------------- render
 
 
@@ -360,6 +391,7 @@ RESULTS: dict[str, Any] = {
     "port": PortResult,
     "entries": EntriesResult,
     "roles": RolesResult,
+    "options": OptionsResult,
     "targets": TargetsResult,
     "render": RenderResult,
 }

@@ -50,6 +50,7 @@ COMMAND_MODULES = {
     "ingest": "portmatrix.cli.audit_cmds",
     "audit": "portmatrix.cli.audit_cmds",
     "roles": "portmatrix.cli.catalog_cmds",
+    "options": "portmatrix.cli.catalog_cmds",
     "schema": "portmatrix.cli.bundled_cmds",
     "example": "portmatrix.cli.bundled_cmds",
 }

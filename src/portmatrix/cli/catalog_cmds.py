@@ -13,6 +13,7 @@ from portmatrix.cli._common import (
     emit,
     emit_envelope,
     json_option,
+    lang_option,
     main,
     project,
 )
@@ -99,6 +100,41 @@ def roles_cmd(product: str | None, as_json: bool, catalogs: tuple[Path, ...]) ->
     ]
     headers = ("role", "product", "name", "parameters", "platform", "listens", "connects")
     emit(format_table(headers, rows, max_width=60))
+
+
+@main.command("options")
+@click.option("--product", help="Only this product's options (case-insensitive).")
+@lang_option
+@json_option
+@catalog_option
+def options_cmd(product: str | None, lang: str, as_json: bool, catalogs: tuple[Path, ...]) -> None:
+    """Every deployment option an inventory can set under options: its type, choices, default,
+    description, and the catalog entries it switches on or off (gates) or numbers (ports)."""
+    result = project(catalogs=catalogs).options(product=product, lang=lang)
+    if as_json:
+        emit_envelope(result)
+        return
+    rows = [
+        (
+            option["option"],
+            option["product"],
+            "|".join(str(c) for c in option["choices"]) or option["type"],
+            _default_text(option["type"], option["default"]),
+            ", ".join(option["gates"] + option["ports"]) or "-",
+            option["description"],
+        )
+        for option in result.lists["options"]
+    ]
+    headers = ("option", "product", "values", "default", "entries", "description")
+    emit(format_table(headers, rows, max_width=60))
+
+
+def _default_text(kind: str, default: Any) -> str:
+    if default is None:
+        return "(inventory sets it)" if kind == "int" else "-"
+    if isinstance(default, list):
+        return "[" + ", ".join(default) + "]"
+    return str(default).lower() if isinstance(default, bool) else str(default)
 
 
 def _param_text(key: str, spec: dict[str, Any]) -> str:

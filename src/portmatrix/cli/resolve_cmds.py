@@ -81,8 +81,9 @@ def resolve_cmd(
         else:
             raise click.UsageError("--explain prints a table or JSON (--format table|json)")
         return
-    warn(deployment.warnings, quiet=quiet)
+    # Warnings follow the output, so an output that cannot be written is one line of error.
     emit_listing(deployment.listing(lang=lang), fmt, output)
+    warn(deployment.warnings, quiet=quiet)
     finish(warnings=bool(deployment.warnings), strict=strict)
 
 
@@ -124,7 +125,7 @@ def diff_cmd(
     before = project(old, catalogs)
     after = project(new, catalogs)
     listing = before.diff_listing(after, lang=lang)
-    warn(after.warnings, quiet=quiet)
     emit_listing(listing, fmt, output)
+    warn(after.warnings, quiet=quiet)
     changed = any(section.rows for section in listing.sections)
     finish(findings=changed, warnings=bool(after.warnings), strict=strict)
