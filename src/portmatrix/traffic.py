@@ -223,18 +223,19 @@ def with_dims(base: Box = FULL, **dims: Intervals) -> Box:
 
 def box_intersect(a: Box, b: Box) -> Box | None:
     # Unrolled, in the order that most often proves two boxes disjoint (destination port,
-    # destination, source): this is the innermost step of every evaluation.
+    # protocol, destination, source): this is the innermost step of every evaluation, where
+    # the ports always overlap and the region is one box per protocol.
     dport = a[4] if a[4] is b[4] else intersect(a[4], b[4])
     if not dport:
+        return None
+    protocol = a[2] if a[2] is b[2] else intersect(a[2], b[2])
+    if not protocol:
         return None
     dst = a[1] if a[1] is b[1] else intersect(a[1], b[1])
     if not dst:
         return None
     src = a[0] if a[0] is b[0] else intersect(a[0], b[0])
     if not src:
-        return None
-    protocol = a[2] if a[2] is b[2] else intersect(a[2], b[2])
-    if not protocol:
         return None
     sport = a[3] if a[3] is b[3] else intersect(a[3], b[3])
     if not sport:
@@ -256,9 +257,16 @@ def box_subtract(a: Box, b: Box) -> list[Box]:
     inter = box_intersect(a, b)
     if inter is None:
         return [a]
+    return _outside(a, b, inter)
+
+
+def _outside(a: Box, b: Box, inter: Box) -> list[Box]:
+    """``a`` minus ``b`` when their intersection ``inter`` is known (and not empty)."""
     pieces: list[Box] = []
     current = list(a)
     for dim in _ORDER:
+        if inter[dim] is current[dim]:
+            continue  # ``b`` covers ``a`` along this dimension: nothing lies outside it
         outside = subtract(current[dim], b[dim])
         if outside:
             piece = list(current)
@@ -283,7 +291,7 @@ def split(region: Sequence[Box], match: Sequence[Box]) -> tuple[list[Box], list[
                 outside.append(piece)
                 continue
             hit.append(inter)
-            outside.extend(box_subtract(piece, term))
+            outside.extend(_outside(piece, term, inter))
         rest = outside
         if not rest:
             break
