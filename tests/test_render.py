@@ -175,16 +175,22 @@ def test_unknown_host_or_zone_is_a_lookup_failure() -> None:
 UNBOUND = flow("role:cce.aw", "rgr-a", TCP, 40047, rule="cce.router.rtfeed", row=26)
 
 
-def test_unbound_flows_fail_closed_naming_flow_attribute_target_and_entry() -> None:
+def test_unbound_flows_fail_closed_naming_role_entry_and_the_yaml_that_binds_it() -> None:
     with pytest.raises(RenderError) as caught:
         render(sample_matrix(UNBOUND), "iptables", host="rgr-a")
-    message = str(caught.value)
-    assert "iptables cannot express 1 flow for host rgr-a" in message
-    assert "role:cce.aw -> rgr-a tcp/40047" in message
-    assert "src_address: unbound" in message
-    assert "catalog entry cce.router.rtfeed, 004_22b27dfc6c049eaa.txt table 1 row 26" in message
-    assert "--skip-unbound" in message
-    assert "\n" not in message
+    error = caught.value
+    assert error.message.startswith("iptables cannot express 1 flow for host rgr-a: ")
+    assert "\n" not in error.message and "(cce.aw)" in error.message
+    assert error.details == (
+        "  role cce.aw: 1 flow of cce.router.rtfeed; bind it to the network its clients use "
+        "(or add a host holding it):",
+        "      bind:",
+        "        cce.aw: <network>",
+        "  or rerun with --skip-unbound to leave unbound flows out with a warning",
+    )
+    [problem] = error.problems  # still one structured refusal per flow
+    assert problem.flow == UNBOUND and problem.attribute == "src_address"
+    assert problem.unbound_role == "cce.aw" and "unbound" in problem.why
 
 
 def test_skip_unbound_leaves_them_out_with_a_warning_and_a_header_line() -> None:
@@ -203,9 +209,28 @@ def test_a_flow_onto_a_local_only_port_is_refused() -> None:
 
 
 def test_many_problems_are_listed_in_one_message_and_counted() -> None:
-    extra = [flow("role:x", "rgr-a", TCP, 1000 + n, rule=f"x.{n}") for n in range(12)]
-    with pytest.raises(RenderError, match=r"cannot express 12 flows.*; and 4 more"):
+    onto = [flow("rgr-b", "rgr-a", TCP, 40000, rule=f"x.{n}") for n in range(12)]  # local-only
+    with pytest.raises(RenderError, match=r"cannot express 12 flows.*; and 4 more") as caught:
+        render(sample_matrix(*onto), "nftables", host="rgr-a")
+    assert len(caught.value.problems) == 12 and not caught.value.details
+
+
+def test_many_unbound_flows_are_a_few_short_lines_per_role() -> None:
+    """A role needed by many entries is counted, its entries cut to a few, and each role's
+    fix is the two lines of YAML that bind it; no line is long, whatever the flow count."""
+    extra = [flow("role:x", "rgr-a", TCP, 1000 + n, rule=f"x.{n:03}") for n in range(400)]
+    extra += [flow("role:y", "rgr-a", UDP, 3000, rule="y.one")]
+    with pytest.raises(RenderError) as caught:
         render(sample_matrix(*extra), "nftables", host="rgr-a")
+    error = caught.value
+    lines = str(error).split("\n")
+    assert len(lines) == 8 and max(len(line) for line in lines) < 200
+    assert "401 flows whose peer role no host holds (x, y)" in lines[0]
+    assert lines[1].startswith("  role x: 400 flows of x.000, x.001, x.002 and 397 more;")
+    assert lines[2:4] == ["      bind:", "        x: <network>"]
+    assert lines[4].startswith("  role y: 1 flow of y.one;")
+    assert lines[5:7] == ["      bind:", "        y: <network>"]
+    assert "--skip-unbound" in lines[7] and len(error.problems) == 401
 
 
 def test_iptables_refuses_mixed_families_and_points_at_family() -> None:

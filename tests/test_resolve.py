@@ -122,6 +122,17 @@ def test_unbound_roles_are_listed_warned_and_strict_fails(acme: Catalog) -> None
         _resolve(acme, _inventory(), strict=True)
 
 
+def test_a_bound_role_gives_its_unbound_flows_the_network_on_either_end(acme: Catalog) -> None:
+    unbound = _pairs(_resolve(acme, _inventory()), "acme.vault.licence")
+    data = _inventory()
+    data["bind"] = {"acme.licence": "10.8.0.0/24"}
+    matrix = _resolve(acme, data, strict=True)  # strict: nothing is unbound any more
+    flows = [f for f in matrix.flows if f.rule == "acme.vault.licence"]
+    assert _pairs(matrix, "acme.vault.licence") == unbound  # the same flows, now addressed
+    assert {f.dst_address for f in flows} == {"10.8.0.0/24"} and not any(f.unbound for f in flows)
+    assert "role:acme.licence" not in matrix.endpoints  # a binding is not a host
+
+
 def test_outbound_rows_flow_from_the_owner_to_the_peer(acme: Catalog) -> None:
     data = _inventory()
     data["hosts"].append({"name": "lic", "address": "10.8.0.1", "roles": ["acme.licence"]})

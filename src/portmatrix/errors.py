@@ -112,12 +112,15 @@ class RenderError(PortmatrixError):
     """A renderer met flows it cannot express; lists all of them in one message.
 
     ``problems`` keeps each refusal as data (the flow, the attribute at fault, why, and what to
-    do), in the order the message names them.
+    do), in the order the message names them. ``details`` are lines printed under the message
+    (the YAML that binds an unbound role); the CLI prints each as a line of its own.
     """
 
-    def __init__(self, message: str, *, problems: Sequence[Any] = ()):
+    def __init__(self, message: str, *, problems: Sequence[Any] = (), details: Sequence[str] = ()):
         self.problems = tuple(problems)
-        super().__init__(message)
+        self.message = message
+        self.details = tuple(details)
+        super().__init__("\n".join([message, *self.details]))
 
 
 class PluginError(PortmatrixError):

@@ -25,6 +25,7 @@ from portmatrix.model import (
     RoleAssignment,
     ScalarValue,
 )
+from portmatrix.site import SiteRules, check_site_rules
 from portmatrix.suggest import close_matches, hint, unknown
 from portmatrix.yamlio import LineMap, load_yaml, validate_document
 
@@ -85,6 +86,7 @@ class Deployment:
     zones: dict[str, tuple[str, ...]]
     lines: LineMap
     host_firewall: HostFirewall = field(default_factory=HostFirewall)
+    site: SiteRules = field(default_factory=SiteRules)  # exclude:, override:, bind:
 
     def host(self, name: str) -> DeployedHost:
         for host in self.hosts:
@@ -154,8 +156,23 @@ def build_deployment(data: Any, catalog: Catalog, *, file: str, lines: LineMap) 
     hosts = [checker.host(host, index) for index, host in enumerate(inventory.hosts)]
     checker.unique(hosts)
     zones = checker.zones(inventory, hosts)
+    site = check_site_rules(
+        exclude=inventory.exclude,
+        override=inventory.override,
+        bind=inventory.bind,
+        catalog=catalog,
+        hosts={host.name: [role.role for role in host.roles] for host in hosts},
+        fail=checker.fail,
+    )
     return Deployment(
-        inventory.name, file, hosts, options, zones, lines, host_firewall=inventory.host_firewall
+        inventory.name,
+        file,
+        hosts,
+        options,
+        zones,
+        lines,
+        host_firewall=inventory.host_firewall,
+        site=site,
     )
 
 

@@ -321,6 +321,48 @@ class HostFirewall:
     )
 
 
+def _exclusion_item(value: Any) -> Any:
+    """``cce.mgmt.telnet`` -> ``{id: cce.mgmt.telnet}``: a bare id or glob needs no reason."""
+    return {"id": value} if isinstance(value, str) else value
+
+
+def _override_ports(value: Any) -> Any:
+    """Ports written as a number (``2323``) are the expression ``"2323"``, as in packs."""
+    if isinstance(value, dict):
+        return {key: _ports_as_text(item) for key, item in value.items()}
+    return _ports_as_text(value)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Exclusion:
+    """Catalog entries a site does not want, by id or glob, and why (for the change board)."""
+
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
+    id: str = doc("A catalog entry id, or a glob of ids (`cce.mgmt.rdp*`)")
+    reason: str = doc("Why the site leaves it out; printed in every output", default="")
+
+
+ExclusionItem = Annotated[Exclusion, Before(_exclusion_item)]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Override:
+    """A site's change to one catalog entry, without forking its pack."""
+
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
+    ports: Annotated[str | dict[Protocol, str] | None, Before(_override_ports)] = doc(
+        "A port expression for every port item of the entry, or one per protocol "
+        "(`{tcp: '2323'}`); same syntax as packs",
+        default=None,
+    )
+    peers: tuple[str, ...] | None = doc(
+        "Who connects instead of the entry's peers: role ids and host names "
+        "(`role:NAME` / `host:NAME` where a name is both)",
+        default=None,
+    )
+    reason: str = doc("Why the site changes it; printed in every output", default="")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Inventory:
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
@@ -333,6 +375,16 @@ class Inventory:
     hosts: Annotated[tuple[Host, ...], NON_EMPTY]
     host_firewall: HostFirewall = doc(
         "ICMP every host firewall admits beside the matrix", default_factory=HostFirewall
+    )
+    exclude: tuple[ExclusionItem, ...] = doc(
+        "Catalog entries (ids or globs, bare or with a reason) the site leaves out", default=()
+    )
+    override: dict[str, Override] = doc(
+        "Catalog entry id -> the ports and/or peers the site uses instead", default_factory=dict
+    )
+    bind: dict[str, str] = doc(
+        "Role -> the network (CIDR or address) or 'any' its flows use, for a role no host holds",
+        default_factory=dict,
     )
 
 
@@ -447,6 +499,8 @@ class Matrix:
     zones: dict[str, tuple[str, ...]] = field(default_factory=dict)  # zone -> endpoint names
     warnings: tuple[str, ...] = ()
     host_firewall: HostFirewall = field(default_factory=HostFirewall)
+    #: The inventory's exclusions, overrides and bindings, one line each, for every file's header.
+    site_rules: tuple[str, ...] = ()
     _cache: dict[str, Any] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )  # not copied by replace()

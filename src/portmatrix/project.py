@@ -268,6 +268,7 @@ class Project:
         if self._inventory is not None:
             scope["deployment"] = self.deployment.name
             scope["options"] = dict(self.deployment.options)
+            scope.update(self.deployment.site.scope())
         scope.update({key: value for key, value in more.items() if value is not None})
         return scope
 
@@ -359,7 +360,10 @@ class Project:
             Section(key, f"{key}: {title}", items) for key, items in rows.lists().items()
         )
         facts = _cover_facts(title, projects, lang)
-        return Listing(title, sections, scope, kind, counted, cover(facts, counted, lang), lang)
+        notes = tuple(facts.overrides)
+        return Listing(
+            title, sections, scope, kind, counted, cover(facts, counted, lang), lang, notes
+        )
 
     # ------------------------------------------------------------------ firewalls
     def render(
@@ -476,24 +480,6 @@ def _param(spec: ParamSpec) -> dict[str, Any]:
     return data
 
 
-def _site_changes(project: Project) -> list[str]:
-    """The deployment's site exclusions, overrides and bindings, one line each.
-
-    They come with the deployment model of issue 11 (``Deployment.site``); until a deployment
-    has them there is nothing to list. Read through ``getattr`` so this module does not depend
-    on that model's arrival.
-    """
-    site = getattr(project.deployment, "site", None)
-    changes = getattr(site, "changes", None)
-    if changes is None:
-        return []
-    return [
-        f"{change.kind} {change.entry}: {change.detail}"
-        + (f" ({change.reason})" if change.reason else "")
-        for change in changes(project.catalog)
-    ]
-
-
 def _cover_facts(title: str, projects: Sequence[Project], lang: str) -> CoverFacts:
     from datetime import date
 
@@ -516,7 +502,7 @@ def _cover_facts(title: str, projects: Sequence[Project], lang: str) -> CoverFac
         inventories=[project.inventory_name or "-" for project in projects],
         options=dict(last.deployment.options),
         sites=sites,
-        overrides=_site_changes(last),
+        overrides=list(last.matrix.site_rules),
         packs=packs,
         version=__version__,
         date=date.today().isoformat(),

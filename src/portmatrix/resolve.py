@@ -12,6 +12,7 @@ why each applicable entry did or did not produce a flow.
 
 from __future__ import annotations
 
+import ipaddress
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from portmatrix.model import (
     Selector,
 )
 from portmatrix.review import deployment_warnings
+from portmatrix.site import Binding, Excluded
 
 Holder = tuple[DeployedHost, BoundRole]
 
@@ -98,6 +100,7 @@ def _resolve(deployment: Deployment, catalog: Catalog, *, strict: bool) -> Matri
         dict(deployment.zones),
         tuple(warnings),
         host_firewall=deployment.host_firewall,
+        site_rules=tuple(str(change) for change in deployment.site.changes(catalog)),
     )
 
 
@@ -150,6 +153,17 @@ class _Resolver:
         # A product is deployed when some endpoint holds one of the roles its pack declares; the
         # rows of an absent product (CCE's Windows rows in a Unity-Connection-only site) do not apply.
         self.products = {catalog.role_products.get(role) for role in self.all_roles}
+        self.any_bound: set[str] = set()  # bound to ``any``: the address follows the peer's family
+        for binding in deployment.site.bindings.values():
+            bound = self.bound_holder(binding)
+            self.all_roles.add(binding.role)
+            if only is None:
+                self.holders[binding.role].append(bound)
+        self.host_peers: dict[str, list[DeployedHost]] = {
+            entry_id: [deployment.host(name) for name in change.peer_hosts]
+            for entry_id, change in deployment.site.overrides.items()
+            if change.peer_hosts
+        }
         self.unbound: dict[str, set[str]] = defaultdict(set)  # missing role -> entry ids
         self.listening: dict[str, list[tuple[Protocol, int, int, BoundRole, str]]] = defaultdict(
             list
@@ -162,15 +176,47 @@ class _Resolver:
         self.peer_indexes: dict[tuple[object, ...], PeerIndex] = {}
         self.notes: dict[tuple[str, ...], str] = {}  # warnings beyond unbound roles, deduplicated
 
+    def bound_holder(self, binding: Binding) -> Holder:
+        """A role the inventory binds to a network, held by a stand-in for that network.
+
+        It takes the name ``role:<id>`` the role's unbound flows had, so a matrix reads the
+        same with or without the binding except that the flows now have an address.
+        """
+        spec = self.catalog.roles[binding.role]
+        params = {key: p.default for key, p in spec.params.items() if p.default is not None}
+        name = f"role:{binding.role}"
+        network = binding.network or ipaddress.ip_network("0.0.0.0/0")
+        if binding.network is None:
+            self.any_bound.add(name)
+        role = BoundRole(binding.role, params)
+        return DeployedHost(name, network, (role,), None, None, -1), role
+
     # ------------------------------------------------------------------ driving
     def run(self) -> list[Flow]:
+        site = self.deployment.site
         for entry in self.catalog.entries:
             if entry.product not in self.products:
                 continue
+            excluded = site.exclusion(entry.id)
+            if excluded is not None:
+                self.trace_excluded(entry, excluded)
+                continue
+            change = site.overrides.get(entry.id)
+            if change is not None:
+                entry = change.apply(entry)
             for host, role in self.holders.get(entry.role.role, ()):
                 if _selects(entry.role, role):
                     self.entry_for_owner(entry, host, role)
         return self.flows()
+
+    def trace_excluded(self, entry: CatalogEntry, excluded: Excluded) -> None:
+        if self.tracer is None:
+            return
+        by = f" ({excluded.pattern})" if excluded.pattern != entry.id else ""
+        why = f"excluded by the site{by}" + (f": {excluded.reason}" if excluded.reason else "")
+        for host, role in self.holders.get(entry.role.role, ()):
+            if _selects(entry.role, role):
+                self.trace(entry, host.name, None, False, why)
 
     def trace(
         self,
@@ -218,13 +264,32 @@ class _Resolver:
                     entry, host.name, None, True, f"{label} is local only: blocked from the network"
                 )
             return
-        if not entry.peers:
+        named = self.host_peers.get(entry.id, ())
+        if not entry.peers and not named:
             self.trace(entry, host.name, None, False, "the document names no client for this port")
             return
         if item.at is PortsAt.SELF:
             self.record_listening(claim, own_ranges)
         for peer in entry.peers:
             self.peer_flows(claim, peer, own_ranges)
+        for peer_host in named:
+            self.named_peer_flow(claim, peer_host, own_ranges)
+
+    def named_peer_flow(
+        self, claim: _Claim, peer_host: DeployedHost, own_ranges: list[tuple[int, int]]
+    ) -> None:
+        """A peer the site's override names by host: it connects whatever roles it holds."""
+        host, role = claim.host, claim.role
+        if peer_host.name == host.name:
+            self.trace(claim.entry, host.name, host.name, False, "same endpoint")
+            return
+        if claim.item.at is PortsAt.SELF:
+            self.add(peer_host.name, peer_host, host, role, claim, own_ranges)
+        else:
+            ranges = self.evaluate(claim, peer_host, BoundRole(f"host:{peer_host.name}", {}))
+            self.add(host.name, host, peer_host, role, claim, ranges)
+        why = f"{peer_host.name} is a peer the site's override names"
+        self.trace(claim.entry, host.name, peer_host.name, True, why)
 
     def peer_flows(
         self, claim: _Claim, peer: PeerSelector, own_ranges: list[tuple[int, int]]
@@ -347,10 +412,15 @@ class _Resolver:
         try:
             ranges = portspec.evaluate(self.catalog.expression(claim.item.ports), env)
         except PortExpressionError as exc:
+            line = (
+                self.deployment.lines.line(("bind", role.role))
+                if host.index < 0
+                else self.deployment.line_of(host, "roles", role.index)
+            )
             raise InventoryError(
                 f"host {host.name!r}, {role.role}: catalog entry {claim.entry.id}: {exc}",
                 file=self.deployment.file,
-                line=self.deployment.line_of(host, "roles", role.index),
+                line=line,
             ) from exc
         override = claim.item.override
         if override is None or override not in self.deployment.options:
@@ -409,6 +479,9 @@ class _Resolver:
             instance = _int_or_none(role.params.get("instance"))
             side = _str_or_none(role.params.get("side"))
             src_address, dst_address = self.addresses.get(src), self.addresses.get(dst)
+            if self.any_bound:
+                src_address = _any_like(dst_address) if src in self.any_bound else src_address
+                dst_address = _any_like(src_address) if dst in self.any_bound else dst_address
             merged = portspec.merge_ranges(ranges) if len(ranges) > 1 else ranges
             for lo, hi in merged:
                 result.append(
@@ -465,7 +538,7 @@ class _Resolver:
         return [
             f"no endpoint holds role {role!r} (needed by {', '.join(sorted(entries)[:4])}"
             + (f" and {len(entries) - 4} more" if len(entries) > 4 else "")
-            + ")"
+            + "); bind it to its network under bind:, or add a host holding it"
             for role, entries in sorted(self.unbound.items())
         ]
 
@@ -571,6 +644,11 @@ def _purpose(entry: CatalogEntry) -> str:
         if not entry.notes.en
         else f"{entry.component}: {entry.notes.en.split('. ')[0].rstrip('.')}"
     )
+
+
+def _any_like(address: str | None) -> str:
+    """``bind: {role: any}`` as an address of the family of the flow's other end."""
+    return "::/0" if address is not None and ":" in address else "0.0.0.0/0"
 
 
 def _int_or_none(value: OptionValue | None) -> int | None:

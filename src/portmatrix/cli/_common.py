@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from portmatrix import __version__
-from portmatrix.errors import PortmatrixError, one_line
+from portmatrix.errors import PortmatrixError, RenderError, one_line
 from portmatrix.exitcodes import ExitCode
 from portmatrix.interrupt import Interrupted, signals_raise
 
@@ -74,7 +74,11 @@ class _Group(click.Group):
             with signals_raise():
                 return super().invoke(ctx)
         except PortmatrixError as exc:
-            click.echo(one_line(f"portmatrix: error: {exc}"), err=True)
+            details = exc.details if isinstance(exc, RenderError) else ()
+            head = exc.message if isinstance(exc, RenderError) else str(exc)
+            click.echo(one_line(f"portmatrix: error: {head}"), err=True)
+            for line in details:  # each capped and on its own line, like the message
+                click.echo(one_line(line), err=True)
             ctx.exit(ExitCode.USAGE)
         except click.UsageError as exc:  # one line too, with where to read more
             where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""

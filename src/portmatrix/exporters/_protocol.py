@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, Protocol, runtime_checkable
 
-from portmatrix.change_request import LIST_TITLES, RequestRow, headings
+from portmatrix.change_request import COVER_LABELS, LIST_TITLES, RequestRow, headings
 from portmatrix.envelope import Envelope
 from portmatrix.model import Flow
 
@@ -31,7 +31,8 @@ class Listing:
 
     ``kind`` is ``matrix`` (``resolve``) or ``change`` (``diff``); ``cover`` is the workbook's
     cover sheet as label/value pairs; ``summary`` the counts by kind; ``lang`` the language of
-    headings and purposes.
+    headings and purposes; ``notes`` the site's exclusions, overrides and bindings, one line
+    each, which text formats print under their tables so no reader takes them for the vendor's.
     """
 
     title: str
@@ -41,6 +42,7 @@ class Listing:
     summary: dict[str, Any] = field(default_factory=dict)
     cover: tuple[tuple[str, str], ...] = ()
     lang: str = "en"
+    notes: tuple[str, ...] = ()
 
     def section(self, key: str) -> Section:
         return next(section for section in self.sections if section.key == key)
@@ -48,6 +50,10 @@ class Listing:
     @property
     def headings(self) -> list[str]:
         return headings(self.lang)
+
+    @property
+    def notes_title(self) -> str:
+        return COVER_LABELS.get(self.lang, COVER_LABELS["en"])["overrides"]
 
     def list_title(self, key: str) -> str:
         return LIST_TITLES.get(self.lang, LIST_TITLES["en"]).get(key, key)

@@ -44,3 +44,6 @@ class MarkdownExporter:
             )
             for row in section.rows:
                 out.write("| " + " | ".join(_cell(getattr(row, c)) for c in SHOWN) + " |\n")
+        if listing.notes:
+            out.write(f"\n## {listing.notes_title} ({len(listing.notes)})\n\n")
+            out.write("".join(f"- {_cell(note)}\n" for note in listing.notes))

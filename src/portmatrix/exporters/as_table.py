@@ -41,4 +41,7 @@ class TableExporter:
                 parts.append(
                     f"{title} ({len(section.rows)}):\n{rows_table(section.rows, action=change)}"
                 )
+        if listing.notes:
+            notes = "\n".join(f"- {note}" for note in listing.notes)
+            parts.append(f"{listing.notes_title.lower()} ({len(listing.notes)}):\n{notes}")
         out.write("\n\n".join(parts) + "\n")

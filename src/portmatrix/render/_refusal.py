@@ -16,6 +16,10 @@ from portmatrix.model import Flow
 
 #: How many problems one message spells out before it only counts the rest.
 SHOWN = 8
+#: What a render refused for unbound flows says after the roles and their YAML.
+UNBOUND_HINT = "rerun with --skip-unbound to leave unbound flows out with a warning"
+#: How many entry ids a role's line names before it only counts the rest.
+SHOWN_ENTRIES = 3
 
 
 def describe_flow(flow: Flow) -> str:
@@ -36,6 +40,14 @@ class Problem:
     why: str
     hint: str = ""  # what the user can do about it, said once per message
 
+    @property
+    def unbound_role(self) -> str | None:
+        """The role no host holds, when this is an unbound flow's missing address."""
+        end = {"src_address": self.flow.src, "dst_address": self.flow.dst}.get(self.attribute)
+        if end is None or not end.startswith("role:") or getattr(self.flow, self.attribute):
+            return None
+        return end.removeprefix("role:")
+
     def __str__(self) -> str:
         return (
             f"flow {describe_flow(self.flow)} ({describe_entry(self.flow)}): "
@@ -55,15 +67,50 @@ class Skipped:
 
 
 def refuse(target: str, subject: str, problems: Sequence[Problem]) -> RenderError:
-    """One error for all problems, on one line so the CLI prints it whole."""
-    shown = "; ".join(str(problem) for problem in problems[:SHOWN])
-    more = f"; and {len(problems) - SHOWN} more" if len(problems) > SHOWN else ""
-    count = f"{len(problems)} flow{'s' if len(problems) != 1 else ''}"
-    hints = list(dict.fromkeys(problem.hint for problem in problems if problem.hint))
+    """One error for all problems: one line for what the target cannot say, and for flows
+    whose peer role no host holds, a few lines per role with the YAML that binds it."""
+    unbound: dict[str, list[Problem]] = {}
+    others = []
+    for problem in problems:
+        role = problem.unbound_role
+        if role is None:
+            others.append(problem)
+        else:
+            unbound.setdefault(role, []).append(problem)
+    parts = []
+    if others:
+        shown = "; ".join(str(problem) for problem in others[:SHOWN])
+        more = f"; and {len(others) - SHOWN} more" if len(others) > SHOWN else ""
+        parts.append(shown + more)
+    if unbound:
+        flows = sum(len(items) for items in unbound.values())
+        parts.append(
+            f"{_flows(flows)} whose peer role no host holds ({', '.join(sorted(unbound))})"
+        )
+    hints = list(dict.fromkeys(p.hint for p in others if p.hint))
     tail = f" ({'; '.join(hints)})" if hints else ""
-    return RenderError(
-        f"{target} cannot express {count} for {subject}: {shown}{more}{tail}", problems=problems
-    )
+    message = f"{target} cannot express {_flows(len(problems))} for {subject}: "
+    details = [line for role in sorted(unbound) for line in _bind_advice(role, unbound[role])]
+    if unbound:
+        details.append(f"  or {UNBOUND_HINT}")
+    return RenderError(message + "; ".join(parts) + tail, problems=problems, details=details)
+
+
+def _flows(count: int) -> str:
+    return f"{count} flow{'s' if count != 1 else ''}"
+
+
+def _bind_advice(role: str, problems: Sequence[Problem]) -> list[str]:
+    """A role's count, the entries it affects, and the two lines of YAML that bind it."""
+    rules = sorted({problem.flow.rule for problem in problems})
+    named = ", ".join(rules[:SHOWN_ENTRIES])
+    more = f" and {len(rules) - SHOWN_ENTRIES} more" if len(rules) > SHOWN_ENTRIES else ""
+    return [
+        f"  role {role}: {_flows(len(problems))} of {named}{more}; bind it to the network its "
+        "clients use (or add a host holding it):",
+        "      bind:",
+        f"        {role}: <network>",
+    ]
 
 
 def raise_if(target: str, subject: str, problems: Sequence[Problem]) -> None:

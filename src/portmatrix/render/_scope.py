@@ -21,11 +21,9 @@ from portmatrix.compact import Grant, compact_flows
 from portmatrix.errors import LookupFailure
 from portmatrix.model import Endpoint, Flow, Matrix
 from portmatrix.render._protocol import Mode, RenderOptions
-from portmatrix.render._refusal import Problem, Skipped, raise_if
+from portmatrix.render._refusal import UNBOUND_HINT, Problem, Skipped, raise_if
 from portmatrix.suggest import unknown
 from portmatrix.traffic import network_family
-
-UNBOUND_HINT = "rerun with --skip-unbound to leave unbound flows out with a warning"
 
 
 class Hook(StrEnum):
@@ -66,6 +64,7 @@ class CompactMatrix:
     zones: tuple[str, str] | None = None
     #: Every endpoint of the deployment, for targets that name addresses after hosts and roles.
     endpoints: Mapping[str, Endpoint] = field(default_factory=dict)
+    site_rules: tuple[str, ...] = ()  # the inventory's exclusions, overrides and bindings
 
     def section(self, hook: Hook, action: Action) -> Section | None:
         return next((s for s in self.sections if s.hook is hook and s.action is action), None)
@@ -178,6 +177,7 @@ def _build_host(
         skipped=tuple(selection.skipped),
         host=host,
         endpoints=matrix.endpoints,
+        site_rules=matrix.site_rules,
     )
 
 
@@ -203,6 +203,7 @@ def _build_network(
         skipped=tuple(selection.skipped),
         zones=zones,
         endpoints=matrix.endpoints,
+        site_rules=matrix.site_rules,
     )
 
 

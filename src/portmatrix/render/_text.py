@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from portmatrix import __version__
 from portmatrix.compact import Grant, Reason, parse_network
+from portmatrix.errors import one_line
 from portmatrix.render._scope import Action, CompactMatrix, Section
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9 _.,:;/()+=<>@#%&*!?\[\]{}-]")
@@ -89,6 +90,9 @@ def header_lines(matrix: CompactMatrix, *, target: str, load: str) -> list[str]:
     if matrix.skipped:
         lines.append(f"left out ({len(matrix.skipped)}, as asked):")
         lines.extend(f"  {skipped}" for skipped in matrix.skipped)
+    if matrix.site_rules:  # a site's reason is free text: one capped, escaped line each
+        lines.append(f"site exclusions, overrides and bindings ({len(matrix.site_rules)}):")
+        lines.extend(one_line(f"  {rule}", 400) for rule in matrix.site_rules)
     return [line.replace("\n", " ") for line in lines]
 
 
