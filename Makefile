@@ -30,8 +30,10 @@ system-deps:
 demo: venv
 	$(PORTMATRIX) port 40087
 	$(PORTMATRIX) resolve examples/duplex-cce.yaml
-	$(PORTMATRIX) render nftables examples/duplex-cce.yaml --host cuc-pub -o out/cuc-pub.nft --mkdir --stats
-	@echo "wrote out/cuc-pub.nft (load it with: nft -f out/cuc-pub.nft)"
+	$(PORTMATRIX) render windows examples/duplex-cce.yaml --host rtr-a -o out/rtr-a.ps1 --mkdir --stats
+	$(PORTMATRIX) render asa examples/duplex-cce.yaml --between side-a side-b -o out/side-a-side-b.asa --stats
+	@echo "wrote out/rtr-a.ps1 (Windows Defender Firewall for the side-A router: run it as Administrator)"
+	@echo "wrote out/side-a-side-b.asa (the ASA ACL between the two sides: paste it in configuration mode)"
 
 test: system-deps venv lint typecheck
 	$(PY) -m pytest -q -p no:cacheprovider

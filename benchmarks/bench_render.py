@@ -98,7 +98,7 @@ def split(inventory: Path, out: Path, target: str) -> dict[str, float]:
     renderer = renderer_for(target)
     names = sorted(n for n, e in matrix.endpoints.items() if not e.is_network)
     index = FlowIndex.of(matrix)
-    options = {n: RenderOptions(host=n, skip_unbound=True) for n in names}
+    options = {n: RenderOptions(host=n, skip_unbound=True, force=True) for n in names}
     compact = stage(
         "compaction",
         lambda: {n: build(matrix, target=target, options=options[n], index=index) for n in names},
@@ -167,8 +167,10 @@ def main() -> int:
             policy = root / f"aerleon-{target}"
             aerleon_folder(inventory, policy, target)
             mine = timed(
+                # --force: Aerleon writes every host's policy, whatever the host runs, so ours
+                # must too for the comparison to be like for like.
                 [str(BIN / "portmatrix"), "render", target, str(inventory), "-o", f"{ours}/",
-                 "--skip-unbound"],
+                 "--skip-unbound", "--force"],
                 args.runs,
             )  # fmt: skip
             theirs.mkdir()

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 
 from portmatrix.change_request import COLUMNS, HEADINGS, zone_pair
 from portmatrix.cli import main
+from portmatrix.model import Flow, Matrix, Protocol
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -85,11 +86,34 @@ def test_lang_defaults_from_the_locale(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "## Requests" in out
 
 
+def _flow(src: str, dst: str, src_address: str = "", dst_address: str = "") -> Flow:
+    return Flow(src, dst, Protocol.TCP, 1, 1, "r", src_address or None, dst_address or None)
+
+
 def test_zone_pair_names_the_firewall_crossed() -> None:
     zones = {"dmz": ("web",), "core": ("db", "app"), "all": ("web", "db")}
-    assert zone_pair(zones, "web", "db") == "dmz > core"
-    assert zone_pair(zones, "db", "app") is None
-    assert zone_pair({}, "web", "db") is None
+    matrix = Matrix("m", {}, (), zones)
+    assert zone_pair(matrix, _flow("web", "db")) == "dmz > core"
+    assert zone_pair(matrix, _flow("db", "app")) is None
+    assert zone_pair(Matrix("m", {}, ()), _flow("web", "db")) is None
+
+
+def test_zone_pair_judges_each_end_at_the_address_its_network_uses() -> None:
+    public = {
+        "side-a": frozenset({("rtr-a", "10.0.1.1/32")}),
+        "side-b": frozenset({("rtr-b", "10.0.2.1/32")}),
+    }
+    private = {
+        "priv-a": frozenset({("rtr-a", "192.168.1.1/32")}),
+        "priv-b": frozenset({("rtr-b", "192.168.2.1/32")}),
+    }
+    ends = {**public, **private}
+    zones = {zone: ("rtr-a",) if zone.endswith("a") else ("rtr-b",) for zone in ends}
+    matrix = Matrix("m", {}, (), zones, zone_ends=ends)
+    on_private = _flow("rtr-a", "rtr-b", "192.168.1.1/32", "192.168.2.1/32")
+    on_public = _flow("rtr-a", "rtr-b", "10.0.1.1/32", "10.0.2.1/32")
+    assert zone_pair(matrix, on_private) == "priv-a > priv-b"
+    assert zone_pair(matrix, on_public) == "side-a > side-b"
 
 
 @pytest.mark.parametrize("mask", [0o022, 0o077])
@@ -132,7 +156,9 @@ def test_explain_and_check_speak_japanese(tmp_path: Path) -> None:
     from portmatrix.render import render
     from portmatrix.resolve import resolve_file
 
-    rules = render(resolve_file(example), "iptables", host="rtr-a", skip_unbound=True).text
+    rules = render(
+        resolve_file(example), "iptables", host="rtr-a", skip_unbound=True, force=True
+    ).text
     kept = [line for line in rules.splitlines() if "40047" not in line]  # block the rtfeed flow
     path = tmp_path / "rtr-a.rules"
     path.write_text("\n".join(kept) + "\n", encoding="utf-8")

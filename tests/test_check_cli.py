@@ -26,7 +26,7 @@ def run(*args: str) -> tuple[int, str, str]:
 def rules() -> list[str]:
     """The iptables rules portmatrix renders for rtr-a, as lines."""
     return render(
-        resolve_file(INVENTORY), "iptables", host="rtr-a", skip_unbound=True
+        resolve_file(INVENTORY), "iptables", host="rtr-a", skip_unbound=True, force=True
     ).text.splitlines()
 
 
@@ -117,7 +117,9 @@ def test_output_file(tmp_path: Path, rules: list[str]) -> None:
 
 
 def test_a_host_judged_on_no_flow_says_so(tmp_path: Path) -> None:
-    text = render(resolve_file(INVENTORY), "iptables", host="cvp-1", skip_unbound=True).text
+    text = render(
+        resolve_file(INVENTORY), "iptables", host="cvp-1", skip_unbound=True, force=True
+    ).text
     path = tmp_path / "cvp-1.rules"
     path.write_text(text, encoding="utf-8")
     args = ["check", INVENTORY, "--ruleset", str(path), "--type", "iptables-save"]

@@ -89,7 +89,9 @@ def test_kernel_dumps_give_the_same_findings_at_their_own_lines(
 
 def _nft_reports(matrix: Matrix) -> Iterator[tuple[str, Report]]:
     with Netns() as ns:
-        for name, rendered in render_hosts(matrix, "nftables", skip_unbound=True).items():
+        for name, rendered in render_hosts(
+            matrix, "nftables", skip_unbound=True, force=True
+        ).items():
             ns.run(["nft", "-f", "-"], input=rendered.text)
             dump = ns.run(["nft", "-j", "list", "ruleset"]).stdout
             yield (

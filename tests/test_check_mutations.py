@@ -84,7 +84,7 @@ def matrix() -> Matrix:
 
 
 def rendered_lines(matrix: Matrix, fmt: Format) -> list[str]:
-    return render(matrix, fmt.target, host=HOST, skip_unbound=True).text.splitlines()
+    return render(matrix, fmt.target, host=HOST, skip_unbound=True, force=True).text.splitlines()
 
 
 def check(matrix: Matrix, fmt: Format, lines: list[str]) -> Report:

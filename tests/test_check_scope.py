@@ -165,4 +165,6 @@ def test_json_keys_per_kind(kind: FindingKind) -> None:
     data = finding.as_dict()
     assert {"kind", "line", "rule_text", "message"} <= set(data)
     traffic = {"src", "dst", "protocol", "port_start", "port_end"}
-    assert (traffic <= set(data)) == (kind in (FindingKind.BLOCKED, FindingKind.EXCESS))
+    assert (traffic <= set(data)) == (
+        kind in (FindingKind.BLOCKED, FindingKind.EXCESS, FindingKind.INTERFACE_UNKNOWN)
+    )

@@ -22,7 +22,7 @@ def inventory(**host_firewall: bool) -> dict[str, Any]:
 
 
 def rendered(target: str, data: dict[str, Any], **options: Any) -> str:
-    return Project(data).render(target, host="rtr-a", skip_unbound=True, **options).text
+    return Project(data).render(target, host="rtr-a", skip_unbound=True, force=True, **options).text
 
 
 def test_ping_and_neighbour_discovery_are_the_default() -> None:

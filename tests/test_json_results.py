@@ -33,7 +33,9 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     smaller = where / "smaller.yaml"
     smaller.write_text(yaml.safe_dump(data), encoding="utf-8")
     rules = where / "rtr-a.rules"
-    text = render(resolve_file(EXAMPLE), "iptables", host="rtr-a", skip_unbound=True).text
+    text = render(
+        resolve_file(EXAMPLE), "iptables", host="rtr-a", skip_unbound=True, force=True
+    ).text
     rules.write_text(text, encoding="utf-8")
     return {"smaller": str(smaller), "rules": str(rules), "dir": str(where)}
 
@@ -64,12 +66,12 @@ COMMANDS = {
     "render-stats": (
         [
             "render",
-            "nftables",
+            "windows",
             EXAMPLE,
             "--host",
             "rtr-a",
             "-o",
-            "{dir}/x.nft",
+            "{dir}/x.ps1",
             "--stats",
             "--json",
         ],
@@ -89,7 +91,9 @@ def test_json_output_validates(files: dict[str, str], name: str) -> None:
 
 def test_a_render_folder_index_validates(tmp_path: Path) -> None:
     result = CliRunner().invoke(
-        main, ["render", "iptables", EXAMPLE, "-o", f"{tmp_path}/", "-q"], catch_exceptions=False
+        main,
+        ["render", "iptables", EXAMPLE, "-o", f"{tmp_path}/", "-q", "--force"],
+        catch_exceptions=False,
     )
     assert result.exit_code == 0
     index = validated((tmp_path / "index.json").read_text(encoding="utf-8"))

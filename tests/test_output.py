@@ -182,12 +182,14 @@ def test_resolve_mkdir(tmp_path: Path) -> None:
 
 def test_render_every_host_is_all_or_nothing(tmp_path: Path) -> None:
     target = tmp_path / "fw"
-    code, _ = run("render", "nftables", str(EXAMPLE), "-o", f"{target}/")
+    code, _ = run("render", "nftables", str(EXAMPLE), "-o", f"{target}/", "--force")
     assert code == 0
     first = sorted(os.listdir(target))
     assert MANIFEST in first and "cuc-pub.nft" in first and "index.json" in first
     (target / "cuc-pub.nft").write_text("edited\n")
-    code, _ = run("render", "nftables", str(EXAMPLE), "-o", str(target))  # exists: a folder
+    code, _ = run(
+        "render", "nftables", str(EXAMPLE), "-o", str(target), "--force"
+    )  # exists: a folder
     assert code == 0 and (target / "cuc-pub.nft").read_text() != "edited\n"
     assert sorted(os.listdir(target)) == first and os.listdir(tmp_path) == ["fw"]
 
@@ -203,7 +205,7 @@ def test_render_every_host_needs_mkdir_for_a_missing_parent(tmp_path: Path) -> N
     target = tmp_path / "out" / "fw"
     code, err = run("render", "nftables", str(EXAMPLE), "-o", f"{target}/")
     assert code == 2 and "pass --mkdir" in err and not (tmp_path / "out").exists()
-    code, _ = run("render", "nftables", str(EXAMPLE), "-o", f"{target}/", "--mkdir")
+    code, _ = run("render", "nftables", str(EXAMPLE), "-o", f"{target}/", "--mkdir", "--force")
     assert code == 0 and (target / "cuc-pub.nft").is_file()
 
 

@@ -36,17 +36,23 @@ def busiest_zones(matrix: Matrix) -> tuple[str, str]:
 
 
 def scenarios() -> list[tuple[str, Matrix, str, dict[str, object]]]:
-    """(deployment, matrix, scope name, render keywords) for every golden file."""
+    """(deployment, matrix, scope name, render keywords) for every golden file.
+
+    Host scenarios render with ``force``: a golden pins a target's syntax for the busiest host
+    whatever that host runs on (the platform refusal itself is tested in test_platforms.py).
+    """
     out: list[tuple[str, Matrix, str, dict[str, object]]] = []
     for path in EXAMPLES:
         matrix = resolve_file(path)
         host = busiest_host(matrix)
         zones = busiest_zones(matrix)
-        out.append((path.stem, matrix, f"host-{host}", {"host": host, "egress": True}))
+        out.append(
+            (path.stem, matrix, f"host-{host}", {"host": host, "egress": True, "force": True})
+        )
         out.append((path.stem, matrix, f"between-{zones[0]}-{zones[1]}", {"between": zones}))
     sample = sample_matrix()
-    out.append(("sample", sample, "host-rgr-a", {"host": "rgr-a", "egress": True}))
-    out.append(("sample", sample, "host-cuc6", {"host": "cuc6"}))
+    out.append(("sample", sample, "host-rgr-a", {"host": "rgr-a", "egress": True, "force": True}))
+    out.append(("sample", sample, "host-cuc6", {"host": "cuc6", "force": True}))
     out.append(("sample", sample, "between-dc-agents", {"between": ("dc", "agents")}))
     return out
 

@@ -57,7 +57,7 @@ def test_tools_accept_every_host_of_every_example(
     netns: Netns, tmp_path: Path, example: Path, target: str
 ) -> None:
     matrix = resolve_file(example)
-    for name, rendered in render_hosts(matrix, target, egress=True).items():
+    for name, rendered in render_hosts(matrix, target, egress=True, force=True).items():
         path = tmp_path / f"{name}{rendered.suffix}"
         path.write_text(rendered.text)
         check_file(netns, path)
@@ -126,7 +126,7 @@ def _generated_inventory() -> Matrix:
 def test_tools_accept_hosts_of_a_generated_enterprise(netns: Netns, tmp_path: Path) -> None:
     matrix = _generated_inventory()
     for target in ("nftables", "iptables"):
-        rendered = render_hosts(matrix, target, egress=True, skip_unbound=True)
+        rendered = render_hosts(matrix, target, egress=True, skip_unbound=True, force=True)
         for name in sorted(rendered)[::7]:
             path = tmp_path / f"{name}{rendered[name].suffix}"
             path.write_text(rendered[name].text)
@@ -269,7 +269,7 @@ def test_our_nftables_admits_exactly_the_matrix_on_the_wire(
 ) -> None:
     host, peer = pick_host_and_peer(example_matrix)
     allowed, denied = sample_ports(example_matrix, host, peer)
-    text = render(example_matrix, "nftables", host=host).text
+    text = render(example_matrix, "nftables", host=host, force=True).text
     seen = probe_with(example_matrix, host, peer, text, load_nft, tmp_path, ".nft")
     assert seen == {**dict.fromkeys(allowed, True), **dict.fromkeys(denied, False)}
 
@@ -323,7 +323,7 @@ def our_sample(
 ) -> dict[int, bool]:
     """What our nftables admits for the Aerleon host's busiest peer, probed once."""
     host, peer, _ = aerleon_outputs
-    text = render(example_matrix, "nftables", host=host).text
+    text = render(example_matrix, "nftables", host=host, force=True).text
     where = tmp_path_factory.mktemp("ours")
     return probe_with(example_matrix, host, peer, text, load_nft, where, ".nft")
 

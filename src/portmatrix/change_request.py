@@ -145,25 +145,21 @@ def first_sentence(text: str) -> str:
     return text.rstrip(".。")
 
 
-def zone_pair(zones: Mapping[str, Sequence[str]], src: str, dst: str) -> str | None:
+def zone_pair(matrix: Matrix, flow: Flow) -> str | None:
     """The firewall a flow crosses, ``zone-a > zone-b``; ``None`` inside one zone or unzoned.
 
     A pair counts only when each end is outside the other's zone: with nested zones, a flow
-    between two members of one zone crosses no firewall of it.
+    between two members of one zone crosses no firewall of it. An end is judged at the address
+    the flow uses, so a private-network flow crosses the zones that hold private addresses.
     """
-    crossed = [
-        f"{a} > {b}"
-        for a, a_members in zones.items()
-        if src in a_members and dst not in a_members
-        for b, b_members in zones.items()
-        if dst in b_members and src not in b_members
-    ]
+    tests = [(zone, matrix.zone_test(zone)) for zone in matrix.zones]
+    src = [zone for zone, test in tests if test(flow.src, flow.src_address)]
+    dst = [zone for zone, test in tests if test(flow.dst, flow.dst_address)]
+    crossed = [f"{a} > {b}" for a in src if a not in dst for b in dst if b not in src]
     return ", ".join(crossed) or None
 
 
-def row(
-    flow: Flow, *, action: str, wording: Wording, zones: Mapping[str, Sequence[str]]
-) -> RequestRow:
+def row(flow: Flow, *, action: str, wording: Wording, matrix: Matrix) -> RequestRow:
     ports = str(flow.ports)
     return RequestRow(
         src=flow.src,
@@ -171,7 +167,7 @@ def row(
         dst=flow.dst,
         dst_address=flow.dst_address,
         network=flow.network,
-        zone_pair=zone_pair(zones, flow.src, flow.dst),
+        zone_pair=zone_pair(matrix, flow),
         protocol=flow.protocol.value,
         ports=ports,
         port_start=flow.port_start,
@@ -202,15 +198,15 @@ class Sorted:
         *,
         action: str,
         wording: Wording,
-        zones: Mapping[str, Sequence[str]],
+        matrix: Matrix,
     ) -> None:
         for flow in flows:
             if flow.local_only:
-                self.local_only.append(row(flow, action=DENY, wording=wording, zones=zones))
+                self.local_only.append(row(flow, action=DENY, wording=wording, matrix=matrix))
             elif flow.unbound:
-                self.unbound.append(row(flow, action=action, wording=wording, zones=zones))
+                self.unbound.append(row(flow, action=action, wording=wording, matrix=matrix))
             else:
-                self.requests.append(row(flow, action=action, wording=wording, zones=zones))
+                self.requests.append(row(flow, action=action, wording=wording, matrix=matrix))
 
     def lists(self) -> dict[str, list[RequestRow]]:
         return {"requests": self.requests, "local_only": self.local_only, "unbound": self.unbound}
@@ -219,7 +215,7 @@ class Sorted:
 def matrix_rows(matrix: Matrix, wording: Wording) -> Sorted:
     """Every flow of a matrix: network flows become permit requests."""
     out = Sorted()
-    out.add(matrix.flows, action=PERMIT, wording=wording, zones=matrix.zones)
+    out.add(matrix.flows, action=PERMIT, wording=wording, matrix=matrix)
     return out
 
 
@@ -228,8 +224,8 @@ def change_rows(
 ) -> Sorted:
     """A change: flows to open are permit requests, flows to close removal requests."""
     out = Sorted()
-    out.add(to_open, action=PERMIT, wording=wording, zones=new.zones)
-    out.add(to_close, action=REMOVE, wording=wording, zones=old.zones)
+    out.add(to_open, action=PERMIT, wording=wording, matrix=new)
+    out.add(to_close, action=REMOVE, wording=wording, matrix=old)
     return out
 
 

@@ -61,6 +61,9 @@ class BoundRole:
 
 @dataclass(frozen=True, slots=True)
 class DeployedHost:
+    """A validated host. ``network`` is its main address: ``address:``, or else the first
+    network under ``addresses:``; flows that name no network use it."""
+
     name: str
     network: IPNetwork
     roles: tuple[BoundRole, ...]
@@ -69,10 +72,30 @@ class DeployedHost:
     index: int  # position in the inventory's host list
     address: str = ""  # canonical CIDR text of ``network``, computed once: every flow carries it
     probe_address: str | None = None  # where probes go to and from a network (see verify.plan)
+    networks: dict[str, IPNetwork] = field(default_factory=dict)  # ``addresses:`` by network
+    fallback: bool = True  # ``address:`` was written: it serves every network not named
+    interfaces: dict[str, str] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)  # ``networks`` as CIDR text, made once
 
     def __post_init__(self) -> None:
         if not self.address:
             object.__setattr__(self, "address", str(self.network))
+        if self.networks and not self.texts:
+            texts = {name: str(net) for name, net in self.networks.items()}
+            object.__setattr__(self, "texts", texts)
+
+    def address_on(self, network: str | None) -> str | None:
+        """The address traffic on ``network`` travels to and from; None when there is none."""
+        if network is None:
+            return self.address
+        own = self.texts.get(network)
+        if own is not None:
+            return own
+        return self.address if self.fallback else None
+
+    def all_networks(self) -> list[IPNetwork]:
+        """Every address of the host, the main one first, without repeats."""
+        return list(dict.fromkeys((self.network, *self.networks.values())))
 
 
 @dataclass
@@ -86,6 +109,8 @@ class Deployment:
     zones: dict[str, tuple[str, ...]]
     lines: LineMap
     host_firewall: HostFirewall = field(default_factory=HostFirewall)
+    #: zone -> the (host, address) pairs inside it (``host@private`` holds one address).
+    zone_ends: dict[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
     site: SiteRules = field(default_factory=SiteRules)  # exclude:, override:, bind:
 
     def host(self, name: str) -> DeployedHost:
@@ -96,6 +121,14 @@ class Deployment:
 
     def line_of(self, host: DeployedHost, *path: str | int) -> int | None:
         return self.lines.line(("hosts", host.index, *path))
+
+
+def _address_key(host: DeployedHost, network: IPNetwork) -> tuple[str, ...]:
+    """Where in the host's entry ``network`` is written: its ``address:`` or one network."""
+    if host.fallback and network == host.network:
+        return ("address",)
+    named = [name for name, own in host.networks.items() if own == network]
+    return ("addresses", named[0]) if named else ("address",)
 
 
 def has_value(actual: OptionValue | None, wanted: ScalarValue) -> bool:
@@ -155,7 +188,7 @@ def build_deployment(data: Any, catalog: Catalog, *, file: str, lines: LineMap) 
     options = checker.options(inventory.options)
     hosts = [checker.host(host, index) for index, host in enumerate(inventory.hosts)]
     checker.unique(hosts)
-    zones = checker.zones(inventory, hosts)
+    zones, zone_ends = checker.zones(inventory, hosts)
     site = check_site_rules(
         exclude=inventory.exclude,
         override=inventory.override,
@@ -172,6 +205,7 @@ def build_deployment(data: Any, catalog: Catalog, *, file: str, lines: LineMap) 
         zones,
         lines,
         host_firewall=inventory.host_firewall,
+        zone_ends=zone_ends,
         site=site,
     )
 
@@ -247,22 +281,55 @@ class _Checker:
         return tuple(dict.fromkeys(str(item) for item in value))
 
     def host(self, host: Host, index: int) -> DeployedHost:
-        try:
-            network = ipaddress.ip_network(host.address, strict=True)
-        except ValueError as exc:
+        networks = {
+            name: self.address(host, text, index, "addresses", name)
+            for name, text in host.addresses.items()
+        }
+        if host.address is not None:
+            network = self.address(host, host.address, index, "address")
+        elif networks:
+            network = next(iter(networks.values()))
+        else:
             raise self.fail(
-                f"host {host.name!r}: {host.address!r} is not an IP address or network ({exc})",
-                "hosts",
-                index,
-                "address",
-            ) from exc
+                f"host {host.name!r} has no address: give address: or addresses:", "hosts", index
+            )
+        for name in host.interfaces:
+            if name not in networks and host.address is None:
+                raise self.fail(
+                    f"host {host.name!r}: interface for network {name!r}, which the host has no "
+                    "address on",
+                    "hosts",
+                    index,
+                    "interfaces",
+                    name,
+                )
         roles = tuple(
             self.role(host, assignment, index, i) for i, assignment in enumerate(host.roles)
         )
         probe = self.probe_address(host, network, index)
         return DeployedHost(
-            host.name, network, roles, host.site, host.zone, index, probe_address=probe
+            host.name,
+            network,
+            roles,
+            host.site,
+            host.zone,
+            index,
+            probe_address=probe,
+            networks=networks,
+            fallback=host.address is not None,
+            interfaces=dict(host.interfaces),
         )
+
+    def address(self, host: Host, text: str, index: int, *where: str) -> IPNetwork:
+        try:
+            return ipaddress.ip_network(text, strict=True)
+        except ValueError as exc:
+            raise self.fail(
+                f"host {host.name!r}: {text!r} is not an IP address or network ({exc})",
+                "hosts",
+                index,
+                *where,
+            ) from exc
 
     def probe_address(self, host: Host, network: IPNetwork, index: int) -> str | None:
         """The written probe address, inside the host's network and usable as a host."""
@@ -372,27 +439,38 @@ class _Checker:
                     f"host name {host.name!r} is used twice", "hosts", host.index, "name"
                 )
             names[host.name] = host
-            if host.network in addresses:
-                other = addresses[host.network]
-                raise self.fail(
-                    f"host {host.name!r} has the same address {host.address} as {other.name!r}",
-                    "hosts",
-                    host.index,
-                    "address",
-                )
-            addresses[host.network] = host
+            for network in host.all_networks():
+                if network in addresses:
+                    other = addresses[network]
+                    raise self.fail(
+                        f"host {host.name!r} has the same address {network} as {other.name!r}",
+                        "hosts",
+                        host.index,
+                        *_address_key(host, network),
+                    )
+                addresses[network] = host
 
-    def zones(self, inventory: Inventory, hosts: list[DeployedHost]) -> dict[str, tuple[str, ...]]:
-        members: dict[str, list[str]] = {}
+    def zones(
+        self, inventory: Inventory, hosts: list[DeployedHost]
+    ) -> tuple[dict[str, tuple[str, ...]], dict[str, frozenset[tuple[str, str]]]]:
+        """Zone -> member host names, and zone -> the (host, address) pairs inside it.
+
+        A host named bare (or by its ``zone:``) is in the zone on every address; ``host@net``
+        only on its address on network ``net``; a CIDR holds each host address inside it.
+        """
+        ends: dict[str, list[tuple[str, str]]] = {}
         by_name = {host.name: host for host in hosts}
         for host in hosts:
             if host.zone:
-                members.setdefault(host.zone, []).append(host.name)
+                ends.setdefault(host.zone, []).extend(_every_address(host))
         for zone, entries in inventory.zones.items():
-            bucket = members.setdefault(zone, [])
+            bucket = ends.setdefault(zone, [])
             for position, entry in enumerate(entries):
                 bucket.extend(self.zone_member(zone, entry, by_name, hosts, position))
-        return {zone: tuple(dict.fromkeys(names)) for zone, names in members.items()}
+        members = {
+            zone: tuple(dict.fromkeys(name for name, _ in pairs)) for zone, pairs in ends.items()
+        }
+        return members, {zone: frozenset(pairs) for zone, pairs in ends.items()}
 
     def zone_member(
         self,
@@ -401,21 +479,37 @@ class _Checker:
         by_name: dict[str, DeployedHost],
         hosts: list[DeployedHost],
         position: int,
-    ) -> list[str]:
+    ) -> list[tuple[str, str]]:
+        where = ("zones", zone, position)
         if entry in by_name:
-            return [entry]
+            return _every_address(by_name[entry])
+        name, at, network_name = entry.partition("@")
+        if at and name in by_name:
+            address = by_name[name].address_on(network_name)
+            if address is None:
+                known = list(by_name[name].networks)
+                raise self.fail(
+                    f"zone {zone!r}: host {name!r} has no address on network "
+                    f"{network_name!r}{_suggest(network_name, known)}",
+                    *where,
+                )
+            return [(name, address)]
         try:
             network = ipaddress.ip_network(entry, strict=False)
         except ValueError:
-            hint = _suggest(entry, list(by_name))
+            hint = _suggest(name, list(by_name))
             raise self.fail(
-                f"zone {zone!r}: {entry!r} is neither a host name nor a network{hint}",
-                "zones",
-                zone,
-                position,
+                f"zone {zone!r}: {entry!r} is neither a host name nor a network "
+                f"(nor host@network){hint}",
+                *where,
             ) from None
         return [
-            host.name
+            (host.name, str(own))
             for host in hosts
-            if host.network.version == network.version and host.network.subnet_of(network)  # type: ignore[arg-type]
+            for own in host.all_networks()
+            if own.version == network.version and own.subnet_of(network)  # type: ignore[arg-type]
         ]
+
+
+def _every_address(host: DeployedHost) -> list[tuple[str, str]]:
+    return [(host.name, str(network)) for network in host.all_networks()]

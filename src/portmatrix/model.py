@@ -16,6 +16,7 @@ Two families live here:
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal, NamedTuple
@@ -66,6 +67,9 @@ OptionValue = ScalarValue | tuple[str, ...]
 Conditions = dict[str, ScalarValue | list[ScalarValue]]
 
 _FORBID: dict[str, Any] = {"extra": "forbid"}
+#: A network's name (``public``, ``private``): what catalog entries and inventories agree on.
+NETWORK_NAME = r"^[a-z][a-z0-9_-]*$"
+NetworkName = Annotated[str, pattern(NETWORK_NAME)]
 
 
 def doc(text: str, **kwargs: Any) -> Any:
@@ -124,12 +128,25 @@ class ParamSpec:
     )
 
 
+#: What a role runs on, so a host firewall is only written where it can be installed:
+#: ``windows`` (Windows Defender Firewall), ``linux`` (nftables, iptables), ``vos`` (Cisco's
+#: Voice Operating System: Unity Connection, Unified CM), ``appliance`` (a closed appliance or
+#: gateway), ``device`` (phone firmware), ``any`` (whatever the site runs it on).
+Platform = Literal["windows", "linux", "vos", "appliance", "device", "any"]
+PLATFORMS: tuple[str, ...] = ("windows", "linux", "vos", "appliance", "device", "any")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RoleSpec:
     """A kind of endpoint the documents talk about: a CCE router, an IP phone, a DNS server."""
 
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
     name: str
+    platform: Platform | None = doc(
+        "What the role runs on; a host firewall target refuses a host it cannot run on "
+        "(none given: any)",
+        default=None,
+    )
     params: dict[str, ParamSpec] = field(default_factory=dict)
     description: Text | None = None
 
@@ -226,6 +243,11 @@ class CatalogEntry:
     ports: Annotated[tuple[PortItem, ...], NON_EMPTY]
     when: Conditions = field(default_factory=dict)
     optional: bool = doc("Off by default; needs an option to enable", default=False)
+    network: NetworkName | None = doc(
+        "The network the document says this traffic travels on (public, private); flows use "
+        "each host's address on it",
+        default=None,
+    )
     notes: Text
     source: SourceRef
     flags: tuple[str, ...] = ()
@@ -293,7 +315,18 @@ RoleItem = Annotated[RoleAssignment, Before(_role_item)]
 class Host:
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
     name: Annotated[str, pattern(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
-    address: str = doc("An IP address or a CIDR network")
+    address: str | None = doc(
+        "An IP address or a CIDR network: every network's address, or the fallback for a "
+        "network not named under addresses",
+        default=None,
+    )
+    addresses: dict[NetworkName, str] = doc(
+        "Network name -> this host's address on it (public, private)", default_factory=dict
+    )
+    interfaces: dict[NetworkName, str] = doc(
+        "Network name -> the interface that network arrives on (eth0, eth1), for check",
+        default_factory=dict,
+    )
     roles: Annotated[tuple[RoleItem, ...], NON_EMPTY]
     site: str | None = None
     zone: str | None = None
@@ -370,7 +403,8 @@ class Inventory:
     description: str = ""
     options: dict[str, OptionValue] = field(default_factory=dict)
     zones: dict[str, tuple[str, ...]] = doc(
-        "Zone name -> host names or CIDR networks", default_factory=dict
+        "Zone name -> host names (every address), host@network (one address) or CIDR networks",
+        default_factory=dict,
     )
     hosts: Annotated[tuple[Host, ...], NON_EMPTY]
     host_firewall: HostFirewall = doc(
@@ -413,6 +447,37 @@ class Endpoint:
     site: str | None = None
     roles: tuple[str, ...] = ()
     probe_address: str | None = None  # the inventory's probe_address: where a network is probed
+    #: What its roles run on: one platform, ``any``, or several joined by ``+`` when its
+    #: roles disagree (no host firewall runs there).
+    platform: str = "any"
+    #: (network name, canonical CIDR) for each network the inventory names under addresses.
+    addresses: tuple[tuple[str, str], ...] = ()
+    #: (network name, interface) for each network the inventory names under interfaces.
+    interfaces: tuple[tuple[str, str], ...] = ()
+
+    def address_on(self, network: str | None) -> str:
+        """The address traffic on ``network`` uses: its own, else the host's main address."""
+        for name, address in self.addresses:
+            if name == network:
+                return address
+        return self.address
+
+    def interface_on(self, network: str | None) -> str | None:
+        """The interface ``network`` arrives on, when the inventory says."""
+        for name, interface in self.interfaces:
+            if name == network:
+                return interface
+        return None
+
+    def interface_at(self, address: str) -> str | None:
+        """The interface traffic to ``address`` arrives on: the one named for the networks at
+        that address, when they agree on one."""
+        found = {iface for net, iface in self.interfaces if self.address_on(net) == address}
+        return found.pop() if len(found) == 1 else None
+
+    def all_addresses(self) -> tuple[str, ...]:
+        """Every address of the host, the main one first, without repeats."""
+        return tuple(dict.fromkeys((self.address, *(address for _, address in self.addresses))))
 
     @property
     def is_network(self) -> bool:
@@ -499,6 +564,9 @@ class Matrix:
     zones: dict[str, tuple[str, ...]] = field(default_factory=dict)  # zone -> endpoint names
     warnings: tuple[str, ...] = ()
     host_firewall: HostFirewall = field(default_factory=HostFirewall)
+    #: zone -> the (endpoint, address) pairs inside it, where a zone holds only some of a
+    #: host's addresses (``host@private``, a CIDR); a zone absent here holds its members whole.
+    zone_ends: dict[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
     #: The inventory's exclusions, overrides and bindings, one line each, for every file's header.
     site_rules: tuple[str, ...] = ()
     _cache: dict[str, Any] = field(
@@ -539,12 +607,31 @@ class Matrix:
 
     def flows_between(self, zone_a: str, zone_b: str) -> list[Flow]:
         """Flows that cross a firewall between two zones, in either direction."""
-        a, b = set(self.zones.get(zone_a, ())), set(self.zones.get(zone_b, ()))
+        a, b = self.zone_test(zone_a), self.zone_test(zone_b)
         return [
             flow
             for flow in self.network_flows()
-            if (flow.src in a and flow.dst in b) or (flow.src in b and flow.dst in a)
+            if (a(flow.src, flow.src_address) and b(flow.dst, flow.dst_address))
+            or (b(flow.src, flow.src_address) and a(flow.dst, flow.dst_address))
         ]
+
+    def in_zone(self, zone: str, name: str, address: str | None) -> bool:
+        """Whether endpoint ``name``, at ``address`` (the flow's end), lies in ``zone``."""
+        return bool(self.zone_test(zone)(name, address))
+
+    def zone_test(self, zone: str) -> Callable[[str, str | None], bool]:
+        """``(name, address) -> bool`` for one zone, its members read once per matrix."""
+        tests: dict[str, Callable[[str, str | None], bool]]
+        tests = self._cache.setdefault("zone_tests", {})
+        test = tests.get(zone)
+        if test is None:
+            ends = self.zone_ends.get(zone)
+            if ends is None:
+                members = frozenset(self.zones.get(zone, ()))
+                test = tests[zone] = lambda name, address: name in members
+            else:
+                test = tests[zone] = lambda name, address: (name, address) in ends
+        return test
 
     def admits(
         self, src_address: str | int, dst_address: str | int, protocol: str | int, port: int

@@ -195,7 +195,7 @@ class Project:
                     "role": role,
                     "product": owner,
                     "name": spec.name,
-                    "platform": getattr(spec, "platform", None),
+                    "platform": spec.platform,
                     "params": {key: _param(value) for key, value in spec.params.items()},
                     "listens": listens.get(role, []),
                     "connects": list(dict.fromkeys(connects.get(role, []))),
@@ -301,6 +301,7 @@ class Project:
                     "peer": decision.peer,
                     "made": decision.made,
                     "reason": decision.reason,
+                    "network": entry.network if entry else None,
                     "purpose": first_sentence(notes) if notes else "",
                     "source": str(entry.source) if entry else "",
                 }
@@ -376,8 +377,10 @@ class Project:
         skip_unbound: bool = False,
         family: int | None = None,
         exact: bool = False,
+        force: bool = False,
     ) -> Rendered:
-        """One host's firewall (``host``) or the ACL between two zones (``between``)."""
+        """One host's firewall (``host``) or the ACL between two zones (``between``); a host
+        firewall for a host whose platform cannot run it is refused unless ``force``."""
         from portmatrix.render import render, renderer_for
 
         renderer = renderer_for(target)  # an unknown target fails before resolution
@@ -390,6 +393,7 @@ class Project:
             skip_unbound=skip_unbound,
             family=family,
             exact=exact,
+            force=force,
         )
 
     def render_hosts(
@@ -401,6 +405,7 @@ class Project:
         family: int | None = None,
         exact: bool = False,
         on_host: Callable[[str], None] | None = None,
+        force: bool = False,
     ) -> dict[str, dict[str, Rendered]]:
         """Every host's firewall for each target (target -> host -> file), compacted once."""
         from portmatrix.render import render_hosts_for, renderer_for
@@ -414,6 +419,7 @@ class Project:
             family=family,
             exact=exact,
             on_host=on_host,
+            force=force,
         )
 
     def check(

@@ -90,6 +90,9 @@ def _resolve(deployment: Deployment, catalog: Catalog, *, strict: bool) -> Matri
             site=host.site,
             roles=tuple(dict.fromkeys(role.role for role in host.roles)),
             probe_address=host.probe_address,
+            platform=host_platform(catalog, host),
+            addresses=tuple((name, str(net)) for name, net in host.networks.items()),
+            interfaces=tuple(host.interfaces.items()),
         )
         for host in deployment.hosts
     }
@@ -100,8 +103,15 @@ def _resolve(deployment: Deployment, catalog: Catalog, *, strict: bool) -> Matri
         dict(deployment.zones),
         tuple(warnings),
         host_firewall=deployment.host_firewall,
+        zone_ends=dict(deployment.zone_ends),
         site_rules=tuple(str(change) for change in deployment.site.changes(catalog)),
     )
+
+
+def host_platform(catalog: Catalog, host: DeployedHost) -> str:
+    """What a host runs on: the platforms its roles name, ``any`` aside."""
+    named = {catalog.roles[role.role].platform for role in host.roles} - {None, "any"}
+    return "+".join(sorted(p for p in named if p)) or "any"
 
 
 def explain(deployment: Deployment, catalog: Catalog, src: str, dst: str) -> list[Decision]:
@@ -172,7 +182,7 @@ class _Resolver:
         self.meta: dict[
             tuple[str, str, Protocol, str], tuple[CatalogEntry, BoundRole, bool, Exposure]
         ] = {}
-        self.addresses: dict[str, str | None] = {}
+        self.addresses: dict[tuple[str, str | None], str | None] = {}  # (name, network) ->
         self.peer_indexes: dict[tuple[object, ...], PeerIndex] = {}
         self.notes: dict[tuple[str, ...], str] = {}  # warnings beyond unbound roles, deduplicated
 
@@ -464,8 +474,25 @@ class _Resolver:
         self.ranges[key].extend(ranges)
         if key not in self.meta:
             self.meta[key] = (claim.entry, dst_role, claim.item.ephemeral, claim.exposure)
-        self.addresses[src_name] = src.address if src is not None else None
-        self.addresses[target] = dst.address if dst is not None else None
+        network = claim.entry.network
+        self.addresses[src_name, network] = self.address_on(src, network)
+        self.addresses[target, network] = self.address_on(dst, network)
+
+    def address_on(self, host: DeployedHost | None, network: str | None) -> str | None:
+        """The host's address on ``network``; an inventory error when it has none."""
+        if host is None:
+            return None
+        address = host.address_on(network)
+        if address is None:
+            named = ", ".join(host.networks)
+            raise InventoryError(
+                f"host {host.name!r} has no address on the {network} network, which "
+                f"catalog traffic needs (it names {named}); add {network}: to its addresses "
+                "or give it address:",
+                file=self.deployment.file,
+                line=self.deployment.line_of(host, "addresses"),
+            )
+        return address
 
     def flows(self) -> list[Flow]:
         result = []
@@ -478,7 +505,9 @@ class _Resolver:
             )
             instance = _int_or_none(role.params.get("instance"))
             side = _str_or_none(role.params.get("side"))
-            src_address, dst_address = self.addresses.get(src), self.addresses.get(dst)
+            network = entry.network
+            src_address = self.addresses.get((src, network))
+            dst_address = self.addresses.get((dst, network))
             if self.any_bound:
                 src_address = _any_like(dst_address) if src in self.any_bound else src_address
                 dst_address = _any_like(src_address) if dst in self.any_bound else dst_address
@@ -500,6 +529,7 @@ class _Resolver:
                         instance,
                         side,
                         ephemeral,
+                        network,
                     )
                 )
         result.sort(

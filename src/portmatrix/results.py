@@ -90,6 +90,7 @@ class DecisionItem(TypedDict):
     peer: str | None
     made: bool
     reason: str
+    network: str | None
     purpose: str
     source: str
 
@@ -119,7 +120,7 @@ class ExplainResult(TypedDict):
 class FindingItem(TypedDict):
     """One finding; kinds add their own detail keys (``rules``, ``needed``, ``shadowed_by``)."""
 
-    kind: Literal["blocked", "excess", "shadowed", "unsupported"]
+    kind: Literal["blocked", "excess", "shadowed", "unsupported", "interface-unknown"]
     line: int | None
     rule_text: str
     message: str
@@ -133,12 +134,18 @@ class FindingItem(TypedDict):
     purpose: NotRequired[str]
 
 
-@with_config(_FORBID)
-class FindingCounts(TypedDict):
-    blocked: int
-    excess: int
-    shadowed: int
-    unsupported: int
+#: Functional form: one key, ``interface-unknown``, is not a Python name.
+FindingCounts = TypedDict(
+    "FindingCounts",
+    {
+        "blocked": int,
+        "excess": int,
+        "shadowed": int,
+        "unsupported": int,
+        "interface-unknown": int,
+    },
+)
+FindingCounts.__pydantic_config__ = _FORBID  # type: ignore[attr-defined]
 
 
 @with_config(_FORBID)
@@ -331,6 +338,7 @@ class TargetItem(TypedDict):
     modes: list[str]
     families: list[int]
     egress: bool
+    platforms: list[str]
     description: str
     can_render: str
 

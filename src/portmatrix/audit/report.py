@@ -139,9 +139,10 @@ class AddressBook:
     def __init__(self, matrix: Matrix):
         self._by_prefix: dict[tuple[int, int], dict[int, str]] = {}
         for endpoint in sorted(matrix.endpoints.values(), key=lambda e: e.name):
-            net = ipaddress.ip_network(endpoint.address, strict=False)
-            table = self._by_prefix.setdefault((net.version, net.prefixlen), {})
-            table.setdefault(int(net.network_address), endpoint.name)
+            for address in endpoint.all_addresses():  # every network's address names the host
+                net = ipaddress.ip_network(address, strict=False)
+                table = self._by_prefix.setdefault((net.version, net.prefixlen), {})
+                table.setdefault(int(net.network_address), endpoint.name)
         self._order = sorted(self._by_prefix, key=lambda key: -key[1])
 
     def name(self, address: Address) -> str | None:

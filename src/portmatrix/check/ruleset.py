@@ -135,6 +135,12 @@ class Ruleset:
     acls: list[str] = field(default_factory=list)
     unsupported: list[Unsupported] = field(default_factory=list)
     families: frozenset[int] = frozenset({4, 6})
+    #: The text it was read from, so it can be read again for one arrival interface.
+    text: str | None = None
+    #: The input-interface names its rules test (``-i eth1``, ``iifname``), as read.
+    input_interfaces: frozenset[str] = frozenset()
+    #: The interface packets arrive on, as this copy was read for (None: assumed to match).
+    arrival: str | None = None
 
     def chain(self, name: str) -> Chain:
         return self.chains.setdefault(name, Chain(name))

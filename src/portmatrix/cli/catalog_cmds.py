@@ -178,6 +178,8 @@ def _entry_text(entry: CatalogEntry) -> str:
         )
         lines.append(f"  peer      : {peer.role} {peer.where or ''} {relation}".rstrip())
     lines.append(f"  direction : {entry.direction}   exposure: {entry.exposure}")
+    if entry.network:
+        lines.append(f"  network   : {entry.network}")
     for item in entry.ports:
         extra = [f"side {item.side}"] if item.side else []
         extra += [f"at {item.at}"] if item.at != "self" else []

@@ -73,6 +73,12 @@ if TYPE_CHECKING:
     type=click.Choice(["4", "6"]),
     help="Render only IPv4 or only IPv6 flows (iptables holds one family per file).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Render a host firewall even for a host whose platform cannot run it (a VOS "
+    "appliance, a phone network).",
+)
 @click.option("--list", "list_targets", is_flag=True, help="List the render targets and exit.")
 @json_option
 @quiet_option
@@ -88,6 +94,7 @@ def render_command(
     egress: bool,
     exact: bool,
     skip_unbound: bool,
+    force: bool,
     family: str | None,
     list_targets: bool,
     as_json: bool,
@@ -125,6 +132,7 @@ def render_command(
         "skip_unbound": skip_unbound,
         "family": int(family) if family else None,
         "exact": exact,
+        "force": force,
     }
 
     job = _Job(deployment, renderer, options, host, between or None, output, folder, quiet)
@@ -199,6 +207,7 @@ def _target(target: str | None, output: str | None) -> str:
 def _every_host(
     deployment: Project, renderer: Renderer, options: dict[str, Any], *, quiet: bool
 ) -> dict[str, Rendered]:
+    from portmatrix.render import left_out
     from portmatrix.render._pipeline import host_count
 
     hosts = host_count(deployment.matrix)
@@ -206,6 +215,8 @@ def _every_host(
         everything = deployment.render_hosts(
             [renderer], on_host=lambda _name: stage.advance(), **options
         )
+    if not options.get("force"):
+        warn(left_out(deployment.matrix, renderer), quiet=quiet)
     return everything[renderer.name]
 
 

@@ -94,7 +94,8 @@ def explain_text(decisions: Iterable[Mapping[str, Any]]) -> str:
         verdict = "flow" if d["made"] else "no flow"
         head = f"{d['rule']}: {d['owner']} <- {d['peer'] or '-'}: {verdict}"
         purpose = f"\n  purpose: {d['purpose']}" if d.get("purpose") else ""
-        blocks.append(f"{head}{purpose}\n  why: {d['reason']}")
+        network = f"\n  network: {d['network']}" if d.get("network") else ""
+        blocks.append(f"{head}{purpose}{network}\n  why: {d['reason']}")
     return "\n".join(blocks) if blocks else "no catalog entry applies between these endpoints"
 
 

@@ -13,6 +13,7 @@ SHOWN = (
     "src_address",
     "dst",
     "dst_address",
+    "network",
     "protocol",
     "ports",
     "action",

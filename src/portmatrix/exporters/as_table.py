@@ -9,13 +9,13 @@ from portmatrix.change_request import RequestRow
 from portmatrix.exporters._protocol import Listing
 from portmatrix.table import format_table
 
-HEADERS = ("src", "dst", "proto", "ports", "rule", "exposure")
+HEADERS = ("src", "dst", "proto", "ports", "network", "rule", "exposure")
 
 
 def rows_table(rows: Sequence[RequestRow], *, action: bool = False) -> str:
     headers = (*HEADERS, "action") if action else HEADERS
     body = [
-        (row.src, row.dst, row.protocol, row.ports, row.rule, row.exposure)
+        (row.src, row.dst, row.protocol, row.ports, row.network or "-", row.rule, row.exposure)
         + ((row.action,) if action else ())
         for row in rows
     ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from portmatrix.render._pipeline import (
     Rendered,
     describe_targets,
+    left_out,
     render,
     render_hosts,
     render_hosts_for,
@@ -35,6 +36,7 @@ __all__ = [
     "Section",
     "available",
     "describe_targets",
+    "left_out",
     "load",
     "load_all",
     "render",

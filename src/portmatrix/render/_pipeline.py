@@ -12,6 +12,7 @@ from typing import Any
 from portmatrix.model import Matrix
 from portmatrix.render import _registry
 from portmatrix.render._expressible import check_expressible
+from portmatrix.render._platform import refusal, refuse_platform
 from portmatrix.render._protocol import Counts, Renderer, RenderOptions
 from portmatrix.render._refusal import Skipped
 from portmatrix.render._scope import CompactMatrix, FlowIndex, build
@@ -54,6 +55,7 @@ def describe_targets() -> list[dict[str, Any]]:
             "modes": sorted(mode.value for mode in r.capabilities.modes),
             "families": sorted(r.capabilities.families),
             "egress": r.capabilities.egress,
+            "platforms": sorted(r.capabilities.platforms),
             "description": r.description,
             "can_render": r.capabilities.describe(),
         }
@@ -71,6 +73,7 @@ def render(
     skip_unbound: bool = False,
     family: int | None = None,
     exact: bool = False,
+    force: bool = False,
 ) -> Rendered:
     """Render one host's firewall (``host``) or the ACL between two zones (``between``)."""
     options = RenderOptions(
@@ -80,6 +83,7 @@ def render(
         skip_unbound=skip_unbound,
         family=family,
         exact=exact,
+        force=force,
     )
     return render_with(matrix, renderer_for(target), options=options)
 
@@ -92,10 +96,18 @@ def render_hosts(
     skip_unbound: bool = False,
     family: int | None = None,
     exact: bool = False,
+    force: bool = False,
 ) -> dict[str, Rendered]:
-    """Every single-address host's firewall by name; networks (phone subnets) are not hosts."""
+    """Every single-address host's firewall by name; networks (phone subnets) are not hosts,
+    and a host the target cannot run on is left out (see :func:`left_out`) unless ``force``."""
     everything = render_hosts_for(
-        matrix, [target], egress=egress, skip_unbound=skip_unbound, family=family, exact=exact
+        matrix,
+        [target],
+        egress=egress,
+        skip_unbound=skip_unbound,
+        family=family,
+        exact=exact,
+        force=force,
     )
     return next(iter(everything.values()))
 
@@ -109,10 +121,13 @@ def render_hosts_for(
     family: int | None = None,
     exact: bool = False,
     on_host: Callable[[str], None] | None = None,
+    force: bool = False,
 ) -> dict[str, dict[str, Rendered]]:
     """Every host for several targets (target -> host -> file), compacting each host once.
 
-    ``on_host`` is called with each host's name once its files are printed (progress).
+    ``on_host`` is called with each host's name once its files are printed (progress). A host
+    a target cannot run on gets no file of that target (:func:`left_out` says which, and why)
+    unless ``force``.
     """
     renderers = [renderer_for(target) for target in targets]
     label = ", ".join(renderer.name for renderer in renderers)
@@ -128,13 +143,35 @@ def render_hosts_for(
             family=family,
             exact=exact,
             host_firewall=matrix.host_firewall,
+            force=force,
         )
-        compact = build(matrix, target=label, options=options, index=index)
-        for renderer in renderers:
+        fitting = [r for r in renderers if force or _runs_on(matrix, name, r)]
+        if fitting:
+            compact = build(matrix, target=label, options=options, index=index)
+        for renderer in fitting:
             out[renderer.name][name] = _print(compact, renderer, options)
         if on_host is not None:
             on_host(name)
     return out
+
+
+def _runs_on(matrix: Matrix, host: str, renderer: Renderer) -> bool:
+    endpoint = matrix.endpoints[host]
+    return refusal(endpoint, target=renderer.name, capabilities=renderer.capabilities) is None
+
+
+def left_out(matrix: Matrix, target: str | Renderer) -> list[str]:
+    """Why each host :func:`render_hosts_for` leaves out for ``target`` (one line each)."""
+    renderer = renderer_for(target)
+    reasons = []
+    for name in sorted(matrix.endpoints):
+        endpoint = matrix.endpoints[name]
+        if endpoint.is_network:
+            continue
+        reason = refusal(endpoint, target=renderer.name, capabilities=renderer.capabilities)
+        if reason is not None:
+            reasons.append(f"left out {name}: {reason}")
+    return reasons
 
 
 def host_count(matrix: Matrix) -> int:
@@ -153,6 +190,8 @@ def render_with(
 
 
 def _print(compact: CompactMatrix, renderer: Renderer, options: RenderOptions) -> Rendered:
+    if compact.host is not None and not options.force:
+        refuse_platform(compact.host, target=renderer.name, capabilities=renderer.capabilities)
     check_expressible(
         compact, target=renderer.name, capabilities=renderer.capabilities, options=options
     )

@@ -33,6 +33,9 @@ class Capabilities:
     families: frozenset[int] = frozenset({4, 6})
     egress: bool = True
     mixed_families: bool = True  # IPv4 and IPv6 rules in one file
+    #: A host firewall installed on the host itself runs only on these platforms (see
+    #: ``model.Platform``); empty for a network device's ACL, which protects any host.
+    platforms: frozenset[str] = frozenset()
 
     def describe(self) -> str:
         parts = ["+".join(sorted(mode.value for mode in self.modes))]
@@ -41,6 +44,8 @@ class Capabilities:
             parts[-1] += " (one family per file)"
         if self.egress:
             parts.append("egress")
+        if self.platforms:
+            parts.append(f"on {'/'.join(sorted(self.platforms))} hosts")
         return ", ".join(parts)
 
 
@@ -62,6 +67,7 @@ class RenderOptions:
     family: int | None = None
     exact: bool = False
     host_firewall: HostFirewall | None = None
+    force: bool = False  # render a host firewall for a host whose platform cannot run it
 
     @property
     def icmp(self) -> HostFirewall:

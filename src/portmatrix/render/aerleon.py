@@ -123,6 +123,9 @@ class _Policy:
     def __post_init__(self) -> None:
         endpoints = self.matrix.endpoints
         self.by_address = {endpoint.address: name for name, endpoint in endpoints.items()}
+        for name, endpoint in endpoints.items():  # a host's further networks: RTR_A_PRIVATE
+            for network, address in endpoint.addresses:
+                self.by_address.setdefault(address, f"{name}@{network}")
         self.holders = {}
         for name, endpoint in sorted(endpoints.items()):
             for role in endpoint.roles:

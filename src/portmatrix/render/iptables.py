@@ -31,7 +31,7 @@ class IptablesRenderer:
     name = "iptables"
     suffix = ".rules"
     description = "iptables-restore file (ip6tables-restore for IPv6), multiport, no ipset"
-    capabilities = Capabilities(mixed_families=False)
+    capabilities = Capabilities(mixed_families=False, platforms=frozenset({"linux"}))
 
     def render(self, matrix: CompactMatrix, *, options: RenderOptions) -> str:
         family = file_family(matrix)

@@ -73,7 +73,7 @@ class NftablesRenderer:
     name = "nftables"
     suffix = ".nft"
     description = "nftables ruleset: one table inet portmatrix, atomic with nft -f"
-    capabilities = Capabilities()
+    capabilities = Capabilities(platforms=frozenset({"linux"}))
 
     def render(self, matrix: CompactMatrix, *, options: RenderOptions) -> str:
         load = "nft -f FILE (replaces table inet portmatrix, leaves other tables alone)"

@@ -42,7 +42,7 @@ class WindowsRenderer:
     name = "windows"
     suffix = ".ps1"
     description = "PowerShell New-NetFirewallRule script, idempotent, one display group"
-    capabilities = Capabilities(modes=frozenset({Mode.HOST}))
+    capabilities = Capabilities(modes=frozenset({Mode.HOST}), platforms=frozenset({"windows"}))
 
     def render(self, matrix: CompactMatrix, *, options: RenderOptions) -> str:
         load = "powershell -ExecutionPolicy Bypass -File FILE (as Administrator)"

@@ -120,7 +120,11 @@ class SourceFilter:
 
     @classmethod
     def of(cls, matrix: Matrix) -> SourceFilter:
-        return cls(endpoint.address for endpoint in matrix.endpoints.values())
+        return cls(
+            address
+            for endpoint in matrix.endpoints.values()
+            for address in endpoint.all_addresses()
+        )
 
     def admits(self, address: str) -> bool:
         if address in self._hosts:
@@ -365,7 +369,11 @@ def emulator_for(
             f"{host} is a network ({endpoint.address}) with no probe_address; "
             "pass --bind with this machine's address in it, or write its probe_address"
         )
-    addresses = [_checked_address(address) for address in bind] or [str(own)]
+    # A host with several networks listens on each of its addresses (rtr-b's private one too).
+    further = [] if endpoint.is_network else [a.split("/", 1)[0] for a in endpoint.all_addresses()]
+    addresses = [_checked_address(address) for address in bind] or list(
+        dict.fromkeys([str(own), *further])
+    )
     return Emulator(
         host,
         planner.listen_ports(host),

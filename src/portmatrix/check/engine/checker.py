@@ -55,20 +55,34 @@ def check_ruleset(
     between: tuple[str, str] | None = None,
     acl: str | None = None,
 ) -> Report:
-    """Judge ``ruleset`` against the flows ``matrix`` requires, for a host, two zones, or all flows."""
+    """Judge ``ruleset`` against the flows ``matrix`` requires, for a host, two zones, or all flows.
+
+    For a host whose ruleset tests the arrival interface (``-i eth1``, ``iifname``), each of
+    the host's addresses is checked as read for the interface that address is reached on
+    (:mod:`portmatrix.check.engine.arrival`).
+    """
     with without_gc():
-        return _check(matrix, ruleset, host=host, between=between, acl=acl)
+        if host is not None and between is None:
+            from portmatrix.check.engine.arrival import check_by_arrival, plan
+
+            arrivals = plan(matrix, ruleset, host)
+            if arrivals is not None:
+                return check_by_arrival(matrix, ruleset, host, acl, arrivals, check_once)
+        return check_once(matrix, ruleset, host=host, between=between, acl=acl)
 
 
-def _check(
+def check_once(
     matrix: Matrix,
     ruleset: Ruleset,
     *,
-    host: str | None,
-    between: tuple[str, str] | None,
-    acl: str | None,
+    host: str | None = None,
+    between: tuple[str, str] | None = None,
+    acl: str | None = None,
+    address: str | None = None,
 ) -> Report:
-    scope = build_scope(matrix, ruleset, host=host, between=between, acl=acl)
+    """One evaluation of the ruleset as read, over the scope (one address of a host, with
+    ``address``)."""
+    scope = build_scope(matrix, ruleset, host=host, between=between, acl=acl, address=address)
     run = _Run(matrix, ruleset)
     for number, lane in enumerate(scope.lanes):
         run.lane(number, lane)

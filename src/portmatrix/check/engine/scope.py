@@ -87,15 +87,20 @@ def build_scope(
     host: str | None = None,
     between: tuple[str, str] | None = None,
     acl: str | None = None,
+    address: str | None = None,
 ) -> Scope:
+    """The lanes to check; ``address`` narrows a host's lane to that one of its addresses."""
     if host is not None and between is not None:
         raise LookupFailure("give either a host or two zones, not both")
     if acl is not None and not ruleset.acls:
         raise LookupFailure("--acl applies to ASA and IOS configurations only")
     skipped: dict[str, int] = {}
     if host is not None:
-        lane = _host_lane(matrix, ruleset, host, acl)
-        lane.flows = _checkable(matrix.flows_to(host), ruleset, skipped)
+        lane = _host_lane(matrix, ruleset, host, acl, address)
+        flows = matrix.flows_to(host)
+        if address is not None:
+            flows = [flow for flow in flows if flow.dst_address == address]
+        lane.flows = _checkable(flows, ruleset, skipped)
         return _named(Scope(f"traffic to {host}", [lane], skipped), ruleset)
     if between is not None:
         return _between(matrix, ruleset, between, acl, skipped)
@@ -110,13 +115,19 @@ def build_scope(
     return _named(Scope("every flow of the matrix", [lane], skipped), ruleset)
 
 
-def _host_lane(matrix: Matrix, ruleset: Ruleset, host: str, acl: str | None) -> Lane:
+def _host_lane(
+    matrix: Matrix, ruleset: Ruleset, host: str, acl: str | None, address: str | None
+) -> Lane:
     endpoint = matrix.endpoints.get(host)
     if endpoint is None:
         raise unknown("endpoint", host, matrix.endpoints, where="the inventory")
-    dst = span(*network_interval(endpoint.address))
+    addresses = [address] if address is not None else endpoint.all_addresses()
+    dst = normalise(network_interval(address) for address in addresses)
     pipelines = pipelines_for(ruleset, Path.INPUT, acl, None, None)
-    return Lane(f"to {host}", ALL_ADDRESSES, dst, pipelines, fixed_label=host)
+    label = host
+    if address is not None and address != endpoint.address:  # a further network: rtr-b@private
+        label = next((f"{host}@{net}" for net, own in endpoint.addresses if own == address), host)
+    return Lane(f"to {label}", ALL_ADDRESSES, dst, pipelines, fixed_label=label)
 
 
 def _between(
@@ -131,13 +142,10 @@ def _between(
             raise unknown("zone", zone, matrix.zones, where="the inventory")
     a, b = zones
     addresses = {
-        zone: normalise(
-            network_interval(matrix.endpoints[name].address) for name in matrix.zones[zone]
-        )
-        for zone in zones
+        zone: normalise(map(network_interval, _zone_addresses(matrix, zone))) for zone in zones
     }
     flows = _checkable(matrix.flows_between(a, b), ruleset, skipped)
-    members_a = set(matrix.zones[a])
+    in_a = matrix.zone_test(a)
     lanes = []
     for src, dst in ((a, b), (b, a)):
         lane = Lane(
@@ -146,9 +154,19 @@ def _between(
             addresses[dst],
             pipelines_for(ruleset, Path.FORWARD, acl, src, dst),
         )
-        lane.flows = [flow for flow in flows if (flow.src in members_a) == (src == a)]
+        lane.flows = [flow for flow in flows if in_a(flow.src, flow.src_address) == (src == a)]
         lanes.append(lane)
     return _named(Scope(f"traffic between {a} and {b}", lanes, skipped), ruleset)
+
+
+def _zone_addresses(matrix: Matrix, zone: str) -> list[str]:
+    """The addresses a zone holds: its (host, address) pairs, or its members' every address."""
+    ends = matrix.zone_ends.get(zone)
+    if ends is not None:
+        return sorted(address for _, address in ends)
+    return [
+        address for name in matrix.zones[zone] for address in matrix.endpoints[name].all_addresses()
+    ]
 
 
 def _named(scope: Scope, ruleset: Ruleset) -> Scope:

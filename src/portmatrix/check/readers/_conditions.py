@@ -4,12 +4,21 @@ A condition is a union of boxes (``[]`` never matches, ``[FULL]`` always does) a
 match is the conjunction of its conditions. Conditions the checker can decide without looking at
 addresses or ports (connection state, interfaces, TCP flags) become ALWAYS or NEVER here, under
 the assumptions ``docs/check.md`` states: the packet is the first of a new connection (a SYN for
-TCP) and arrives on the one network interface the rule names, never on loopback.
+TCP) and never arrives on loopback.
+
+The interface a packet arrives on is a *context* of the reading (:func:`arriving`): read for
+``eth1``, ``-i eth1`` holds and ``-i eth0`` does not; read with no context (the default), every
+input-interface match but loopback is assumed to hold, as a firewall between zones cannot be
+told which of its own interfaces a flow crosses. Every input interface a ruleset names is
+recorded, so the checker knows whether a verdict can depend on the interface at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 from portmatrix.traffic import (
     ALL_ADDRESSES,
@@ -88,9 +97,49 @@ def state_matches_new(states: Iterable[str]) -> bool:
     return any(state.strip().lower() == "new" for state in states)
 
 
-def interface_matches(name: str) -> bool:
-    """Network traffic never arrives on loopback; any other interface is taken to be the one it uses."""
-    return name != "lo"
+@dataclass
+class Arrival:
+    """The interface packets arrive on while a ruleset is read (None: not known), and every
+    input-interface name the ruleset's rules test."""
+
+    interface: str | None = None
+    seen: set[str] = field(default_factory=set)
+
+
+_ARRIVAL: ContextVar[Arrival | None] = ContextVar("portmatrix_arrival", default=None)
+
+
+@contextmanager
+def arriving(arrival: Arrival) -> Iterator[Arrival]:
+    """Read a ruleset as seen by packets arriving on ``arrival.interface``."""
+    token = _ARRIVAL.set(arrival)
+    try:
+        yield arrival
+    finally:
+        _ARRIVAL.reset(token)
+
+
+def interface_hit(pattern: str, interface: str) -> bool:
+    """``-i eth+`` / ``iifname "eth*"`` match by prefix; any other name exactly."""
+    if pattern.endswith(("+", "*")):
+        return interface.startswith(pattern[:-1])
+    return pattern == interface
+
+
+def interface_matches(name: str, *, incoming: bool = True) -> bool:
+    """Whether traffic meets an interface match (``incoming``: the interface it arrives on).
+
+    Network traffic never arrives on loopback. With a known arrival interface an input match
+    holds only for that interface; otherwise (and for output matches) any other interface is
+    taken to be the one it uses.
+    """
+    arrival = _ARRIVAL.get()
+    if not incoming or arrival is None:
+        return name != "lo"
+    arrival.seen.add(name)
+    if arrival.interface is None:
+        return name != "lo"
+    return interface_hit(name, arrival.interface)
 
 
 def flags_match(mask: Iterable[str], wanted: Iterable[str]) -> bool:

@@ -160,7 +160,10 @@ def _meta_key(name: str) -> Key:
     if name in ("nfproto", "protocol"):
         return Key("src", _read_family, within=ALL_ADDRESSES)
     if name in ("iifname", "oifname", "iif", "oif"):
-        return Key(test=lambda value: cond.interface_matches(str(_unwrap(value))))
+        incoming = name.startswith("ii")
+        return Key(
+            test=lambda value: cond.interface_matches(str(_unwrap(value)), incoming=incoming)
+        )
     if name == "pkttype":
         return Key(test=lambda value: str(_unwrap(value)) == "host")
     raise NftUnsupported(f"matching on meta {name} is not modelled")

@@ -521,6 +521,9 @@ class _RuleParser:
     def interface(self, negate: bool) -> None:
         self._add(cond.truth(cond.interface_matches(self.value("-i")) != negate))
 
+    def out_interface(self, negate: bool) -> None:
+        self._add(cond.truth(cond.interface_matches(self.value("-o"), incoming=False) != negate))
+
     def module(self, negate: bool) -> None:
         module = self.value("-m")
         if module in _PORT_PROTOCOLS:
@@ -618,8 +621,8 @@ _OPTIONS: dict[str, Handler] = {
     "--protocol": _RuleParser.protocol_match,
     "-i": _RuleParser.interface,
     "--in-interface": _RuleParser.interface,
-    "-o": _RuleParser.interface,
-    "--out-interface": _RuleParser.interface,
+    "-o": _RuleParser.out_interface,
+    "--out-interface": _RuleParser.out_interface,
     "-m": _RuleParser.module,
     "--match": _RuleParser.module,
     "--sport": _on(_RuleParser.ports, "sport", "--sport"),

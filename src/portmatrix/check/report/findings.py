@@ -1,8 +1,10 @@
 """What a check reports: findings, each pointing at a place in the ruleset, and the report.
 
-Four kinds: ``blocked`` (a flow the matrix requires is denied), ``excess`` (a rule admits traffic
-no flow needs), ``shadowed`` (a rule no traffic in scope ever reaches) and ``unsupported`` (a
-construct the parser read but cannot model, so its rule was left out of the evaluation).
+Five kinds: ``blocked`` (a flow the matrix requires is denied), ``excess`` (a rule admits traffic
+no flow needs), ``shadowed`` (a rule no traffic in scope ever reaches), ``unsupported`` (a
+construct the parser read but cannot model, so its rule was left out of the evaluation) and
+``interface-unknown`` (a flow whose verdict depends on the interface it arrives on, which the
+inventory does not name: judged neither allowed nor blocked).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ class FindingKind(StrEnum):
     EXCESS = "excess"
     SHADOWED = "shadowed"
     UNSUPPORTED = "unsupported"
+    INTERFACE_UNKNOWN = "interface-unknown"
 
 
 _ORDER = {kind: rank for rank, kind in enumerate(FindingKind)}
@@ -46,7 +49,7 @@ class Finding:
 
     @property
     def has_traffic(self) -> bool:
-        return self.kind in (FindingKind.BLOCKED, FindingKind.EXCESS)
+        return self.kind in (FindingKind.BLOCKED, FindingKind.EXCESS, FindingKind.INTERFACE_UNKNOWN)
 
     def sort_key(self) -> tuple[int, int, str, str, int]:
         return (
@@ -105,9 +108,13 @@ class Report:
 
     @property
     def has_findings(self) -> bool:
-        """A required flow is blocked, or a rule opens traffic no flow needs."""
+        """A required flow is blocked or could not be judged, or a rule opens traffic no flow
+        needs."""
         return bool(
-            self.blocked_flows or self.count(FindingKind.BLOCKED) or self.count(FindingKind.EXCESS)
+            self.blocked_flows
+            or self.count(FindingKind.BLOCKED)
+            or self.count(FindingKind.EXCESS)
+            or self.count(FindingKind.INTERFACE_UNKNOWN)
         )
 
     def warnings(self) -> list[str]:
@@ -157,6 +164,8 @@ class Report:
             f"{allowed} allowed, {self.blocked_flows} blocked; {self.count(FindingKind.EXCESS)} excess, "
             f"{self.count(FindingKind.SHADOWED)} shadowed, {self.count(FindingKind.UNSUPPORTED)} unsupported"
         )
+        if self.count(FindingKind.INTERFACE_UNKNOWN):
+            text += f", {self.count(FindingKind.INTERFACE_UNKNOWN)} interface-unknown"
         for reason, count in sorted(self.skipped.items()):
             text += f"\nnot checked: {count} flow{'s' if count != 1 else ''} {reason}"
         return text

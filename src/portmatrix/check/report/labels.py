@@ -27,10 +27,15 @@ class Endpoints:
     """The matrix's endpoints as intervals on the traffic line."""
 
     def __init__(self, matrix: Matrix):
-        self.names = list(matrix.endpoints)
+        # A host's further networks are labelled ``name@network`` (``rtr-a@private``).
         self.intervals: dict[str, Interval] = {
             name: network_interval(endpoint.address) for name, endpoint in matrix.endpoints.items()
         }
+        for name, endpoint in matrix.endpoints.items():
+            for network, address in endpoint.addresses:
+                if address != endpoint.address:
+                    self.intervals[f"{name}@{network}"] = network_interval(address)
+        self.names = list(self.intervals)
         self._index = IntervalIndex(
             (lo, hi, position)
             for position, (lo, hi) in enumerate(self.intervals[name] for name in self.names)

@@ -129,7 +129,7 @@ def report_junit(report: Report, *, strict: bool = False) -> str:
             classname=f"ruleset.{finding.kind.value}",
             name=f"{finding.kind.value} at {_position(finding) or '-'}",
         )
-        if finding.kind is FindingKind.EXCESS or strict:
+        if finding.kind in (FindingKind.EXCESS, FindingKind.INTERFACE_UNKNOWN) or strict:
             ET.SubElement(
                 case, "failure", message=finding.message, type=finding.kind.value
             ).text = finding.rule_text
