@@ -18,7 +18,7 @@ so its figure is that of a warm JVM. Peak RSS is reported per phase (Linux) and 
 
     python benchmarks/bench_audit.py [--records 10000000] [--connections N] [--ingest 2000000]
                                       [--text 300000] [--spark-records 10000000] [--no-spark]
-                                      [--memory-limit 1GB]
+                                      [--memory-limit 1GB] [--ingest-only] [--formats vpc,asa,...]
 """
 
 from __future__ import annotations
@@ -264,7 +264,14 @@ def main() -> None:
     parser.add_argument("--spark-records", type=int, default=10_000_000)
     parser.add_argument("--no-spark", action="store_true")
     parser.add_argument("--memory-limit", default="1GB")
+    parser.add_argument(
+        "--ingest-only", action="store_true", help="stop after the ingest figures (no audit)"
+    )
+    parser.add_argument(
+        "--formats", default="", help="comma-separated formats to ingest (default: all)"
+    )
     args = parser.parse_args()
+    chosen = set(filter(None, args.formats.split(",")))
 
     started = time.perf_counter()
     mx = matrix()
@@ -296,6 +303,8 @@ def main() -> None:
         print("ingest (read, convert, write zstd Parquet):")
         peaks: list[float] = []
         for name, (header, select, kind, options) in FORMATS.items():
+            if chosen and name not in chosen:
+                continue
             log = work / f"{name}.log"
             write_log(con, parquet, select, header, args.ingest, log)
             peak_reset()
@@ -313,6 +322,8 @@ def main() -> None:
             )
             peaks.append(peak_mb())
         for name, select in TEXT_FORMATS.items():
+            if chosen and name not in chosen:
+                continue
             log = work / f"{name}.log"
             write_log(con, parquet, select, "", args.text, log)
             opts = ReaderOptions(year=2025)
@@ -323,6 +334,8 @@ def main() -> None:
             )
 
         print(f"  {'':<38} peak RSS while ingesting {max(peaks, default=0):,.0f} MB")
+        if args.ingest_only:
+            return
         print("audit (classify, aggregate; excludes resolving the matrix):")
         relation = duckdb_relation(str(parquet))
         engine = DuckDbEngine(con)

@@ -10,10 +10,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from audit_helpers import FLOWLOGS, brief, staged
 from portmatrix.audit import readers, sources
+from portmatrix.audit.address import Address
 from portmatrix.audit.canonical import ReaderOptions
+from portmatrix.audit.readers._lines import _known_address
 from portmatrix.errors import InputError
 
 PG, RTR = "10.10.1.21", "10.10.1.11"
@@ -286,3 +290,30 @@ def test_registry_knows_every_builtin_and_refuses_unknown_names() -> None:
     assert all(isinstance(readers.load(name), readers.FlowLogReader) for name in readers.names())
     with pytest.raises(Exception, match="did you mean"):
         readers.load("asaa")
+
+
+_OCTET_TEXT = st.one_of(
+    st.integers(0, 999).map(str),
+    st.sampled_from(["00", "01", "007", "", " 1", "1 ", "+1", "-1", "1e1", "\u0661", "ff"]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        st.lists(_OCTET_TEXT, min_size=3, max_size=5).map(".".join),
+        st.ip_addresses().map(str),
+        st.ip_addresses(v=4).map(lambda ip: f"{ip}%eth0"),
+        st.ip_addresses(v=4).map(lambda ip: f"::ffff:{ip}"),
+        st.text(alphabet="0123456789abcdef.:% ", max_size=20),
+    )
+)
+def test_line_readers_fast_address_path_agrees_with_ipaddress(text: str) -> None:
+    """The free-text readers' quick dotted-quad reading accepts and rejects what
+    ``Address.parse`` does, and gives the same value."""
+    try:
+        expected: Address | None = Address.parse(text)
+    except ValueError:
+        expected = None
+    _known_address.cache_clear()
+    assert _known_address(text) == expected

@@ -44,7 +44,22 @@ class YearGuess:
         return cls(modified.year, modified + timedelta(days=1))
 
 
+#: Stamps already read, by their text and year guess: a log repeats each second many times.
+_SEEN: dict[tuple[str, YearGuess], datetime] = {}
+_SEEN_MAX = 1 << 16
+
+
 def parse_stamp(match: re.Match[str], guess: YearGuess) -> datetime:
+    key = (match.group(0), guess)
+    moment = _SEEN.get(key)
+    if moment is None:
+        if len(_SEEN) >= _SEEN_MAX:
+            _SEEN.clear()
+        moment = _SEEN[key] = _read_stamp(match, guess)
+    return moment
+
+
+def _read_stamp(match: re.Match[str], guess: YearGuess) -> datetime:
     iso = match.group("iso")
     if iso:
         moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
