@@ -243,21 +243,53 @@ class Staging:
     def _copy(
         con: duckdb.DuckDBPyConnection, select: str, parameters: list[Any] | None, target: Path
     ) -> dict[str, list[Path]]:
+        """Write ``select``'s rows to one Parquet file in the canonical layout, a bad row's
+        problem (or nothing, for a line that is no record) in its ``action`` column after a
+        control character no action holds.
+
+        Nearly every file has no such row, and then that file is the part as it stands; only
+        when it holds some is it split by kind. Splitting always (``PARTITION_BY`` on the read
+        itself) cost as much again as writing the Parquet (measured: 0.65-0.87 s against
+        0.37-0.40 s for 1 million rows), and reading one column of the written file back to
+        look is a few milliseconds.
+        """
         names = [*COLUMNS, "problem"]
         typed = ", ".join(
-            f"CAST(CASE WHEN problem IS NULL THEN action ELSE problem END AS {kind}) AS action"
+            f"CAST(CASE WHEN problem IS NULL THEN action ELSE chr(1) || problem END AS {kind}) "
+            "AS action"
             if name == "action"
             else f"CAST({name} AS {kind}) AS {name}"
             for name, kind in COLUMNS.items()
         )
-        kind = "CASE WHEN problem IS NULL THEN 'good' WHEN problem = '' THEN 'skip' ELSE 'bad' END"
+        target.mkdir(parents=True, exist_ok=True)
+        whole = target / "all.parquet"
+        good = "NOT coalesce(starts_with(action, chr(1)), false)"
         try:
             con.execute(
-                f"COPY (SELECT {typed}, {kind} AS pm_kind FROM ({select}) AS pm_s({', '.join(names)})) "
-                f"TO {_quote(str(target))} (FORMAT parquet, COMPRESSION zstd, "
-                "ROW_GROUP_SIZE 1000000, PARTITION_BY (pm_kind))",
+                f"COPY (SELECT {typed} FROM ({select}) AS pm_s({', '.join(names)})) "
+                f"TO {_quote(str(whole))} (FORMAT parquet, COMPRESSION zstd, "
+                "ROW_GROUP_SIZE 1000000)",
                 parameters or [],
             )
+            row = con.execute(
+                f"SELECT count(*), count(*) FILTER (WHERE NOT {good}) "
+                f"FROM read_parquet({_quote(str(whole))})"
+            ).fetchone()
+            total, others = (int(row[0]), int(row[1])) if row else (0, 0)
+            if total == 0:
+                whole.unlink()
+                return {"good": [], "skip": [], "bad": []}
+            if others == 0:
+                return {"good": [whole], "skip": [], "bad": []}
+            kind = f"CASE WHEN {good} THEN 'good' WHEN action = chr(1) THEN 'skip' ELSE 'bad' END"
+            action = f"CASE WHEN {good} THEN action ELSE substr(action, 2) END AS action"
+            con.execute(
+                f"COPY (SELECT * REPLACE ({action}), {kind} AS pm_kind "
+                f"FROM read_parquet({_quote(str(whole))})) "
+                f"TO {_quote(str(target))} (FORMAT parquet, COMPRESSION zstd, "
+                "ROW_GROUP_SIZE 1000000, PARTITION_BY (pm_kind), OVERWRITE_OR_IGNORE)"
+            )
+            whole.unlink()
         except Exception as exc:  # duckdb.Error, imported lazily
             raise engine_error(exc) from exc
         return {
