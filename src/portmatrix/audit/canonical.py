@@ -171,10 +171,11 @@ class Staging:
 
     A reader's SELECT yields the canonical columns plus ``problem``: NULL for a good record,
     empty for a line that is no record (a comment, a NODATA row), otherwise what is wrong
-    with the line. Each SELECT runs once, as one ``COPY ... PARTITION_BY``: good records go
-    to a part in the canonical layout, the other rows to small side parts (a bad row's
-    problem travels in its ``action`` column there), so the input is read once, nothing is
-    held in memory or in a table, and ``ingest`` ends by moving the good parts into place.
+    with the line. Each SELECT runs once, as one ``COPY`` to a Parquet file in the canonical
+    layout; a file holding rows that are no good record is then split into a part of good
+    records and small side parts (a bad row's problem travels in its ``action`` column
+    there), so the input is read once, nothing is held in memory or in a table, and
+    ``ingest`` ends by moving the good parts into place.
     """
 
     TABLE = "pm_staged"  # a view of every row staged, with ``problem``, for inspection
