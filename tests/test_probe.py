@@ -63,6 +63,7 @@ def test_result_json_has_exactly_the_documented_fields() -> None:
     assert record == {
         "src": "aw-1",
         "dst": "rtr-a",
+        "src_address": None,
         "dst_address": "10.61.1.11",
         "protocol": "tcp",
         "port": 40007,
