@@ -49,7 +49,12 @@ def test_every_host_firewall_checks_clean(matrix: Matrix, target: str) -> None:
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_every_zone_pair_acl_checks_clean(matrix: Matrix, target: str) -> None:
-    pairs = list(itertools.combinations(sorted(matrix.zones), 2))
+    # A pair no flow crosses renders no access-list at all (private-a and the services zone).
+    pairs = [
+        pair
+        for pair in itertools.combinations(sorted(matrix.zones), 2)
+        if matrix.flows_between(*pair)
+    ]
     checked = 0
     for pair in pairs:
         rendered = render(matrix, target, between=pair, skip_unbound=True)

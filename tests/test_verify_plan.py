@@ -27,6 +27,9 @@ def flow(
     dst_address: str = "",
     **extra: object,
 ) -> Flow:
+    """A flow as resolution makes it: to the destination's inventory address unless told."""
+    if not dst_address and dst in ENDPOINTS:
+        dst_address = ENDPOINTS[dst].address
     return Flow(
         src,
         dst,
@@ -271,13 +274,15 @@ def test_a_private_flow_is_probed_between_the_private_addresses() -> None:
 def test_a_port_documented_only_on_the_private_network_is_blocked_on_the_public_path() -> None:
     found = checks("rtr-a")
     assert found[("10.71.1.11", "10.71.2.11", 39500)] is Expected.BLOCKED
-    # Judged by the source, as the host firewall judges it: rtfeed admits rtr-a's public address.
+    # rtfeed names no network: it admits rtr-a's main address to rtr-b's main address only.
     assert found[("10.72.1.11", "10.72.2.11", 41047)] is Expected.BLOCKED
 
 
 def test_a_source_without_the_network_probes_from_its_main_address() -> None:
     found = checks("aw-1")
     assert found[("10.71.3.31", "10.72.2.11", 41044)] is Expected.OPEN
+    # Its private-network flow opens rtr-b's private address, not the main one.
+    assert found[("10.71.3.31", "10.71.2.11", 41044)] is Expected.BLOCKED
     assert {(src, dst) for src, dst, _ in found} == {
         ("10.71.3.31", "10.71.2.11"),
         ("10.71.3.31", "10.72.2.11"),

@@ -140,10 +140,10 @@ class Planner:
         A *path* is a pair of addresses: the main ones, and for each network both hosts have
         (or that a flow between them travels on) the source's and the target's address on that
         network, so the private MDS rows are probed between the private addresses. A port is
-        expected open on a path when some flow to the target admits the path's source address
-        (a flow from a network the source sits in counts): a host firewall judges the source,
-        not which of its own addresses was asked for. A port documented only on the private
-        network is therefore expected blocked on the public path.
+        expected open on a path when some flow to the target admits both of the path's
+        addresses (a flow from a network the source sits in counts), as the rendered rules of a
+        host with several addresses match both: a port documented only on the private network
+        is expected blocked on the public path.
         """
         self.address(source)
         for name in targets:
@@ -193,8 +193,8 @@ class Planner:
     def _checks(self, source: str, target: str) -> Iterable[Probe]:
         flows = self.matrix.flows_to(target)
         for source_address, address in self.paths(source, target):
-            source_ip = ipaddress.ip_address(source_address)
-            admitting = [flow for flow in flows if _admits(flow, source_ip)]
+            ends = ipaddress.ip_address(source_address), ipaddress.ip_address(address)
+            admitting = [flow for flow in flows if _admits(flow, *ends)]
             for listen in self.listen_ports(target):
                 flow = _covering(admitting, listen)
                 expected = Expected.BLOCKED if flow is None else Expected.OPEN
@@ -249,11 +249,15 @@ def _network(text: str) -> IPNetwork:
     return ipaddress.ip_network(text, strict=False)
 
 
-def _admits(flow: Flow, source: IPAddress) -> bool:
-    if flow.src_address is None:
+def _admits(flow: Flow, source: IPAddress, destination: IPAddress) -> bool:
+    return _inside(source, flow.src_address) and _inside(destination, flow.dst_address)
+
+
+def _inside(address: IPAddress, network_text: str | None) -> bool:
+    if network_text is None:
         return False
-    network = _network(flow.src_address)
-    return network.version == source.version and source in network
+    network = _network(network_text)
+    return network.version == address.version and address in network
 
 
 def _covering(flows: Iterable[Flow], listen: ListenPort) -> Flow | None:
