@@ -222,24 +222,36 @@ def with_dims(base: Box = FULL, **dims: Intervals) -> Box:
 
 
 def box_intersect(a: Box, b: Box) -> Box | None:
-    # Unrolled, in the order that most often proves two boxes disjoint (destination port,
-    # destination, source): this is the innermost step of every evaluation.
-    dport = a[4] if a[4] is b[4] else intersect(a[4], b[4])
-    if not dport:
-        return None
-    dst = a[1] if a[1] is b[1] else intersect(a[1], b[1])
-    if not dst:
-        return None
-    src = a[0] if a[0] is b[0] else intersect(a[0], b[0])
-    if not src:
-        return None
-    protocol = a[2] if a[2] is b[2] else intersect(a[2], b[2])
-    if not protocol:
-        return None
-    sport = a[3] if a[3] is b[3] else intersect(a[3], b[3])
-    if not sport:
-        return None
-    return (src, dst, protocol, sport, dport)
+    # In the order that most often proves two boxes disjoint (destination port, protocol,
+    # destination, source): this is the innermost step of every evaluation, where the ports
+    # always overlap and the region is one box per protocol. Most dimensions are one interval
+    # on each side, met here without a call.
+    met: list[Intervals] = [(), (), (), (), ()]
+    for dim in _MEET_ORDER:
+        x, y = a[dim], b[dim]
+        if x is y:
+            met[dim] = x
+        elif len(x) == 1 and len(y) == 1:
+            (xlo, xhi), (ylo, yhi) = x[0], y[0]
+            if ylo <= xlo and xhi <= yhi:
+                met[dim] = x  # the same object back, so later steps can skip it by identity
+            elif xlo <= ylo and yhi <= xhi:
+                met[dim] = y
+            else:
+                lo = xlo if xlo > ylo else ylo
+                hi = xhi if xhi < yhi else yhi
+                if lo > hi:
+                    return None
+                met[dim] = ((lo, hi),)
+        else:
+            found = intersect(x, y)
+            if not found:
+                return None
+            met[dim] = found
+    return (met[0], met[1], met[2], met[3], met[4])
+
+
+_MEET_ORDER = (DPORT, PROTO, DST, SRC, SPORT)
 
 
 def box_covers(outer: Box, inner: Box) -> bool:
@@ -256,9 +268,16 @@ def box_subtract(a: Box, b: Box) -> list[Box]:
     inter = box_intersect(a, b)
     if inter is None:
         return [a]
+    return _outside(a, b, inter)
+
+
+def _outside(a: Box, b: Box, inter: Box) -> list[Box]:
+    """``a`` minus ``b`` when their intersection ``inter`` is known (and not empty)."""
     pieces: list[Box] = []
     current = list(a)
     for dim in _ORDER:
+        if inter[dim] is current[dim]:
+            continue  # ``b`` covers ``a`` along this dimension: nothing lies outside it
         outside = subtract(current[dim], b[dim])
         if outside:
             piece = list(current)
@@ -283,7 +302,7 @@ def split(region: Sequence[Box], match: Sequence[Box]) -> tuple[list[Box], list[
                 outside.append(piece)
                 continue
             hit.append(inter)
-            outside.extend(box_subtract(piece, term))
+            outside.extend(_outside(piece, term, inter))
         rest = outside
         if not rest:
             break
@@ -435,15 +454,20 @@ def prefixes(
     ``bare_hosts`` prints a lone host without ``/32`` (how findings name it); renderers want
     every prefix with its length.
     """
+    return list(iter_prefixes(intervals, bare_hosts=bare_hosts))
+
+
+def iter_prefixes(
+    intervals: Iterable[Interval], *, bare_hosts: bool = True
+) -> Iterator[tuple[Interval, str]]:
+    """:func:`prefixes` one at a time, for a caller that may stop early (a text too long)."""
     merged = normalise(intervals)
     ordered = [*(i for i in merged if i[0] >= V4_BASE), *(i for i in merged if i[0] < V4_BASE)]
-    parts: list[tuple[Interval, str]] = []
     for lo, hi in ordered:
         full = family_bits(family_of(lo))
         for block, length in cidr_blocks(lo, hi):
             text = address_text(block[0])
-            parts.append((block, text if bare_hosts and length == full else f"{text}/{length}"))
-    return parts
+            yield block, text if bare_hosts and length == full else f"{text}/{length}"
 
 
 def format_addresses(intervals: Intervals) -> str:

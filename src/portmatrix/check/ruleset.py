@@ -19,14 +19,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
+from portmatrix.options import RulesetType as RulesetType
 from portmatrix.traffic import FULL, Box
-
-
-class RulesetType(StrEnum):
-    NFT_JSON = "nft-json"
-    IPTABLES_SAVE = "iptables-save"
-    ASA = "asa"
-    IOS = "ios"
 
 
 class Action(StrEnum):

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from portmatrix import portspec
-from portmatrix.catalog import entry_as_dict
 from portmatrix.cli._common import (
     catalog_option,
     emit,
@@ -20,8 +18,10 @@ from portmatrix.cli._common import (
     project,
 )
 from portmatrix.envelope import Envelope, counts
-from portmatrix.model import CatalogEntry
 from portmatrix.table import format_table
+
+if TYPE_CHECKING:  # the catalog's models load with the catalog, not with `--help`
+    from portmatrix.model import CatalogEntry
 
 
 @main.group("catalog")
@@ -143,6 +143,8 @@ def _param_text(key: str, spec: dict[str, Any]) -> str:
 
 
 def _entries_envelope(entries: Sequence[CatalogEntry], scope: dict[str, Any]) -> Envelope:
+    from portmatrix.catalog import entry_as_dict
+
     summary = {"entries": len(entries), "by_product": counts(e.product for e in entries)}
     return Envelope("entries", scope, summary, {"entries": [entry_as_dict(e) for e in entries]})
 
@@ -155,6 +157,8 @@ def _ports_summary(entry: CatalogEntry) -> str:
 
 
 def _entry_text(entry: CatalogEntry) -> str:
+    from portmatrix import portspec
+
     lines = [
         f"{entry.id}  ({entry.product})",
         f"  component : {entry.component}",

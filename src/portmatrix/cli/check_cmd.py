@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from portmatrix.check import FORMATS, RulesetType, format_report, load_ruleset
 from portmatrix.cli._common import (
     catalog_option,
     emit,
@@ -18,7 +17,7 @@ from portmatrix.cli._common import (
     quiet_option,
     warn,
 )
-from portmatrix.progress import Progress
+from portmatrix.options import CHECK_FORMATS, RulesetType
 
 
 @main.command()
@@ -48,7 +47,9 @@ from portmatrix.progress import Progress
 @click.option(
     "--acl", default=None, help="ASA/IOS: the access-list to check when the file has several."
 )
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(CHECK_FORMATS), default="table", show_default=True
+)
 @click.option(
     "--strict",
     is_flag=True,
@@ -80,6 +81,9 @@ def check(
     shadowed rules and constructs it cannot model, each at its line. Exit 1 when a required
     flow is blocked or a rule opens traffic no flow needs; with --strict, warnings exit 1 too.
     """
+    from portmatrix.check import format_report, load_ruleset
+    from portmatrix.progress import Progress
+
     if host is not None and between is not None:
         raise click.UsageError("give either --host or --between, not both")
     deployment = project(inventory, catalogs)

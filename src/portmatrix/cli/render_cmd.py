@@ -24,22 +24,14 @@ from portmatrix.cli._common import (
     warn,
 )
 from portmatrix.envelope import Envelope, write_envelope
-from portmatrix.output import atomic_directory, write_text
 from portmatrix.progress import Progress
-from portmatrix.render import Rendered, describe_targets, left_out, renderer_for
-from portmatrix.render._output import (
-    INDEX,
-    file_stem,
-    folder_files,
-    is_folder,
-    render_envelope,
-    skip_warnings,
-)
 from portmatrix.table import format_table
 
+# The renderers are imported by the functions that use them, so that `render --help` (and the
+# root `--help`, which loads every command) costs no more than click.
 if TYPE_CHECKING:
     from portmatrix.project import Project
-    from portmatrix.render import Renderer
+    from portmatrix.render import Rendered, Renderer
 
 
 @main.command("render")
@@ -118,6 +110,9 @@ def render_command(
     -o DIR/. TARGET may be left out when the -o extension names it. Every rule names its
     catalog id and document row.
     """
+    from portmatrix.render import renderer_for
+    from portmatrix.render._output import is_folder, render_envelope, skip_warnings
+
     if list_targets:
         _list_targets(as_json=as_json)
         return
@@ -168,6 +163,8 @@ class _Job:
 
 def _run_one(job: _Job) -> tuple[dict[str, Rendered], dict[str, str]]:
     """One host or zone pair: to stdout, a file, or added to a folder."""
+    from portmatrix.render._output import file_stem
+
     one = job.deployment.render(job.renderer, host=job.host, between=job.between, **job.options)
     done = {file_stem(one.subject): one}
     if not job.folder or job.output is None:
@@ -183,6 +180,8 @@ def _run_every_host(job: _Job) -> tuple[dict[str, Rendered], dict[str, str]]:
 
     The folder is claimed first, so one that cannot be replaced is refused before any work.
     """
+    from portmatrix.output import atomic_directory
+
     output = job.output
     if not job.folder or output is None:
         is_file = output is not None and Path(output).is_file()
@@ -197,6 +196,8 @@ def _run_every_host(job: _Job) -> tuple[dict[str, Rendered], dict[str, str]]:
 
 
 def _target(target: str | None, output: str | None) -> str:
+    from portmatrix.render import describe_targets
+
     suffixes = {item["suffix"]: item["name"] for item in describe_targets()}
     if target is None and output is None:
         raise click.UsageError("give a TARGET (or -o FILE with an extension that names one)")
@@ -206,6 +207,7 @@ def _target(target: str | None, output: str | None) -> str:
 def _every_host(
     deployment: Project, renderer: Renderer, options: dict[str, Any], *, quiet: bool
 ) -> dict[str, Rendered]:
+    from portmatrix.render import left_out
     from portmatrix.render._pipeline import host_count
 
     hosts = host_count(deployment.matrix)
@@ -222,6 +224,8 @@ def _folder(
     renderer: Renderer, done: Mapping[str, Rendered], scope: dict[str, Any]
 ) -> tuple[dict[str, str], dict[str, str]]:
     """The folder's files (relative path -> text) with its index, and file stem -> path."""
+    from portmatrix.render._output import INDEX, folder_files, render_envelope
+
     folder = folder_files(renderer, done)
     index = io.StringIO()
     write_envelope(render_envelope(done, scope=scope, files=folder.subjects), index)
@@ -229,6 +233,8 @@ def _folder(
 
 
 def _write_into(directory: Path, folder: tuple[dict[str, str], dict[str, str]]) -> dict[str, str]:
+    from portmatrix.output import write_text
+
     files, subjects = folder
     for relative, text in files.items():
         write_text(directory / relative, text, mkdir=True)  # subfolders of the named folder
@@ -268,6 +274,8 @@ def _emit_stats_json(envelope: Envelope, *, to_stderr: bool) -> None:
 
 
 def _list_targets(*, as_json: bool) -> None:
+    from portmatrix.render import describe_targets
+
     targets = describe_targets()
     if as_json:
         summary = {"targets": len(targets)}

@@ -22,12 +22,12 @@ from portmatrix.cli._common import (
     quiet_option,
     warn,
 )
-from portmatrix.exporters._registry import BUILTIN_EXPORTERS, BUILTIN_SUFFIXES
+from portmatrix.options import EXPORT_FORMATS, EXPORT_SUFFIXES
 
 format_option = click.option(
     "--format",
     "fmt",
-    type=click.Choice(sorted(BUILTIN_EXPORTERS)),
+    type=click.Choice(EXPORT_FORMATS),
     default=None,
     help="Output format [default: from the -o extension, else table].",
 )
@@ -70,7 +70,7 @@ def resolve_cmd(
     local-only ports and unbound flows on sheets of their own. Exit 1 under --strict when
     resolution warned.
     """
-    fmt = choose_format(fmt, output, suffixes=BUILTIN_SUFFIXES, default="table")
+    fmt = choose_format(fmt, output, suffixes=EXPORT_SUFFIXES, default="table")
     deployment = project(inventory, catalogs)
     if pair:
         explanation = deployment.explanation(*pair, lang=lang)
@@ -122,7 +122,7 @@ def diff_cmd(
 
     Exit 0 when the two matrices are the same, 1 when there are differences.
     """
-    fmt = choose_format(fmt, output, suffixes=BUILTIN_SUFFIXES, default="table")
+    fmt = choose_format(fmt, output, suffixes=EXPORT_SUFFIXES, default="table")
     before = project(old, catalogs)
     after = project(new, catalogs)
     listing = before.diff_listing(after, lang=lang)

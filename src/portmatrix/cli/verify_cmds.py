@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from portmatrix import interrupt
 from portmatrix.cli._common import (
     catalog_option,
     emit,
@@ -28,27 +27,22 @@ from portmatrix.cli._common import (
     warn,
 )
 from portmatrix.errors import VerifyError
-from portmatrix.progress import Progress
-from portmatrix.verify.emulate import (
+from portmatrix.options import (
+    DEFAULT_CONCURRENCY,
     DEFAULT_MAX_CONNECTIONS,
-    StartReport,
-    emulator_for,
-    serve_until_stopped,
+    DEFAULT_RETRIES,
+    DEFAULT_SAMPLE,
+    DEFAULT_TIMEOUT,
+    LAB_CONCURRENCY,
+    VERIFY_FORMATS,
 )
-from portmatrix.verify.lab import run_lab
-from portmatrix.verify.plan import DEFAULT_SAMPLE, Sampling
-from portmatrix.verify.probe import DEFAULT_CONCURRENCY, Result
-from portmatrix.verify.report import (
-    FORMATS,
-    failures_table,
-    results_envelope,
-    results_junit,
-    results_table,
-    summary_table,
-    tally,
-)
-from portmatrix.verify.runner import LAB_OPTIONS, ProbeOptions, probe_from
-from portmatrix.verify.sockets import DEFAULT_RETRIES, DEFAULT_TIMEOUT
+from portmatrix.progress import Progress
+
+# The verifier (sockets, asyncio, namespaces) is imported by the commands themselves, so that
+# `--help` costs no more than click.
+if TYPE_CHECKING:
+    from portmatrix.verify.emulate import StartReport
+    from portmatrix.verify.probe import Result
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,7 +53,7 @@ _output_option = output_file_option("Write the report to FILE (atomically).")
 _format_option = click.option(
     "--format",
     "fmt",
-    type=click.Choice(FORMATS),
+    type=click.Choice(VERIFY_FORMATS),
     default="table",
     show_default=True,
     help="Report format; junit is for CI gates.",
@@ -149,6 +143,10 @@ def emulate(
     than they received. Prints `ready` once every listener is up; exits 130 (SIGINT) or 143
     (SIGTERM) once every listener is closed.
     """
+    from portmatrix import interrupt
+    from portmatrix.verify.emulate import emulator_for, serve_until_stopped
+    from portmatrix.verify.plan import Sampling
+
     deployment = project(inventory, catalogs)
     if not bind:
         deployment.require_probe_address(host)
@@ -205,6 +203,10 @@ def probe(
     Only inventory addresses are probed. Verdicts: open, closed (reached, nothing listening),
     blocked (a firewall rejected it), filtered (no answer).
     """
+    from portmatrix.verify.plan import Sampling
+    from portmatrix.verify.report import results_table
+    from portmatrix.verify.runner import ProbeOptions, probe_from
+
     deployment = project(inventory, catalogs)
     options = ProbeOptions(Sampling(sample, include_ephemeral), timeout, retries, concurrency)
     plan = deployment.probe_plan(source, targets=targets, sampling=options.sampling)
@@ -233,9 +235,7 @@ def probe(
 @click.option("--lab", is_flag=True, help="Run the whole deployment in network namespaces here.")
 @_format_option
 @_output_option
-@_timing_options(
-    concurrency=LAB_OPTIONS.concurrency, timeout=LAB_OPTIONS.timeout, retries=LAB_OPTIONS.retries
-)
+@_timing_options(concurrency=LAB_CONCURRENCY, timeout=DEFAULT_TIMEOUT, retries=DEFAULT_RETRIES)
 @_sampling_options
 @quiet_option
 @catalog_option
@@ -258,6 +258,10 @@ def verify(
 
     Prints checks, passed and failed per host pair, then every failure in full.
     """
+    from portmatrix.verify.lab import run_lab
+    from portmatrix.verify.plan import Sampling
+    from portmatrix.verify.runner import ProbeOptions
+
     if not lab:
         raise VerifyError("only --lab is available: verification across real hosts comes later")
     deployment = project(inventory, catalogs)
@@ -271,6 +275,8 @@ def verify(
 
 
 def _lab_table(results: Sequence[Result]) -> str:
+    from portmatrix.verify.report import failures_table, summary_table, tally
+
     return f"{summary_table(results)}\n\n{tally(results)}\n\nfailures:\n{failures_table(results)}"
 
 
@@ -282,6 +288,8 @@ def _report(
     table: Callable[[Sequence[Result]], str],
     scope: dict[str, Any],
 ) -> None:
+    from portmatrix.verify.report import results_envelope, results_junit
+
     if fmt == "json":
         emit_envelope(results_envelope(results, scope=scope), output)
     elif fmt == "junit":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from portmatrix.exporters._protocol import Exporter
+from portmatrix.options import EXPORT_SUFFIXES
 from portmatrix.plugins import Registry, protocol_check
 
 BUILTIN_EXPORTERS = {
@@ -27,10 +28,4 @@ def exporter_for(name: str) -> Exporter:
 
 
 #: Extension -> built-in format, for ``-o FILE`` without ``--format``.
-BUILTIN_SUFFIXES = {
-    ".csv": "csv",
-    ".json": "json",
-    ".md": "md",
-    ".txt": "table",
-    ".xlsx": "xlsx",
-}
+BUILTIN_SUFFIXES = EXPORT_SUFFIXES

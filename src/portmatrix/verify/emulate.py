@@ -33,11 +33,11 @@ from typing import cast
 
 from portmatrix.errors import VerifyError
 from portmatrix.model import Matrix, Protocol
+from portmatrix.options import DEFAULT_MAX_CONNECTIONS as DEFAULT_MAX_CONNECTIONS
 from portmatrix.verify.limits import ensure_open_files
 from portmatrix.verify.plan import ListenPort, Planner, Sampling
 from portmatrix.verify.sockets import SocketFactory
 
-DEFAULT_MAX_CONNECTIONS = 256
 PRIVILEGED_BELOW = 1024
 LISTEN_BACKLOG = 128
 

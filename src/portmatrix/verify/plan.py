@@ -23,10 +23,8 @@ from functools import cache
 
 from portmatrix.errors import LookupFailure, VerifyError
 from portmatrix.model import Endpoint, Flow, Matrix, Protocol
+from portmatrix.options import DEFAULT_SAMPLE as DEFAULT_SAMPLE
 from portmatrix.verify.probe import Expected, Probe
-
-#: Ports kept from a range longer than this; both ends always among them.
-DEFAULT_SAMPLE = 64
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -18,9 +18,7 @@ from enum import StrEnum
 from typing import Protocol as TypingProtocol
 
 from portmatrix.model import Protocol
-
-#: Checks in flight at once unless asked otherwise; each holds one socket.
-DEFAULT_CONCURRENCY = 256
+from portmatrix.options import DEFAULT_CONCURRENCY as DEFAULT_CONCURRENCY
 
 
 class Expected(StrEnum):

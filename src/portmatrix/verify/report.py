@@ -10,14 +10,15 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any
 
 from portmatrix.envelope import Envelope, counts
+from portmatrix.options import VERIFY_FORMATS, VerifyFormat
 from portmatrix.table import format_table
 from portmatrix.verify.probe import Result
 
-Format = Literal["table", "json", "junit"]
-FORMATS: tuple[Format, ...] = ("table", "json", "junit")
+Format = VerifyFormat
+FORMATS = VERIFY_FORMATS
 
 _HEADERS = (
     "src",

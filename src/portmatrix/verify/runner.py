@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from portmatrix import interrupt
 from portmatrix.model import Matrix
+from portmatrix.options import LAB_CONCURRENCY
 from portmatrix.verify.limits import ensure_open_files
 from portmatrix.verify.plan import Planner, Sampling
 from portmatrix.verify.probe import DEFAULT_CONCURRENCY, ProgressHook, Result, run_probes
@@ -28,9 +29,8 @@ class ProbeOptions:
     concurrency: int = DEFAULT_CONCURRENCY
 
 
-#: The lab probes from every namespace at once, so it keeps more checks in flight: most of them
-#: are ports the generated rules drop, each waiting out its timeout.
-LAB_OPTIONS = ProbeOptions(concurrency=2048)
+#: How the lab probes (see :data:`portmatrix.options.LAB_CONCURRENCY`).
+LAB_OPTIONS = ProbeOptions(concurrency=LAB_CONCURRENCY)
 
 
 def probe_from(

@@ -28,13 +28,13 @@ from typing import TypeVar
 
 from portmatrix.errors import VerifyError
 from portmatrix.model import Protocol
+from portmatrix.options import DEFAULT_RETRIES as DEFAULT_RETRIES
+from portmatrix.options import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 from portmatrix.verify.icmp import classify, read_queued_error, want_errors
 from portmatrix.verify.pacing import DestinationPacer
 from portmatrix.verify.probe import Observed, Probe, Result
 from portmatrix.verify.timing import RoundTrips
 
-DEFAULT_TIMEOUT = 1.0
-DEFAULT_RETRIES = 2
 #: Padded to 160 bytes: an emulator never answers with more than it receives (no amplification),
 #: so the request carries room for the whole token.
 PROBE_PAYLOAD = b"portmatrix probe ".ljust(159, b".") + b"\n"

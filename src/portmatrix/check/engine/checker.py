@@ -30,13 +30,13 @@ from portmatrix.check.report.excess import ExcessCollector, Need
 from portmatrix.check.report.findings import Report, unsupported_findings
 from portmatrix.check.report.labels import Endpoints
 from portmatrix.check.ruleset import Ruleset, RulesetType
+from portmatrix.gcpause import without_gc
 from portmatrix.model import Flow, Matrix
 from portmatrix.traffic import (
     DPORT,
     PROTO,
     SRC,
     Box,
-    Interval,
     Intervals,
     box_intersect,
     hull,
@@ -61,13 +61,14 @@ def check_ruleset(
     the host's addresses is checked as read for the interface that address is reached on
     (:mod:`portmatrix.check.engine.arrival`).
     """
-    if host is not None and between is None:
-        from portmatrix.check.engine.arrival import check_by_arrival, plan
+    with without_gc():
+        if host is not None and between is None:
+            from portmatrix.check.engine.arrival import check_by_arrival, plan
 
-        arrivals = plan(matrix, ruleset, host)
-        if arrivals is not None:
-            return check_by_arrival(matrix, ruleset, host, acl, arrivals, check_once)
-    return check_once(matrix, ruleset, host=host, between=between, acl=acl)
+            arrivals = plan(matrix, ruleset, host)
+            if arrivals is not None:
+                return check_by_arrival(matrix, ruleset, host, acl, arrivals, check_once)
+        return check_once(matrix, ruleset, host=host, between=between, acl=acl)
 
 
 def check_once(
@@ -139,13 +140,12 @@ class _Run:
         pipeline = lane.pipelines[piece.family]
         decided = _Decided()
         entered: set[str] = set(pipeline)
-        for ports in rules.port_cuts(pipeline, hull(scope[DPORT])):
-            evaluator = Evaluator(rules, pipeline, ports=ports, tracker=self.tracker)
+        for ports, cut in rules.cut_groups(pipeline, hull(scope[DPORT])):
+            evaluator = Evaluator(rules, pipeline, ports=cut, tracker=self.tracker)
             # One box per protocol: a rule for one protocol then leaves the rest in one piece
             # instead of splitting off the other protocol each time, so pieces do not pile up.
             region: list[Box] = [
-                (scope[0], scope[1], (protocol,), scope[3], span(*ports))
-                for protocol in scope[PROTO]
+                (scope[0], scope[1], (protocol,), scope[3], ports) for protocol in scope[PROTO]
             ]
             decided.add(ports, evaluator.decide(region))
             entered |= evaluator.entered
@@ -171,33 +171,38 @@ class _Run:
 
 
 class _Decided:
-    """A slice's decided pieces, grouped by the port cut they lie in and indexed by source.
+    """A slice's decided pieces, grouped by the ports they were evaluated for, indexed by source.
 
     The pieces partition the slice and first match decides point by point, so a flow's verdict
-    is the pieces it overlaps: found by bisecting the cuts and querying each cut's source index,
-    instead of walking the rules again for every flow.
+    is the pieces it overlaps: found by bisecting the port runs of the groups and querying each
+    group's source index, instead of walking the rules again for every flow.
     """
 
     def __init__(self) -> None:
-        self.starts: list[int] = []
-        self.ends: list[int] = []
         self.groups: list[list[Decision]] = []
+        self._runs: list[tuple[int, int, int]] = []  # (first port, last port, group)
+        self._starts: list[int] | None = None
         self._by_source: dict[int, IntervalIndex] = {}
 
-    def add(self, ports: Interval, decisions: list[Decision]) -> None:
-        self.starts.append(ports[0])
-        self.ends.append(ports[1])
+    def add(self, ports: Intervals, decisions: list[Decision]) -> None:
+        self._runs.extend((lo, hi, len(self.groups)) for lo, hi in ports)
         self.groups.append(decisions)
+        self._starts = None
 
     def within(self, box: Box) -> list[Decision]:
         lo, hi = hull(box[DPORT])
         src_lo, src_hi = hull(box[SRC])
-        found = []
-        for group in range(
-            max(0, bisect.bisect_right(self.starts, lo) - 1), bisect.bisect_right(self.starts, hi)
+        if self._starts is None:
+            self._runs.sort()
+            self._starts = [start for start, _, _ in self._runs]
+        touched: dict[int, None] = {}
+        for run in range(
+            max(0, bisect.bisect_right(self._starts, lo) - 1), bisect.bisect_right(self._starts, hi)
         ):
-            if self.ends[group] < lo:
-                continue
+            if self._runs[run][1] >= lo:
+                touched[self._runs[run][2]] = None
+        found = []
+        for group in touched:
             decisions = self.groups[group]
             for position in self._index(group).query(src_lo, src_hi):
                 inter = box_intersect(decisions[position].box, box)

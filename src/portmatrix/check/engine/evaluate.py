@@ -13,6 +13,7 @@ host only meets the rules that can touch it.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,17 @@ from dataclasses import dataclass, field
 from portmatrix.check.engine.index import IntervalIndex
 from portmatrix.check.ruleset import Action, Origin, Rule, Ruleset
 from portmatrix.errors import RulesetError
-from portmatrix.traffic import DPORT, DST, FULL, Box, Interval, region_overlaps, split
+from portmatrix.traffic import (
+    DPORT,
+    DST,
+    FULL,
+    Box,
+    Interval,
+    Intervals,
+    normalise,
+    region_overlaps,
+    split,
+)
 
 MAX_DEPTH = 64  # the kernel refuses deeper jump chains; a loop in the model must not hang us
 
@@ -87,6 +98,9 @@ class SliceRules:
         self.window = window
         self._rules: dict[str, list[Rule]] = {}
         self._by_port: dict[str, IntervalIndex] = {}
+        self._cuts: dict[Interval, int] = {}  # the port cuts last drawn -> their position
+        self._by_cut: dict[str, list[list[Rule]]] = {}
+        self._reached: list[str] = []  # the chains the cuts were drawn from
 
     def rules(self, chain: str) -> list[Rule]:
         found = self._rules.get(chain)
@@ -95,6 +109,9 @@ class SliceRules:
         return found
 
     def for_ports(self, chain: str, ports: Interval) -> list[Rule]:
+        cut = self._cuts.get(ports)
+        if cut is not None:
+            return self._swept(chain)[cut]
         by_port = self._by_port.get(chain)
         rules = self.rules(chain)
         if by_port is None:
@@ -121,7 +138,49 @@ class SliceRules:
                     seen.add(rule.target)
                     todo.append(rule.target)
         ordered = sorted(points)
-        return [(lo, stop - 1) for lo, stop in itertools.pairwise(ordered)]
+        cuts = [(lo, stop - 1) for lo, stop in itertools.pairwise(ordered)]
+        self._cuts = {cut: position for position, cut in enumerate(cuts)}
+        self._by_cut = {}
+        self._reached = sorted(seen)
+        return cuts
+
+    def cut_groups(
+        self, pipeline: Sequence[str], ports: Interval
+    ) -> list[tuple[Intervals, Interval]]:
+        """The port cuts grouped by the rules they meet, each group with one of its cuts.
+
+        Cuts that meet the same rules of every chain the pipeline reaches are decided alike,
+        so each group is evaluated once over all its ports (the ports no rule names, often half
+        the cuts, become one group); the cut it carries selects the group's rules.
+        """
+        cuts = self.port_cuts(pipeline, ports)
+        swept = [self._swept(chain) for chain in self._reached]
+        groups: dict[tuple[tuple[int, ...], ...], list[Interval]] = {}
+        for position, cut in enumerate(cuts):
+            key = tuple(tuple(id(rule) for rule in lists[position]) for lists in swept)
+            groups.setdefault(key, []).append(cut)
+        return [(normalise(members), members[0]) for members in groups.values()]
+
+    def _swept(self, chain: str) -> list[list[Rule]]:
+        """Each port cut's rules of ``chain``, in chain order, dealt out in one pass.
+
+        Every rule's port ranges are bisected into the cuts they span (they never split one),
+        so the cost is what the rules cover rather than one index query per cut.
+        """
+        lists = self._by_cut.get(chain)
+        if lists is not None:
+            return lists
+        starts = [lo for lo, _ in self._cuts]
+        lists = self._by_cut[chain] = [[] for _ in starts]
+        for rule in self.rules(chain):
+            for box in rule.match:
+                for lo, hi in box[DPORT]:
+                    first = max(0, bisect.bisect_right(starts, lo) - 1)
+                    for cut in range(first, bisect.bisect_right(starts, hi)):
+                        found = lists[cut]
+                        if not found or found[-1] is not rule:
+                            found.append(rule)
+        return lists
 
 
 class Evaluator:

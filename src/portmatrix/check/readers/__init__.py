@@ -12,6 +12,7 @@ from portmatrix.check.readers import _conditions as cond
 from portmatrix.check.readers._registry import READERS, RulesetReader
 from portmatrix.check.ruleset import Ruleset, RulesetType
 from portmatrix.errors import RulesetError
+from portmatrix.gcpause import without_gc
 from portmatrix.yamlio import read_input
 
 __all__ = ["READERS", "RulesetReader", "for_arrival", "load_ruleset", "parse_ruleset", "reader"]
@@ -49,7 +50,7 @@ def for_arrival(ruleset: Ruleset, interface: str) -> Ruleset | None:
 
 
 def _read(found: RulesetReader, text: str, name: str, arrival: str | None) -> Ruleset:
-    with cond.arriving(cond.Arrival(arrival)) as seen:
+    with cond.arriving(cond.Arrival(arrival)) as seen, without_gc():
         ruleset = found.read(text, name=name)
     ruleset.text = text
     ruleset.input_interfaces = frozenset(seen.seen)

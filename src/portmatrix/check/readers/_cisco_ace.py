@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from portmatrix.check.readers import _conditions as cond
 from portmatrix.check.readers._cisco_objects import (
     PORT_OPERATORS,
+    CiscoInvalid,
     CiscoUnsupported,
     Objects,
     masked,
@@ -22,7 +23,19 @@ from portmatrix.check.readers._cisco_objects import (
     protocols_of,
 )
 from portmatrix.check.ruleset import Action
-from portmatrix.traffic import ALL_ADDRESSES, V4, V6, Intervals, intersect
+from portmatrix.traffic import (
+    ALL_ADDRESSES,
+    ALL_PORTS,
+    ALL_PROTOCOLS,
+    MAX_PORT,
+    TCP,
+    UDP,
+    V4,
+    V6,
+    Intervals,
+    intersect,
+    span,
+)
 
 _LOG_WORDS = frozenset(
     {
@@ -57,6 +70,63 @@ def parse_entry(
 ) -> tuple[Action, cond.Condition] | None:
     """An extended ACE as (permit/deny, condition); None for an ``inactive`` entry."""
     return _Entry(tokens, dialect, objects).extended()
+
+
+_SIMPLE_PROTOCOLS = {"tcp": ((TCP, TCP),), "udp": ((UDP, UDP),), "ip": ALL_PROTOCOLS}
+
+
+def read_simple_entry(tokens: list[str], dialect: Dialect) -> tuple[Action, cond.Condition] | None:
+    """The entry most lists are made of, read in one step; None leaves it to :func:`parse_entry`.
+
+    ``permit|deny tcp|udp|ip SRC DST [eq P | range A B]``, each address ``any``, ``host A`` or
+    an address and mask: nearly every line of a large list. Whatever else, or whatever in it
+    does not read, goes to the general grammar, which gives the error or the unsupported
+    finding; a property test holds the two equal.
+    """
+    if len(tokens) < 4 or tokens[0] not in ("permit", "deny"):
+        return None
+    protocols = _SIMPLE_PROTOCOLS.get(tokens[1])
+    if protocols is None:
+        return None
+    try:
+        src, at = _simple_address(tokens, 2, dialect)
+        dst, at = _simple_address(tokens, at, dialect)
+    except (CiscoInvalid, CiscoUnsupported, IndexError):
+        return None
+    rest = tokens[at:]
+    if not rest:
+        ports = ALL_PORTS
+    elif protocols is ALL_PROTOCOLS:
+        return None
+    elif len(rest) == 2 and rest[0] == "eq" and _simple_port(rest[1]):
+        ports = span(int(rest[1]), int(rest[1]))
+    elif (
+        len(rest) == 3
+        and rest[0] == "range"
+        and _simple_port(rest[1])
+        and _simple_port(rest[2])
+        and int(rest[1]) <= int(rest[2])
+    ):
+        ports = span(int(rest[1]), int(rest[2]))
+    else:
+        return None
+    action = Action.ACCEPT if tokens[0] == "permit" else Action.DROP
+    return action, [(src, dst, protocols, ALL_PORTS, ports)]
+
+
+def _simple_address(tokens: list[str], at: int, dialect: Dialect) -> tuple[Intervals, int]:
+    word = tokens[at]
+    if word == "any":
+        return dialect.any_space, at + 1
+    if word == "host":
+        return prefix(tokens[at + 1]), at + 2
+    if word[:1].isdigit() and "/" not in word and tokens[at + 1][:1].isdigit():
+        return masked(word, tokens[at + 1], wildcard=dialect.wildcard), at + 2
+    raise CiscoUnsupported(word)  # object, object-group, any4, interface, ...: the grammar
+
+
+def _simple_port(text: str) -> bool:
+    return text.isascii() and text.isdigit() and int(text) <= MAX_PORT
 
 
 def parse_standard(

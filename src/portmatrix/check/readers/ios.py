@@ -11,7 +11,14 @@ from __future__ import annotations
 
 import functools
 
-from portmatrix.check.readers._cisco_ace import IOS_V4, IOS_V6, Dialect, parse_entry, parse_standard
+from portmatrix.check.readers._cisco_ace import (
+    IOS_V4,
+    IOS_V6,
+    Dialect,
+    parse_entry,
+    parse_standard,
+    read_simple_entry,
+)
 from portmatrix.check.readers._cisco_config import (
     Block,
     add_entry,
@@ -19,11 +26,18 @@ from portmatrix.check.readers._cisco_config import (
     open_config,
 )
 from portmatrix.check.readers._cisco_objects import Objects
-from portmatrix.check.ruleset import Ruleset, RulesetType
+from portmatrix.check.readers._conditions import Condition
+from portmatrix.check.ruleset import Action, Ruleset, RulesetType
 from portmatrix.errors import RulesetError
 
 
 def parse_ios(text: str, *, name: str) -> Ruleset:
+    return _parse(text, name=name, fast=True)
+
+
+def _parse(text: str, *, name: str, fast: bool) -> Ruleset:
+    """The reader itself; ``fast`` off leaves every entry to the general grammar (for the tests
+    that hold the shortcut equal to it)."""
     ruleset, blocks, objects = open_config(
         text,
         name=name,
@@ -35,11 +49,12 @@ def parse_ios(text: str, *, name: str) -> Ruleset:
     for block in blocks:
         tokens = block.tokens
         if tokens[:2] == ["ip", "access-list"] and len(tokens) >= 4:
-            _named(ruleset, block, objects, standard=tokens[2] == "standard", dialect=IOS_V4)
+            standard = tokens[2] == "standard"
+            _named(ruleset, block, objects, standard=standard, dialect=IOS_V4, fast=fast)
         elif tokens[:2] == ["ipv6", "access-list"] and len(tokens) >= 3:
-            _named(ruleset, block, objects, standard=False, dialect=IOS_V6)
+            _named(ruleset, block, objects, standard=False, dialect=IOS_V6, fast=fast)
         elif tokens[0] == "access-list" and len(tokens) >= 3:
-            _numbered(ruleset, block, objects)
+            _numbered(ruleset, block, objects, fast=fast)
         elif tokens[0] == "interface" and len(tokens) >= 2:
             _interface(ruleset, block)
     if not ruleset.acls:
@@ -48,7 +63,13 @@ def parse_ios(text: str, *, name: str) -> Ruleset:
 
 
 def _named(
-    ruleset: Ruleset, block: Block, objects: Objects, *, standard: bool, dialect: Dialect
+    ruleset: Ruleset,
+    block: Block,
+    objects: Objects,
+    *,
+    standard: bool,
+    dialect: Dialect,
+    fast: bool,
 ) -> None:
     acl = block.tokens[-1]
     declare_acl(ruleset, acl)
@@ -58,11 +79,19 @@ def _named(
             words = words[2:]
         if not words or words[0] == "remark":
             continue
+        simple = read_simple_entry(words, dialect) if fast and not standard else None
+        if simple is not None:
+            add_entry(ruleset, acl, line, text, functools.partial(_given, simple))
+            continue
         parse = parse_standard if standard else parse_entry
         add_entry(ruleset, acl, line, text, functools.partial(parse, words, dialect, objects))
 
 
-def _numbered(ruleset: Ruleset, block: Block, objects: Objects) -> None:
+def _given(entry: tuple[Action, Condition]) -> tuple[Action, Condition]:
+    return entry
+
+
+def _numbered(ruleset: Ruleset, block: Block, objects: Objects, *, fast: bool) -> None:
     number, words = block.tokens[1], block.tokens[2:]
     if not number.isdigit():
         ruleset.unsupported_at(
@@ -77,6 +106,10 @@ def _numbered(ruleset: Ruleset, block: Block, objects: Objects) -> None:
             ruleset, number, block.line, block.text, lambda: parse_standard(words, IOS_V4, objects)
         )
     elif 100 <= value <= 199 or 2000 <= value <= 2699:
+        simple = read_simple_entry(words, IOS_V4) if fast else None
+        if simple is not None:
+            add_entry(ruleset, number, block.line, block.text, functools.partial(_given, simple))
+            return
         add_entry(
             ruleset, number, block.line, block.text, lambda: parse_entry(words, IOS_V4, objects)
         )

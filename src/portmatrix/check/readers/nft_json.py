@@ -22,6 +22,7 @@ from typing import Any
 
 from portmatrix.check.readers import _conditions as cond
 from portmatrix.check.readers._nft_expr import ExprCompiler, NftInvalid, NftUnsupported
+from portmatrix.check.readers._nft_shortcut import Shortcut, read_simple_rule
 from portmatrix.check.readers._nft_text import format_rule
 from portmatrix.check.ruleset import Action, Origin, Path, Rule, Ruleset, RulesetType, Stage
 from portmatrix.errors import RulesetError
@@ -97,7 +98,13 @@ _PASSIVE = frozenset(
 
 def parse_nft_json(text: str, *, name: str) -> Ruleset:
     """Compile ``nft -j list ruleset`` output (compact or pretty-printed)."""
-    document = _Document(Ruleset(name, RulesetType.NFT_JSON))
+    return _parse(text, name=name, fast=True)
+
+
+def _parse(text: str, *, name: str, fast: bool) -> Ruleset:
+    """The reader itself; ``fast`` off leaves every rule to the general compiler (for the tests
+    that hold the shortcut equal to it)."""
+    document = _Document(Ruleset(name, RulesetType.NFT_JSON), fast=fast)
     for obj, line in _elements(text, name):
         document.add(obj, line)
     document.finish()
@@ -145,14 +152,7 @@ def _elements(text: str, name: str) -> Iterator[tuple[Any, int]]:
         )
     lines = _start_lines(text, len(data["nftables"]))
     for index, obj in enumerate(data["nftables"]):
-        line = lines[index] if index < len(lines) else 1
-        if _depth(obj) > MAX_DEPTH:
-            raise RulesetError(
-                f"object nested more than {MAX_DEPTH} levels deep; nft output nests far less",
-                file=name,
-                line=line,
-            )
-        yield obj, line
+        yield obj, lines[index] if index < len(lines) else 1
 
 
 def _depth(value: Any) -> int:
@@ -200,10 +200,20 @@ class _Base:
 class _Document:
     ruleset: Ruleset
     sets: dict[tuple[str, str], dict[str, list[Any]]] = field(default_factory=dict)
-    rules: list[tuple[dict[str, Any], int]] = field(default_factory=list)
+    rules: list[tuple[dict[str, Any], int, Shortcut | None]] = field(default_factory=list)
     bases: list[_Base] = field(default_factory=list)
+    fast: bool = False  # read rules of the common shape in one step (see _nft_shortcut)
 
     def add(self, obj: Any, line: int) -> None:
+        simple = (
+            read_simple_rule(obj["rule"])
+            if self.fast and isinstance(obj, dict) and len(obj) == 1 and "rule" in obj
+            else None
+        )
+        if simple is None and _depth(obj) > MAX_DEPTH:  # a rule of the simple shape is flat
+            raise self.fail(
+                line, f"object nested more than {MAX_DEPTH} levels deep; nft output nests far less"
+            )
         if not isinstance(obj, dict) or len(obj) != 1:
             raise RulesetError(
                 "each entry of the 'nftables' list must be one object",
@@ -224,7 +234,7 @@ class _Document:
             table[str(body["name"])] = list(elements)
         elif kind == "rule":
             self._names(body, line, "rule", "family", "table", "chain")
-            self.rules.append((body, line))
+            self.rules.append((body, line, simple))
         elif kind not in _PASSIVE:
             self.ruleset.unsupported_at(
                 line, json.dumps(obj)[:200], f"nft object {kind!r} is not understood"
@@ -294,24 +304,30 @@ class _Document:
         )
 
     def finish(self) -> None:
-        for body, line in self.rules:
-            self._rule(body, line)
+        for body, line, simple in self.rules:
+            self._rule(body, line, simple)
         for path, hooks in _PATH_HOOKS.items():
             bases = sorted((b for b in self.bases if b.hook in hooks), key=_stage_order)
             self.ruleset.paths[path] = [Stage(b.key, b.families, b.priority) for b in bases]
 
-    def _rule(self, body: dict[str, Any], line: int) -> None:
+    def _rule(self, body: dict[str, Any], line: int, simple: Shortcut | None) -> None:
         family, table = str(body.get("family")), str(body.get("table"))
         key = f"{family} {table} {body.get('chain')}"
         handle = body.get("handle") if isinstance(body.get("handle"), int) else None
-        exprs = body.get("expr", [])
-        text = format_rule(exprs if isinstance(exprs, list) else [exprs], body.get("comment"))
         if key not in self.ruleset.chains:
             raise RulesetError(
                 f"rule handle {handle} belongs to undeclared chain {key}",
                 file=self.ruleset.file,
                 line=line,
             )
+        if simple is not None:
+            text, box, action = simple
+            self.ruleset.chains[key].rules.append(
+                Rule(Origin(line, text, key, handle), (box,), action)
+            )
+            return
+        exprs = body.get("expr", [])
+        text = format_rule(exprs if isinstance(exprs, list) else [exprs], body.get("comment"))
         origin = Origin(line, text, key, handle)
         compiler = _RuleCompiler(
             ExprCompiler(self.sets.get((family, table), {})), origin, f"{family} {table}"

@@ -135,6 +135,12 @@ class ExcessCollector:
 
     def _by_source(self, excess: list[Box], scope_src: Intervals) -> list[dict[str, str]]:
         """The excess as (sources, ports) pairs, cut at port boundaries so each pair is exact."""
+        if len(excess) == 1:  # most often: one box, already exact
+            (box,) = excess
+            if not box[SRC]:
+                return []
+            label = self.endpoints.label(box[SRC], scope_src, exceptions=True)
+            return [{"src": label, "ports": format_ports(box[DPORT])}]
         points = sorted(
             {point for box in excess for lo, hi in box[DPORT] for point in (lo, hi + 1)}
         )

@@ -7,15 +7,17 @@ them, the whole scope is ``any``, and anything else is printed as the fewest CID
 
 from __future__ import annotations
 
+from typing import overload
+
 from portmatrix.check.engine.index import IntervalIndex
 from portmatrix.model import Matrix
 from portmatrix.traffic import (
     Interval,
     Intervals,
     covering_prefix,
+    iter_prefixes,
     network_interval,
     normalise,
-    prefixes,
     span,
     subtract,
 )
@@ -43,6 +45,7 @@ class Endpoints:
             self._by_interval.setdefault(self.intervals[name], name)
         self._starts = {lo for lo, _ in self.intervals.values()}
         self._ends = {hi for _, hi in self.intervals.values()}
+        self._labels: dict[tuple[Intervals, Intervals, bool], str] = {}
 
     def overlapping(self, lo: int, hi: int) -> list[str]:
         return [self.names[position] for position in self._index.query(lo, hi)]
@@ -78,7 +81,17 @@ class Endpoints:
 
     def label(self, values: Intervals, scope: Intervals, *, exceptions: bool = False) -> str:
         """``any``, endpoint names, or addresses; with ``exceptions`` also ``X except Y`` (X is
-        ``any`` or the smallest prefix holding the set) where that reads shorter."""
+        ``any`` or the smallest prefix holding the set) where that reads shorter.
+
+        Remembered: a finding names the same sources in its message and in its excess list.
+        """
+        key = (values, scope, exceptions)
+        found = self._labels.get(key)
+        if found is None:
+            found = self._labels[key] = self._label(values, scope, exceptions=exceptions)
+        return found
+
+    def _label(self, values: Intervals, scope: Intervals, *, exceptions: bool) -> str:
         if values == scope:
             return "any"
         best = self.names_or_addresses(values)
@@ -89,17 +102,40 @@ class Endpoints:
             missing = subtract(base, values)
             if not missing or subtract(values, base):
                 continue
-            text = f"{base_label or self.names_or_addresses(base)} except {self.names_or_addresses(missing)}"
-            if len(text) < len(best):
-                best = text
+            # Only a shorter text wins, so neither part is printed past the length of the best
+            # so far: "any except" one host would otherwise print a hundred prefixes for nothing.
+            head = base_label or self.names_or_addresses(base, limit=len(best))
+            if head is None:
+                continue
+            head += " except "
+            tail = self.names_or_addresses(missing, limit=len(best) - 1 - len(head))
+            if tail is not None:
+                best = head + tail
         return best
 
-    def names_or_addresses(self, values: Intervals) -> str:
-        """Endpoint names where the set is exactly some endpoints, else prefixes, each named if it can be."""
+    @overload
+    def names_or_addresses(self, values: Intervals) -> str: ...
+    @overload
+    def names_or_addresses(self, values: Intervals, *, limit: int) -> str | None: ...
+
+    def names_or_addresses(self, values: Intervals, *, limit: int | None = None) -> str | None:
+        """Endpoint names where the set is exactly some endpoints, else prefixes, each named if it can be.
+
+        With ``limit``, None instead of a text longer than that.
+        """
         names = self.exactly(values)
         if names is not None:
-            return ",".join(names)
-        return ",".join(self._named(interval) or text for interval, text in prefixes(values))
+            text = ",".join(names)
+            return text if limit is None or len(text) <= limit else None
+        parts: list[str] = []
+        length = -1
+        for interval, text in iter_prefixes(values):
+            part = self._named(interval) or text
+            length += len(part) + 1
+            if limit is not None and length > limit:
+                return None
+            parts.append(part)
+        return ",".join(parts)
 
     def _named(self, interval: Interval) -> str | None:
         return self._by_interval.get(interval)

@@ -14,9 +14,10 @@ from typing import Any
 
 from portmatrix.check.report.findings import Finding, FindingKind, Report
 from portmatrix.envelope import Envelope
+from portmatrix.options import CHECK_FORMATS
 from portmatrix.table import format_table
 
-FORMATS = ("table", "json", "junit")
+FORMATS = CHECK_FORMATS
 HEADERS = {
     "en": ("KIND", "LINE", "SRC", "DST", "PROTO", "PORTS", "PURPOSE", "MESSAGE"),
     "ja": ("種別", "行", "送信元", "宛先", "プロトコル", "ポート", "用途", "内容"),
