@@ -2,23 +2,29 @@
 """Audit 10 million records against the ~1,000-endpoint matrix, in one run: ingest per format,
 the audit on DuckDB and on Spark local mode, beside a plain SQL range join written the naive way.
 
-Records are drawn around the enterprise matrix (``gen_inventory.py``): mostly its flows from
-random hosts of their source networks to random ports of their ranges, some replies, denied and
-unanswered attempts, and noise. They are written once as canonical Parquet (the audit's input)
-and, for the ingest figures, as VPC, nfdump CSV, Zeek, pfirewall and mapped CSV logs, and as ASA,
-netfilter and conntrack lines (free text, read in Python, so fewer of them).
+Records are drawn around the enterprise matrix (``gen_inventory.py``) from a pool of
+connections, as flow logs repeat them (see :func:`generate_records`; ``--connections`` sets the
+pool, ``--connections`` equal to ``--records`` makes every record distinct, the worst case for
+an audit that aggregates first): mostly its flows from random hosts of their source networks to
+random ports of their ranges, some replies, denied and unanswered attempts, and noise. They are
+written once as canonical Parquet (the audit's input) and, for the ingest figures, as VPC,
+nfdump CSV, Zeek, pfirewall and mapped CSV logs, and as ASA, netfilter and conntrack lines
+(free text, read in Python, so fewer of them).
 
 The baseline is the query anyone would write first: every record against every flow with
 ``BETWEEN`` on source range, destination range and ports (DuckDB plans it as a range join);
-it gets a tenth of the records and its rate is scaled.
+it gets a tenth of the records and its rate is scaled. Spark runs once on a small slice first,
+so its figure is that of a warm JVM. Peak RSS is reported per phase (Linux) and overall.
 
-    python benchmarks/bench_audit.py [--records 10000000] [--ingest 2000000] [--text 300000]
-                                      [--spark-records 10000000] [--no-spark]
+    python benchmarks/bench_audit.py [--records 10000000] [--connections N] [--ingest 2000000]
+                                      [--text 300000] [--spark-records 10000000] [--no-spark]
+                                      [--memory-limit 1GB]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import resource
 import shutil
@@ -71,26 +77,38 @@ def flows_table(con: Any, tables: rules.RuleTables) -> None:
     )
 
 
-def generate_records(con: Any, n: int, count: int, target: Path) -> None:
-    """``count`` canonical records as Parquet: 80% flows, 8% replies, 5% attempts, 7% noise."""
+def generate_records(con: Any, n: int, count: int, connections: int, target: Path) -> None:
+    """``count`` canonical records as Parquet, drawn from ``connections`` connections.
+
+    Flow logs repeat a connection: VPC logs and NetFlow write one record per aggregation
+    window or active timeout, connection trackers one at its start and one at its end. So each
+    record belongs to one of ``connections`` connections (its tuple: a flow of the matrix, a
+    host of the flow's source, a host of its destination, a port of its range, an ephemeral
+    client port); 88% of connections are matrix flows (about one record in ten of them a reply),
+    3% denied, 2% never answered and 7% noise to strangers. ``connections`` equal to ``count``
+    makes every record a connection of its own, the worst case for aggregating first.
+    """
     con.execute(
         f"""COPY (
         WITH picks AS (
-          SELECT i, f.*, hash(i, 1) % 100 AS shape FROM range({count}) t(i)
-          JOIN bench_flows f ON f.idx = hash(i) % {n}),
+          SELECT i, hash(i) % {connections} AS c FROM range({count}) t(i)),
+        conn AS (
+          SELECT i, c, f.*, hash(c, 1) % 100 AS kind, hash(i, 10) % 100 < 9 AS back
+          FROM picks JOIN bench_flows f ON f.idx = hash(c) % {n}),
         made AS (
-          SELECT i, shape, protocol,
-            smin + hash(i, 2) % (smax - smin + 1) AS s, dmin + hash(i, 3) % (dmax - dmin + 1) AS d,
-            (plo + hash(i, 4) % (phi - plo + 1))::INT AS p, (32768 + hash(i, 5) % 28232)::INT AS e
-          FROM picks)
+          SELECT i, c, kind, protocol,
+            CASE WHEN kind < 88 AND back THEN 80 WHEN kind < 88 THEN 0 ELSE kind END AS shape,
+            smin + hash(c, 2) % (smax - smin + 1) AS s, dmin + hash(c, 3) % (dmax - dmin + 1) AS d,
+            (plo + hash(c, 4) % (phi - plo + 1))::INT AS p, (32768 + hash(c, 5) % 28232)::INT AS e
+          FROM conn)
         SELECT make_timestamp(({T0} + hash(i, 6) % 86400)::BIGINT * 1000000) AS time,
           4::TINYINT AS family,
-          0::BIGINT AS src_hi, (CASE WHEN shape BETWEEN 80 AND 87 THEN d ELSE s END)::BIGINT AS src_lo,
+          0::BIGINT AS src_hi, (CASE WHEN shape = 80 THEN d ELSE s END)::BIGINT AS src_lo,
           0::BIGINT AS dst_hi,
-          (CASE WHEN shape BETWEEN 80 AND 87 THEN s WHEN shape >= 93 THEN 167772160 + hash(i, 7) % 65536 ELSE d END)::BIGINT AS dst_lo,
+          (CASE WHEN shape = 80 THEN s WHEN shape >= 93 THEN 167772160 + hash(c, 7) % 65536 ELSE d END)::BIGINT AS dst_lo,
           protocol::SMALLINT AS protocol,
-          (CASE WHEN shape BETWEEN 80 AND 87 THEN p ELSE e END)::INT AS src_port,
-          (CASE WHEN shape BETWEEN 80 AND 87 THEN e ELSE p END)::INT AS dst_port,
+          (CASE WHEN shape = 80 THEN p ELSE e END)::INT AS src_port,
+          (CASE WHEN shape = 80 THEN e ELSE p END)::INT AS dst_port,
           CASE WHEN shape BETWEEN 88 AND 90 THEN 'denied' ELSE 'allowed' END AS action,
           CASE WHEN shape BETWEEN 91 AND 92 THEN false END AS answered,
           (hash(i, 8) % 100000)::BIGINT AS bytes, (1 + hash(i, 9) % 100)::BIGINT AS packets,
@@ -186,12 +204,39 @@ def write_log(con: Any, parquet: Path, select: str, header: str, count: int, pat
     body.unlink()
 
 
+_PEAKS: list[float] = []
+
+
+def peak_reset() -> None:
+    """Start a new peak (Linux: writing 5 to clear_refs resets the resident high-water mark,
+    the one ``getrusage`` reports too, so the peaks before are kept here)."""
+    _PEAKS.append(peak_mb())
+    with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w") as handle:
+        handle.write("5")
+
+
+def peak_mb() -> float:
+    """The resident high-water mark since :func:`peak_reset`, in MB."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def overall_peak_mb() -> float:
+    return max([resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, *_PEAKS])
+
+
 def timed(label: str, count: int, work: Any) -> float:
     start = time.perf_counter()
     work()
     seconds = time.perf_counter() - start
     rate = count / seconds
-    print(f"  {label:<34} {count:>11,} records  {seconds:8.2f} s  {rate / 1e6:8.2f} M records/s")
+    print(f"  {label:<38} {count:>11,} records  {seconds:8.2f} s  {rate / 1e6:8.2f} M records/s")
     return rate
 
 
@@ -208,11 +253,17 @@ def naive_sql(parquet: Path, limit: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=10_000_000)
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=0,
+        help="connections the records repeat (default records/50; records: all distinct)",
+    )
     parser.add_argument("--ingest", type=int, default=2_000_000, help="records per delimited log")
     parser.add_argument("--text", type=int, default=300_000, help="records per free-text log")
     parser.add_argument("--spark-records", type=int, default=10_000_000)
     parser.add_argument("--no-spark", action="store_true")
-    parser.add_argument("--memory-limit", default="4GB")
+    parser.add_argument("--memory-limit", default="1GB")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -221,7 +272,8 @@ def main() -> None:
     catalog = load_catalog()
     print(
         f"matrix: {len(mx.endpoints)} endpoints, {len(tables.flows)} audited flows, "
-        f"{len(tables.keyed)} keyed cells, {len(tables.wide)} wide ({time.perf_counter() - started:.1f} s)"
+        f"{tables.keyed_rows} keyed cells ({len(tables.spans)} IPv4 spans expanded by the engines), "
+        f"{len(tables.wide)} wide ({time.perf_counter() - started:.1f} s)"
     )
     work = Path(tempfile.mkdtemp(prefix="bench-audit-"))
     try:
@@ -229,21 +281,37 @@ def main() -> None:
         flows_table(con, tables)
         parquet = work / "records.parquet"
         start = time.perf_counter()
-        generate_records(con, len(tables.flows), args.records, parquet)
+        connections = args.connections or max(1, args.records // 50)
+        generate_records(con, len(tables.flows), args.records, connections, parquet)
+        distinct = con.execute(
+            "SELECT count(*) FROM (SELECT DISTINCT src_lo, dst_lo, protocol, src_port, dst_port "
+            f"FROM read_parquet('{parquet}'))"
+        ).fetchone()
         print(
-            f"generated {args.records:,} records in {time.perf_counter() - start:.1f} s "
-            f"({parquet.stat().st_size / 1e6:.0f} MB Parquet)"
+            f"generated {args.records:,} records of {connections:,} connections "
+            f"({distinct[0] if distinct else 0:,} distinct 5-tuples) in "
+            f"{time.perf_counter() - start:.1f} s ({parquet.stat().st_size / 1e6:.0f} MB Parquet)"
         )
 
         print("ingest (read, convert, write zstd Parquet):")
+        peaks: list[float] = []
         for name, (header, select, kind, options) in FORMATS.items():
             log = work / f"{name}.log"
             write_log(con, parquet, select, header, args.ingest, log)
+            peak_reset()
             timed(
                 name,
                 args.ingest,
-                functools.partial(ingest, [log], work / f"out-{name}", kind=kind, options=options),
+                functools.partial(
+                    ingest,
+                    [log],
+                    work / f"out-{name}",
+                    kind=kind,
+                    options=options,
+                    memory_limit=args.memory_limit,
+                ),
             )
+            peaks.append(peak_mb())
         for name, select in TEXT_FORMATS.items():
             log = work / f"{name}.log"
             write_log(con, parquet, select, "", args.text, log)
@@ -254,22 +322,27 @@ def main() -> None:
                 functools.partial(ingest, [log], work / f"out-{name}", kind=name, options=opts),
             )
 
+        print(f"  {'':<38} peak RSS while ingesting {max(peaks, default=0):,.0f} MB")
         print("audit (classify, aggregate; excludes resolving the matrix):")
         relation = duckdb_relation(str(parquet))
         engine = DuckDbEngine(con)
+        peak_reset()
         timed(
             "portmatrix audit, DuckDB",
             args.records,
             lambda: engine.run([relation], tables, since=None, until=None),
         )
+        print(f"  {'':<38} peak RSS {peak_mb():,.0f} MB")
         report_time = time.perf_counter()
         report = audit_matrix(
             mx, [parquet], catalog=catalog, tables=tables, memory_limit=args.memory_limit
         )
+        seconds = time.perf_counter() - report_time
         print(
-            f"  whole audit_matrix() incl. report     {time.perf_counter() - report_time:8.2f} s: "
-            f"allowed {report.summary.allowed:,}, reply {report.summary.reply:,}, "
-            f"attempt {report.summary.attempt:,}, unexpected {report.summary.unexpected:,}, "
+            f"  {'whole audit_matrix(), with report':<38} {args.records:>11,} records  "
+            f"{seconds:8.2f} s  {args.records / seconds / 1e6:8.2f} M records/s\n"
+            f"  {'':<38} allowed {report.summary.allowed:,}, reply {report.summary.reply:,}, "
+            f"attempt {report.summary.attempt:,}, unexpected {report.summary.unexpected:,}; "
             f"{len(report.unexpected):,} unexpected tuples, {len(report.unused):,} unused flows"
         )
         limit = max(1, args.records // 10)
@@ -280,23 +353,33 @@ def main() -> None:
         )
         if not args.no_spark:
             spark_parquet = parquet
-            if args.spark_records < args.records:
+            spark_count = min(args.spark_records, args.records)
+            if spark_count < args.records:
                 spark_parquet = work / "spark.parquet"
                 con.execute(
-                    f"COPY (SELECT * FROM read_parquet('{parquet}') LIMIT {args.spark_records}) "
+                    f"COPY (SELECT * FROM read_parquet('{parquet}') LIMIT {spark_count}) "
                     f"TO '{spark_parquet}' (FORMAT parquet, COMPRESSION zstd)"
                 )
             spark = SparkEngine(master="local[*]")
             session = spark.session()
+            session.sparkContext.setLogLevel("ERROR")
             session.conf.set("spark.sql.shuffle.partitions", "4")
+            warm = work / "warm.parquet"  # the JVM compiles the query's code on its first run
+            con.execute(
+                f"COPY (SELECT * FROM read_parquet('{parquet}') LIMIT 10000) TO '{warm}' "
+                "(FORMAT parquet)"
+            )
+            spark.run([str(warm)], tables, since=None, until=None)
             timed(
-                "portmatrix audit, Spark local[*]",
-                args.spark_records,
+                "portmatrix audit, Spark local (warm JVM)",
+                spark_count,
                 lambda: spark.run([str(spark_parquet)], tables, since=None, until=None),
             )
             session.stop()
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"peak RSS of this process: {peak:.0f} MB (DuckDB memory_limit {args.memory_limit})")
+        print(
+            f"peak RSS of this process over the run: {overall_peak_mb():,.0f} MB "
+            f"(DuckDB memory_limit {args.memory_limit}; the Spark JVM is a process of its own)"
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -19,6 +19,7 @@ HERE = Path(__file__).resolve().parent
 
 #: Arguments for a quick run; a benchmark not listed runs with its defaults.
 MODEST: dict[str, list[str]] = {
+    "bench_audit": ["--records", "1000000", "--ingest", "200000", "--text", "20000"],
     "bench_check": ["--rules", "15000", "--defects", "5", "--calls", "50000"],
     "bench_lookup": ["--runs", "5"],
     "bench_probe": ["--tcp", "500", "--udp", "300"],

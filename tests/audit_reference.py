@@ -228,3 +228,26 @@ def random_records(flows: tuple[Flow, ...], rng: random.Random, count: int) -> l
             )
         )
     return out
+
+
+def repeated(records: list[dict[str, Any]], rng: random.Random) -> list[dict[str, Any]]:
+    """``records`` and, for about half of them, copies as flow logs write them again: the same
+    tuple later, with other bytes, often another source port, sometimes denied or unanswered.
+
+    The engines aggregate records by tuple before joining the matrix, so the matcher must see
+    tuples that repeat with what the aggregation keeps apart (failure, a reply's source port).
+    """
+    out = list(records)
+    for original in records:
+        for _ in range(rng.choice([0, 0, 1, 3])):
+            copy = dict(original, bytes=rng.randrange(5000))
+            if copy["sport"] is not None and rng.random() < 0.6:
+                copy["sport"] = rng.choice([rng.randint(1024, 65535), copy["dport"] or 1])
+            if rng.random() < 0.2:
+                copy["action"] = rng.choice(["allowed", "denied", "unknown"])
+                copy["answered"] = rng.choice([None, True, False])
+            if rng.random() < 0.5:
+                copy["time"] = 1_764_583_200_000_000 + rng.randrange(10**9)
+            out.append(copy)
+    rng.shuffle(out)
+    return out

@@ -29,7 +29,18 @@ def test_ingest_then_audit_the_folder(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     assert "20 records written" in result.output  # type: ignore[attr-defined]
     assert "asa.log:20" in result.output  # type: ignore[attr-defined]  (cited on stderr)
-    assert sorted(p.name for p in out.iterdir()) == ["portmatrix-ingest.json", "records.parquet"]
+    # one Parquet file per source that had records, written straight from its reader
+    assert sorted(p.name for p in out.iterdir()) == [
+        "portmatrix-ingest.json",
+        "records-00001.parquet",
+        "records-00002.parquet",
+    ]
+    single = invoke("ingest", FLOWLOGS / "vpc-v2.log", "-o", tmp_path / "one")
+    assert single.exit_code == 0, single.output  # type: ignore[attr-defined]
+    assert sorted(p.name for p in (tmp_path / "one").iterdir()) == [
+        "portmatrix-ingest.json",
+        "records.parquet",
+    ]
     report = invoke("audit", INVENTORY, out, "--format", "json")
     data = json.loads(report.stdout)  # type: ignore[attr-defined]
     assert list(data) == [

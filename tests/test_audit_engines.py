@@ -10,7 +10,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audit_reference import comparable, observed, random_records, record, reference, write_records
+from audit_reference import (
+    comparable,
+    observed,
+    random_records,
+    record,
+    reference,
+    repeated,
+    write_records,
+)
 from portmatrix.audit import audit_matrix, rules
 from portmatrix.catalog import Catalog, load_catalog
 from portmatrix.model import Matrix
@@ -172,7 +180,8 @@ def test_duckdb_agrees_with_brute_force(
         else _matrices.setdefault(inventory, resolve_file(inventory))
     )
     tables = _tables.setdefault(inventory, rules.build(matrix))
-    records = random_records(tables.flows, random.Random(seed), count)
+    rng = random.Random(seed)
+    records = repeated(random_records(tables.flows, rng, count), rng)
     report = run(matrix, bundled, tmp_path_factory.mktemp("rnd"), records, tables=tables)
     assert observed(report) == comparable(reference(tables.flows, records))
 

@@ -12,7 +12,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audit_reference import comparable, observed, random_records, reference, write_records
+from audit_reference import (
+    comparable,
+    observed,
+    random_records,
+    reference,
+    repeated,
+    write_records,
+)
 from portmatrix.audit import ReaderOptions, audit_matrix, rules
 from portmatrix.catalog import load_catalog
 from portmatrix.resolve import resolve_file
@@ -33,7 +40,8 @@ def test_duckdb_and_spark_agree_on_the_same_records(
     spark: object, setup: tuple[object, object, rules.RuleTables], tmp_path: Path
 ) -> None:
     matrix, catalog, tables = setup
-    records = random_records(tables.flows, random.Random(13), 400)
+    rng = random.Random(13)
+    records = repeated(random_records(tables.flows, rng, 400), rng)
     dataset = write_records(tmp_path / "records", records)
     reports = [
         audit_matrix(

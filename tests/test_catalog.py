@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from portmatrix import portspec
 from portmatrix.catalog import Catalog, load_catalog
 from portmatrix.errors import CatalogError
-from portmatrix.lookup import find_port, search
+from portmatrix.lookup import PortFinder, find_port, search
 from portmatrix.model import PortsAt, Protocol
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -98,6 +98,25 @@ def test_max_instance_bounds_the_search(catalog: Catalog) -> None:
     port = 40007 + 10 * 40
     assert any(m.instance == 10 for m in find_port(catalog, port, max_instance=24))
     assert not any(m.instance == 10 for m in find_port(catalog, port, max_instance=5))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    ports=st.lists(
+        st.one_of(st.integers(1, 65535), st.integers(40000, 40200), st.integers(1020, 1030)),
+        min_size=1,
+        max_size=8,
+    ),
+    protocol=st.sampled_from([None, Protocol.TCP, Protocol.UDP]),
+    ephemeral=st.booleans(),
+)
+def test_port_finder_answers_as_find_port(
+    catalog: Catalog, ports: list[int], protocol: Protocol | None, ephemeral: bool
+) -> None:
+    finder = PortFinder(catalog, include_ephemeral=ephemeral)
+    for port in [*ports, *ports]:  # the second time from its cache
+        expected = find_port(catalog, port, protocol=protocol, include_ephemeral=ephemeral)
+        assert finder.find(port, protocol=protocol) == expected
 
 
 def test_remote_only_ports_are_found(catalog: Catalog) -> None:

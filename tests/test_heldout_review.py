@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from portmatrix import Project
+from portmatrix.model import Flow
+from portmatrix.project import InventoryText
 
 INVENTORY = Path(__file__).parent / "data" / "heldout-cce2-cuc.yaml"
 
@@ -170,3 +172,88 @@ def test_the_review_warns_about_the_router_and_logger_apart() -> None:
     assert any("no Router-Logger row" in warning for warning in warnings)
     assert not any("domain-controller" in warning for warning in warnings)
     assert not any("pims" in warning for warning in warnings)
+
+
+# The same deployment with the Router and PG pairs on two networks each, as a duplex CCE is
+# cabled: the public address stays the one above, the private one is new (written by hand).
+PRIVATE = {
+    "rtr-a": "10.255.1.11",
+    "rtr-b": "10.255.2.11",
+    "pg-a": "10.255.1.21",
+    "pg-b": "10.255.2.21",
+}
+PUBLIC = {
+    "rtr-a": "192.0.2.11",
+    "rtr-b": "198.51.100.11",
+    "pg-a": "192.0.2.21",
+    "pg-b": "198.51.100.21",
+}
+
+
+def bare(address: str | None) -> str | None:
+    """A host's address as written in the inventory (flows carry it as a /32 prefix)."""
+    return None if address is None else address.removesuffix("/32")
+
+
+@pytest.fixture(scope="module")
+def two_network_flows() -> list[Flow]:
+    text = INVENTORY.read_text(encoding="utf-8")
+    for host, public in PUBLIC.items():
+        old = f"- name: {host}\n    address: {public}\n"
+        assert old in text, host
+        new = f"- name: {host}\n    addresses: {{public: {public}, private: {PRIVATE[host]}}}\n"
+        text = text.replace(old, new)
+    return list(Project(InventoryText(text, name="two-networks.yaml")).matrix.flows)
+
+
+def test_private_rows_travel_between_the_private_addresses(two_network_flows: list[Flow]) -> None:
+    # Table 1: MDS between the router sides and between the PG sides is on the private network.
+    # Row 6 gives the router ports on side B only (side A connects); row 7's PG ports both ways.
+    mds = [
+        flow
+        for flow in two_network_flows
+        if flow.rule in ("cce.router.mds-private", "cce.pg1.mds-private")
+    ]
+    pairs = {(flow.src, flow.dst) for flow in mds}
+    assert pairs == {("rtr-a", "rtr-b"), ("pg-a", "pg-b"), ("pg-b", "pg-a")}
+    for flow in mds:
+        assert flow.network == "private"
+        assert (bare(flow.src_address), bare(flow.dst_address)) == (
+            PRIVATE[flow.src],
+            PRIVATE[flow.dst],
+        )
+
+
+def test_public_rows_and_the_others_keep_the_public_addresses(
+    two_network_flows: list[Flow],
+) -> None:
+    # DMP (table 1 rows 24-25) is on the public network; the real-time feed names none, so it
+    # goes to the host's main address, which here is the public one.
+    dmp = [flow for flow in two_network_flows if flow.rule.startswith("cce.router.dmp-")]
+    assert dmp and all(flow.network == "public" for flow in dmp)
+    assert {bare(flow.dst_address) for flow in dmp} == {PUBLIC["rtr-a"], PUBLIC["rtr-b"]}
+    assert {bare(flow.src_address) for flow in dmp} == {PUBLIC["pg-a"], PUBLIC["pg-b"]}
+    feed = [flow for flow in two_network_flows if flow.rule.startswith("cce.router.rtfeed-")]
+    assert {bare(flow.dst_address) for flow in feed} == {PUBLIC["rtr-a"], PUBLIC["rtr-b"]}
+    touched = {bare(flow.src_address) for flow in two_network_flows} | {
+        bare(flow.dst_address) for flow in two_network_flows
+    }
+    assert not any(
+        flow.network != "private"
+        and set(PRIVATE.values()) & {bare(flow.src_address), bare(flow.dst_address)}
+        for flow in two_network_flows
+    ), "a private address carries a flow of another network"
+    assert set(PRIVATE.values()) <= touched
+
+
+def test_two_networks_leave_the_set_of_flows_as_it_was(
+    two_network_flows: list[Flow], flows_by_rule: dict[str, set[Key]]
+) -> None:
+    keys = {
+        (f.src, f.dst, str(f.protocol), f.port_start, f.port_end, f.rule) for f in two_network_flows
+    }
+    single = {
+        (f.src, f.dst, str(f.protocol), f.port_start, f.port_end, f.rule)
+        for f in Project(INVENTORY).matrix.flows
+    }
+    assert keys == single

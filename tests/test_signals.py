@@ -8,6 +8,7 @@ Every address used here lives inside a namespace the test creates and removes.
 
 from __future__ import annotations
 
+import secrets
 import signal
 import subprocess
 import sys
@@ -30,6 +31,10 @@ PORTMATRIX = [sys.executable, "-c", "from portmatrix.cli import main; main()"]
 SOURCE, TARGET = "10.231.0.1", "10.231.0.2"
 
 # Two Unity Connection nodes of one cluster (table 1-1): many documented ports between them.
+# The lab names a namespace after the first six letters of its host: a tag of this run's own
+# keeps another suite running beside this one (a second checkout, CI on the same machine) from
+# being counted as ours.
+TAG = "s" + secrets.token_hex(3)[:5]
 INVENTORY = f"""\
 name: signals
 options: {{exchange: "none", ipsec: false, sip_ports: "5060-5100"}}
@@ -46,7 +51,7 @@ hosts:
 @pytest.fixture
 def inventory(tmp_path: Path) -> Path:
     path = tmp_path / "inventory.yaml"
-    path.write_text(INVENTORY, encoding="utf-8")
+    path.write_text(INVENTORY.replace("sigtst-", f"{TAG}-"), encoding="utf-8")
     return path
 
 
@@ -94,7 +99,7 @@ def test_a_signal_during_probe(
 ) -> None:
     report = tmp_path / "report.json"
     process = silent_target.popen(
-        [*PORTMATRIX, "probe", str(inventory), "--from", "sigtst-sub", "--timeout", "5",
+        [*PORTMATRIX, "probe", str(inventory), "--from", f"{TAG}-sub", "--timeout", "5",
          "--format", "json", "-o", str(report)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -115,7 +120,7 @@ def test_probe_with_no_route_is_one_line_exit_2(inventory: Path) -> None:
     with Netns() as ns:  # the source address on loopback, and no route to anywhere else
         ns.run(["ip", "address", "add", f"{SOURCE}/32", "dev", "lo"])
         done = ns.run(
-            [*PORTMATRIX, "probe", str(inventory), "--from", "sigtst-sub", "--timeout", "0.5"],
+            [*PORTMATRIX, "probe", str(inventory), "--from", f"{TAG}-sub", "--timeout", "0.5"],
             check=False,
             timeout=60,
         )
@@ -136,7 +141,7 @@ def namespaces() -> set[str]:
 def test_a_signal_during_the_lab_removes_every_namespace(
     inventory: Path, tmp_path: Path, number: int
 ) -> None:
-    ours = "pm-sigtst-"  # namespace names carry the first six letters of the host's name
+    ours = f"pm-{TAG}-"
     before = namespaces()
     # One check at a time keeps the lab probing for minutes: with the default width it can
     # finish within the second this test waits, and the signal would then meet a process

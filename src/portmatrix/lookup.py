@@ -8,6 +8,7 @@ be solved without a deployment and are skipped.
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Iterator
 
@@ -25,6 +26,7 @@ from portmatrix.portindex import (
 __all__ = [
     "DEFAULT_MAX_INSTANCE",
     "MAX_INSTANCE_CEILING",
+    "PortFinder",
     "PortMatch",
     "check_port",
     "find_port",
@@ -65,6 +67,49 @@ def find_port(
         and (protocol is None or item.protocol == protocol)
         and (include_ephemeral or not item.ephemeral)
     ]
+
+
+class PortFinder:
+    """:func:`find_port` for many ports against one catalog: formulas solved once, not per port.
+
+    An audit asks about every port it saw, often tens of thousands of them; solving every
+    formula for every instance each time took seconds per hundred ports. The port line is cut
+    at every range boundary, and the records covering a piece are found once, when a port in
+    it is first asked about. Answers are those of :func:`find_port`, in its order.
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        max_instance: int = DEFAULT_MAX_INSTANCE,
+        lang: str = "en",
+        include_ephemeral: bool = False,
+    ):
+        if not 0 <= max_instance <= MAX_INSTANCE_CEILING:
+            raise LookupFailure(f"--max-instance must be between 0 and {MAX_INSTANCE_CEILING}")
+        self._records = [
+            record
+            for record in port_records(catalog, max_instance)
+            if include_ephemeral or not record[1].ephemeral
+        ]
+        self._lang = lang
+        self._bounds = sorted({b for _, _, lo, hi, _ in self._records for b in (lo, hi + 1)})
+        self._pieces: dict[int, list[int]] = {}
+
+    def find(self, port: int, *, protocol: Protocol | None = None) -> list[PortMatch]:
+        check_port(port)
+        piece = bisect.bisect_right(self._bounds, port)
+        if piece not in self._pieces:
+            self._pieces[piece] = [
+                index for index, (_, _, lo, hi, _) in enumerate(self._records) if lo <= port <= hi
+            ]
+        found = []
+        for index in self._pieces[piece]:
+            entry, item, lo, hi, instance = self._records[index]
+            if protocol is None or item.protocol == protocol:
+                found.append(_match(entry, item, lo, hi, instance, self._lang))
+        return found
 
 
 def port_records(catalog: Catalog, max_instance: int) -> Iterator[Record]:

@@ -37,16 +37,22 @@ def ingest(
     options = options or ReaderOptions()
     found = classify(sources, kind=kind)
     con = connect(memory_limit=memory_limit)
-    staging = Staging(con, on_progress=on_progress)
-    stage(found, staging, options=options)
-    for dataset in found.datasets:
-        from portmatrix.audit.engines import duckdb_relation
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    # Staged beside the output, so the finished parts are moved into place, not copied.
+    staging = Staging(con, on_progress=on_progress, folder=output.parent)
+    try:
+        stage(found, staging, options=options)
+        for dataset in found.datasets:
+            from portmatrix.audit.engines import duckdb_relation
 
-        staging.insert_sql(f"SELECT *, NULL FROM {duckdb_relation(dataset)}")
-    counts = staging.counts()
-    if options.strict:
-        staging.check_strict(counts)
-    staging.write_parquet(output, counts)
+            staging.insert_sql(f"SELECT *, NULL FROM {duckdb_relation(dataset)}")
+        counts = staging.counts()
+        if options.strict:
+            staging.check_strict(counts)
+        staging.write_parquet(output, counts)
+    finally:
+        staging.close()
     return counts
 
 
@@ -94,12 +100,15 @@ def audit_matrix(
     found = classify(sources, kind=kind)
     con = connect(memory_limit=memory_limit)
     staging = Staging(con, on_progress=on_progress)
-    stage(found, staging, options=options)
-    counts = staging.counts()
-    if options.strict:
-        staging.check_strict(counts)
-    counts = _with_manifests(counts, found)
-    rows = _run(engine, found, staging, tables, spark_master, spark_session, since, until)
+    try:
+        stage(found, staging, options=options)
+        counts = staging.counts()
+        if options.strict:
+            staging.check_strict(counts)
+        counts = _with_manifests(counts, found)
+        rows = _run(engine, found, staging, tables, spark_master, spark_session, since, until)
+    finally:
+        staging.close()
     scope = Scope(
         inventory=inventory or matrix.name,
         sources=tuple(str(source) for source in sources),
@@ -152,9 +161,7 @@ def _run(
         raise PortmatrixError(f"no engine {engine!r} (known: duckdb, spark)")
     datasets = list(found.datasets)
     if found.raw:
-        import tempfile
-
-        folder = Path(tempfile.mkdtemp(prefix="portmatrix-ingest-")) / "records"
+        folder = staging.folder / "records"  # removed with the staging folder
         staging.write_parquet(folder, staging.counts())
         datasets.append(str(folder))
     return SparkEngine(master=master, session=session).run(

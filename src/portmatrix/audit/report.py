@@ -20,8 +20,8 @@ from portmatrix.audit.canonical import Counts, protocol_name
 from portmatrix.audit.engines import Row
 from portmatrix.audit.rules import RuleTables
 from portmatrix.catalog import Catalog
-from portmatrix.lookup import PortMatch
-from portmatrix.model import Flow, Matrix
+from portmatrix.lookup import PortFinder, PortMatch
+from portmatrix.model import CatalogEntry, Flow, Matrix
 
 SCHEMA_VERSION = 1
 CLASSES = ("allowed", "reply", "attempt", "unexpected")
@@ -187,9 +187,12 @@ class Builder:
         default_factory=dict
     )
     _listeners: dict[tuple[str, int], list[PortMatch]] = field(default_factory=dict)
+    _finder: PortFinder | None = None
+    _entries: dict[str, CatalogEntry] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.book = AddressBook(self.matrix)
+        self._entries = {entry.id: entry for entry in self.catalog.entries}
 
     def build(self, rows: Sequence[Row], *, scope: Scope, counts: Counts) -> AuditReport:
         classes = dict.fromkeys(CLASSES, 0)
@@ -294,19 +297,20 @@ class Builder:
         return self._suggestions[key]
 
     def _suggest(self, proto: str, port: int, src: str, dst: str) -> str | None:
-        from portmatrix.lookup import find_port
         from portmatrix.model import Protocol
 
         ports = (proto, port)
         if ports not in self._listeners:
-            found = find_port(self.catalog, port, protocol=Protocol(proto))
+            if self._finder is None:
+                self._finder = PortFinder(self.catalog)
+            found = self._finder.find(port, protocol=Protocol(proto))
             self._listeners[ports] = [m for m in found if m.at == "listener"]
         matches = self._listeners[ports]
         if not matches:
             return None
         endpoint = self.matrix.endpoints.get(dst)
         held = set(endpoint.roles) if endpoint is not None else set()
-        entries = {entry.id: entry for entry in self.catalog.entries}
+        entries = self._entries
         owned = [m for m in matches if entries[m.id].role.role in held]
         match = (owned or matches)[0]
         entry = entries[match.id]

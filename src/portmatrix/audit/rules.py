@@ -51,6 +51,14 @@ class RuleTables:
     flowsets: list[tuple[int, ...]] = field(default_factory=list)
     keyed: list[tuple[int, ...]] = field(default_factory=list)
     wide: list[tuple[int, ...]] = field(default_factory=list)
+    spans: list[tuple[int, ...]] = field(default_factory=list)
+
+    @property
+    def keyed_rows(self) -> int:
+        """Rows of the keyed table the engines join: IPv6 rows, and IPv4 spans once expanded."""
+        return len(self.keyed) + sum(
+            (d1 - d0 + 1) * ((s1 >> 8) - (s0 >> 8) + 1) for _, _, d0, d1, s0, s1, _, _ in self.spans
+        )
 
 
 KEYED_COLUMNS = {
@@ -62,6 +70,18 @@ KEYED_COLUMNS = {
     "src_key": "BIGINT",
     "src_lo_min": "BIGINT",
     "src_lo_max": "BIGINT",
+    "port_lo": "INTEGER",
+    "port_hi": "INTEGER",
+}
+#: An IPv4 cell before expansion: the engines expand it to keyed rows themselves (one row per
+#: destination host and source /24), which is far cheaper than sending them the rows.
+SPAN_COLUMNS = {
+    "fset": "INTEGER",
+    "protocol": "SMALLINT",
+    "dst_first": "BIGINT",
+    "dst_last": "BIGINT",
+    "src_first": "BIGINT",
+    "src_last": "BIGINT",
     "port_lo": "INTEGER",
     "port_hi": "INTEGER",
 }
@@ -206,6 +226,9 @@ def _emit(tables: RuleTables, cell: Cell) -> None:
     hosts = cell.dst[1] - cell.dst[0] + 1
     if hosts > MAX_HOSTS or last_bucket - first_bucket + 1 > MAX_BUCKETS:
         _emit_wide(tables, cell)
+        return
+    if cell.family == 4:
+        tables.spans.append((cell.fset, cell.protocol, *cell.dst, *cell.src, *cell.ports))
         return
     for host in range(cell.dst[0], cell.dst[1] + 1):
         dst_hi, dst_lo = _halves(cell.family, host)

@@ -4,13 +4,18 @@ that turns text fields into canonical columns and says, per row, what could not 
 Every field is read as text (``columns`` given, nothing auto-detected) and converted in SQL,
 so a bad value becomes a counted, cited problem rather than an engine error. A line's number is
 its position in the file: DuckDB keeps the file order (insertion order is preserved), header
-lines skipped are added back, and a ``pm_extra`` column catches lines with too many fields.
+lines skipped and empty lines are added back, and a ``pm_extra`` column catches lines with too
+many fields. A large file is cut into chunks at line ends, each read by its own connection.
 """
 
 from __future__ import annotations
 
+import re
+import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from portmatrix.audit.address import parse_layers
 from portmatrix.audit.canonical import Staging, protocol_sql
@@ -20,56 +25,145 @@ def quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A piece of a file DuckDB reads on its own: the file holding it, how many lines of the
+    original come before it, header lines to skip, and its empty lines (numbered within it)."""
+
+    path: Path
+    lines_before: int
+    skip: int
+    blanks: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CsvSource:
+    """A delimited file as DuckDB's CSV reader sees it: ``pm_line`` and each field as text.
+
+    ``wrap`` turns the plain relation into the one a reader selects from (Zeek's JSON lines
+    are parsed in such a wrapper). ``quote_char`` set means fields may hold line breaks, so
+    the file is never cut into chunks.
+    """
+
+    path: Path
+    fields: tuple[str, ...]
+    delimiter: str
+    skip: int = 0
+    quote_char: str = ""
+    wrap: Callable[[str], str] | None = None
+
+    def relation(self, chunk: Chunk) -> str:
+        names = [*self.fields, "pm_extra"]
+        spec = "{" + ", ".join(f"{quote(name)}: 'VARCHAR'" for name in names) + "}"
+        plain = (
+            f"(SELECT {_line_number(chunk)} AS pm_line, * FROM (SELECT row_number() OVER () AS pm_row, * "
+            f"FROM read_csv({quote(str(chunk.path))}, "
+            f"columns={spec}, delim={quote(self.delimiter)}, header=false, auto_detect=false, "
+            f"skip={chunk.skip}, quote={quote(self.quote_char)}, escape={quote(self.quote_char)}, "
+            "null_padding=true, strict_mode=false, all_varchar=true)))"
+        )
+        return self.wrap(plain) if self.wrap else plain
+
+    def chunks(self, folder: Path, parts: int) -> list[Chunk]:
+        if self.quote_char:
+            parts = 1
+        return split(self.path, skip=self.skip, parts=parts, folder=folder)
+
+
 def csv_source(
     path: Path, fields: list[str], *, delimiter: str, skip: int = 0, quote_char: str = ""
-) -> str:
-    """A FROM-able relation: ``pm_line`` (the line number) and each field as text."""
-    names = [*fields, "pm_extra"]
-    spec = "{" + ", ".join(f"{quote(name)}: 'VARCHAR'" for name in names) + "}"
-    escape = quote_char
-    return (
-        f"(SELECT {_line_number(path, skip)} AS pm_line, * FROM (SELECT row_number() OVER () AS pm_row, * "
-        f"FROM read_csv({quote(str(path))}, "
-        f"columns={spec}, delim={quote(delimiter)}, header=false, auto_detect=false, "
-        f"skip={skip}, quote={quote(quote_char)}, escape={quote(escape)}, null_padding=true, "
-        f"strict_mode=false, all_varchar=true)))"
-    )
+) -> CsvSource:
+    """The file's rows: ``pm_line`` (the line number) and each field as text."""
+    return CsvSource(path, tuple(fields), delimiter, skip, quote_char)
 
 
-#: Past this many empty lines, line numbers after them are no longer corrected.
+#: Past this many empty lines in a chunk, line numbers after them are no longer corrected.
 MAX_BLANKS = 1000
+#: Files are cut into chunks of at least this many bytes, read side by side.
+MIN_CHUNK = 16 << 20
+#: Bytes read at a time when searching a file.
+BLOCK = 1 << 22
+_BLANK = re.compile(rb"(?<=\n)\r?\n")
 
 
 def blank_lines(path: Path, *, after: int) -> list[int]:
-    """Line numbers of the empty lines past line ``after`` (DuckDB's CSV reader skips them)."""
+    """Line numbers of the empty lines past line ``after`` (DuckDB's CSV reader skips them).
+
+    Empty lines are rare, so the file is searched for them block by block rather than walked
+    line by line; the last bytes of each block are searched again with the next one.
+    """
     found: list[int] = []
-    line = 1
-    previous_end = True  # the file starts at a line start
+    lines = 0  # line breaks in the blocks before this one
+    tail = b"\n"  # as if a line ended just before the file
     with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            start = 0
-            while (index := chunk.find(b"\n", start)) >= 0:
-                empty = previous_end if index == start else chunk[start:index] in (b"\r",)
-                if empty and line > after:
+        while block := handle.read(BLOCK):
+            text = tail + block
+            counted, position = 0, 0
+            for match in _BLANK.finditer(text):
+                if match.end() <= len(tail):
+                    continue  # found with the previous block
+                start = max(0, match.start() - len(tail))
+                counted += block.count(b"\n", position, start)
+                position = start
+                line = lines + counted + 1
+                if line > after:
                     found.append(line)
                     if len(found) > MAX_BLANKS:
                         return found
-                line += 1
-                start = index + 1
-                previous_end = True
-            if start < len(chunk):
-                previous_end = False
+            lines += block.count(b"\n")
+            tail = text[-2:]
     return found
 
 
-def _line_number(path: Path, skip: int) -> str:
-    """SQL for a row's line in the file: its row number, the skipped header and empty lines."""
-    blanks = blank_lines(path, after=skip)[:MAX_BLANKS]
-    if not blanks:
-        return f"pm_row + {skip}"
-    rows_before = [blank - skip - index for index, blank in enumerate(blanks, start=1)]
+def split(path: Path, *, skip: int, parts: int, folder: Path) -> list[Chunk]:
+    """``path`` as up to ``parts`` chunks cut at line ends, copied into ``folder``; a small file
+    is one chunk, the file itself. Chunks let several DuckDB connections read one file at once:
+    numbering lines (``row_number() OVER ()``) keeps each read to one thread."""
+    size = path.stat().st_size
+    parts = min(parts, size // MIN_CHUNK)
+    if parts <= 1:
+        return [Chunk(path, 0, skip, tuple(blank_lines(path, after=skip)[:MAX_BLANKS]))]
+    chunks: list[Chunk] = []
+    before = 0
+    with open(path, "rb") as source:
+        for index in range(parts):
+            target = folder / f"chunk-{index:03d}-{path.name}"
+            with open(target, "wb") as out:
+                if index < parts - 1:
+                    _copy(source, out, size * (index + 1) // parts - source.tell())
+                    out.write(source.readline())  # to the end of the line
+                else:
+                    shutil.copyfileobj(source, out, 1 << 22)
+            first = skip if index == 0 else 0
+            blanks = tuple(blank_lines(target, after=first)[:MAX_BLANKS])
+            chunks.append(Chunk(target, before, first, blanks))
+            before += _line_breaks(target)
+    return chunks
+
+
+def _copy(source: BinaryIO, out: BinaryIO, count: int) -> None:
+    while count > 0 and (block := source.read(min(count, 1 << 22))):
+        out.write(block)
+        count -= len(block)
+
+
+def _line_breaks(path: Path) -> int:
+    total = 0
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 22):
+            total += block.count(b"\n")
+    return total
+
+
+def _line_number(chunk: Chunk) -> str:
+    """SQL for a row's line in the file: its row number, the lines before the chunk, the
+    skipped header and the empty lines."""
+    offset = chunk.lines_before + chunk.skip
+    if not chunk.blanks:
+        return f"pm_row + {offset}"
+    rows_before = [blank - chunk.skip - index for index, blank in enumerate(chunk.blanks, start=1)]
     steps = " + ".join(f"(pm_row > {before})::INT" for before in rows_before)
-    return f"pm_row + {skip} + {steps}"
+    return f"pm_row + {offset} + {steps}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +200,21 @@ def count_sql(text: str) -> str:
     return f"TRY_CAST(nullif(nullif({text}, '-'), '') AS BIGINT)"
 
 
-def stage_select(staging: Staging, path: Path, source: str, fields: Fields) -> None:
-    """Insert ``source``'s rows, converted through ``fields``, with a problem for each bad one."""
+def stage_select(staging: Staging, path: Path, source: CsvSource, fields: Fields) -> None:
+    """Stage ``source``'s rows, converted through ``fields``, with a problem for each bad one.
+
+    A large file is read in chunks, side by side (see :func:`split`).
+    """
+    chunks = source.chunks(staging.folder, staging.parallel)
+    try:
+        staging.insert_many([_select(path, source.relation(chunk), fields) for chunk in chunks])
+    finally:
+        for chunk in chunks:
+            if chunk.path != path:
+                chunk.path.unlink(missing_ok=True)
+
+
+def _select(path: Path, source: str, fields: Fields) -> str:
     name = quote(str(path))
     texts = (
         f"SELECT *, {fields.src} AS pm_src_text, {fields.dst} AS pm_dst_text, "
@@ -115,8 +222,14 @@ def stage_select(staging: Staging, path: Path, source: str, fields: Fields) -> N
         f"{fields.sport} AS pm_sport_text, {fields.dport} AS pm_dport_text, "
         f"{fields.skip} AS pm_skip, {fields.complete} AS pm_complete FROM {source}"
     )
-    parsed = parse_layers(f"({texts})", {"pm_s": "pm_src_text", "pm_d": "pm_dst_text"})
-    sport, dport = port_sql("pm_sport_text"), port_sql("pm_dport_text")
+    layers = parse_layers(f"({texts})", {"pm_s": "pm_src_text", "pm_d": "pm_dst_text"})
+    # each converted once, for the check and for the value
+    parsed = (
+        f"(SELECT *, {port_sql('pm_sport_text')} AS pm_sport, "
+        f"{port_sql('pm_dport_text')} AS pm_dport, ({fields.time})::TIMESTAMP AS pm_time "
+        f"FROM {layers})"
+    )
+    sport, dport = "pm_sport", "pm_dport"
     problem = (
         "CASE WHEN pm_skip THEN '' "
         "WHEN pm_extra IS NOT NULL THEN 'more fields than the header names' "
@@ -125,7 +238,7 @@ def stage_select(staging: Staging, path: Path, source: str, fields: Fields) -> N
         f"WHEN pm_d IS NULL THEN 'destination ' || coalesce({fields.dst}, '(empty)') || ' is not an IP address' "
         "WHEN pm_s.family <> pm_d.family THEN 'source and destination differ in address family' "
         f"WHEN pm_p IS NULL THEN 'protocol ' || coalesce({fields.protocol}, '(empty)') || ' is not known' "
-        f"WHEN nullif({fields.time_text}, '') IS NOT NULL AND ({fields.time}) IS NULL "
+        f"WHEN nullif({fields.time_text}, '') IS NOT NULL AND pm_time IS NULL "
         f"THEN 'time ' || {fields.time_text} || ' is not understood' "
         f"WHEN pm_sport_text IS NOT NULL AND {sport} IS NULL THEN 'source port ' || pm_sport_text || ' is not a port' "
         f"WHEN pm_dport_text IS NOT NULL AND {dport} IS NULL THEN 'destination port ' || pm_dport_text || ' is not a port' "
@@ -133,14 +246,14 @@ def stage_select(staging: Staging, path: Path, source: str, fields: Fields) -> N
     )
     good = "pm_problem IS NULL"
     select = (
-        f"SELECT CASE WHEN {good} THEN ({fields.time})::TIMESTAMP END, "
+        f"SELECT CASE WHEN {good} THEN pm_time END, "
         f"pm_s.family, pm_s.hi, pm_s.lo, pm_d.hi, pm_d.lo, pm_p, {sport}, {dport}, "
         f"CASE WHEN {good} THEN {fields.action} END, CASE WHEN {good} THEN {fields.answered} END, "
         f"CASE WHEN {good} THEN {fields.bytes} END, CASE WHEN {good} THEN {fields.packets} END, "
         f"CASE WHEN {good} THEN {fields.direction} END, {name}, pm_line, pm_problem "
         f"FROM (SELECT *, {problem} AS pm_problem FROM {parsed})"
     )
-    staging.insert_sql(select)
+    return select
 
 
 def read_head(path: Path, *, limit: int = 65536) -> str:

@@ -2,7 +2,7 @@
 
 A line parser returns a :class:`Record`, None for a line that is not a flow record (another
 message id, a header), or raises :class:`LineProblem` for a line that claims to be a record but
-cannot be read. Rows stream into the staging table through a temporary CSV file, so memory
+cannot be read. Rows stream to the staging COPY through a temporary CSV file, so memory
 stays flat whatever the file size.
 """
 

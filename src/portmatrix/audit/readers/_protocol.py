@@ -3,8 +3,9 @@
 A reader has a ``name`` (what ``--type`` takes), a ``description``, ``sniff`` (does the head of
 a file look like this format? used by ``--type auto``) and ``stage``, which adds the file's
 records, and the lines it could not read, to a :class:`~portmatrix.audit.canonical.Staging`
-table. Readers of delimited formats hand the file to DuckDB's own readers; readers of free
-text parse lines in Python and stream them through :meth:`Staging.insert_rows`.
+(a SELECT through :meth:`Staging.insert_sql`, written straight to Parquet). Readers of
+delimited formats hand the file to DuckDB's own readers; readers of free text parse lines in
+Python and stream them through :meth:`Staging.insert_rows`.
 """
 
 from __future__ import annotations

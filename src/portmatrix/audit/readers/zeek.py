@@ -111,12 +111,15 @@ class ZeekJsonReader:
             f"json_extract_string(pm_json, {quote('$.' + chr(34) + key + chr(34))}) AS {get[key]}"
             for key in keys
         )
-        lines = csv_source(path, ["pm_text"], delimiter="\x01")
-        source = (
-            f"(SELECT pm_line, pm_extra, pm_text, {extracted}, pm_valid FROM "
-            f"(SELECT *, CASE WHEN json_valid(pm_text) THEN pm_text::JSON END AS pm_json, "
-            f"json_valid(pm_text) AS pm_valid FROM {lines}))"
-        )
+
+        def parsed(lines: str) -> str:
+            return (
+                f"(SELECT pm_line, pm_extra, pm_text, {extracted}, pm_valid FROM "
+                f"(SELECT *, CASE WHEN json_valid(pm_text) THEN pm_text::JSON END AS pm_json, "
+                f"json_valid(pm_text) AS pm_valid FROM {lines}))"
+            )
+
+        source = dataclasses.replace(csv_source(path, ["pm_text"], delimiter="\x01"), wrap=parsed)
         fields = _fields(get, ts=_epoch_or_iso(get["ts"]))
         fields = dataclasses.replace(
             fields,

@@ -1,0 +1,140 @@
+"""Ingest internals that must not change a result: empty lines found block by block, large files
+read in chunks side by side, and addresses converted in SQL exactly as Python reads them."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from audit_helpers import staged
+from portmatrix.audit import canonical
+from portmatrix.audit.address import Address, parse_layers
+from portmatrix.audit.readers import _delimited
+
+
+def naive_blank_lines(data: bytes, after: int) -> list[int]:
+    lines = data.split(b"\n")[:-1]  # what follows the last line break ends no line
+    return [n for n, line in enumerate(lines, start=1) if line in (b"", b"\r") and n > after]
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    lines=st.lists(st.sampled_from([b"", b"\r", b"a", b"a b", b"\r\r", b" "]), max_size=30),
+    ending=st.sampled_from([b"\n", b"\r\n"]),
+    last=st.booleans(),
+    block=st.integers(1, 9),
+    after=st.integers(0, 3),
+)
+def test_blank_lines_match_a_line_by_line_walk(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    lines: list[bytes],
+    ending: bytes,
+    last: bool,
+    block: int,
+    after: int,
+) -> None:
+    data = ending.join(lines) + (ending if last else b"")
+    path = tmp_path / "f.log"
+    path.write_bytes(data)
+    monkeypatch.setattr(_delimited, "BLOCK", block)
+    assert _delimited.blank_lines(path, after=after) == naive_blank_lines(data, after)
+
+
+VPC_HEADER = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+
+
+def vpc_file(path: Path, count: int) -> Path:
+    lines = [VPC_HEADER]
+    for n in range(count):
+        if n % 37 == 5:
+            lines.append("")  # an empty line DuckDB skips
+        if n % 53 == 7:
+            lines.append(
+                f"2 123 eni-1 10.0.0.{n % 250} 10.1.0.1 999999 443 6 1 60 1700000000 1700000060 ACCEPT OK"
+            )
+            continue  # a bad source port
+        if n % 61 == 3:
+            lines.append("2 123 eni-1 - - - - - - - 1700000000 1700000060 - NODATA")
+            continue
+        lines.append(
+            f"2 123 eni-1 10.0.{n % 7}.{n % 250} 10.1.0.{n % 9} {1024 + n} 443 6 1 {n} "
+            f"{1700000000 + n} {1700000060 + n} {'REJECT' if n % 11 == 0 else 'ACCEPT'} OK"
+        )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_file_read_in_chunks_gives_what_one_read_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = vpc_file(tmp_path / "vpc.log", 3000)
+    whole, whole_counts = staged(path, kind="vpc")
+    monkeypatch.setattr(_delimited, "MIN_CHUNK", 4096)
+    monkeypatch.setattr(canonical.Staging, "parallel", property(lambda self: 5))
+    parts = _delimited.split(path, skip=1, parts=5, folder=tmp_path)
+    assert len(parts) == 5 and parts[0].path != path
+    chunked, chunked_counts = staged(path, kind="vpc")
+    assert chunked == whole
+    assert len(whole) > 2500 and whole_counts.malformed > 10 and whole_counts.ignored > 10
+    assert chunked_counts == whole_counts
+    assert all(line.startswith(str(path)) for line in map(str, chunked_counts.problems))
+    source = path.read_text(encoding="utf-8").splitlines()
+    for problem in chunked_counts.problems:  # the line cited is the line with the bad port
+        assert problem.line is not None and " 999999 " in source[problem.line - 1]
+    for record in chunked[::97]:
+        assert f" {record['sport']} 443 " in source[record["line"] - 1]
+
+
+def v6_texts() -> st.SearchStrategy[str]:
+    def spell(value: int, style: int) -> str:
+        address = ipaddress.IPv6Address(value)
+        if style == 0:
+            return str(address)
+        if style == 1:
+            return address.exploded.upper()
+        if style == 2:
+            return f"{address}%eth0"
+        return f"::ffff:{ipaddress.IPv4Address(value & 0xFFFFFFFF)}"
+
+    return st.builds(
+        spell,
+        st.one_of(
+            st.integers(0, 2**128 - 1), st.integers(0, 2**16), st.integers(2**127, 2**128 - 1)
+        ),
+        st.integers(0, 3),
+    )
+
+
+ADDRESS_TEXTS = st.one_of(
+    st.builds(lambda v: str(ipaddress.IPv4Address(v)), st.integers(0, 2**32 - 1)),
+    st.builds(lambda v: f" {ipaddress.IPv4Address(v)} ", st.integers(0, 2**32 - 1)),
+    v6_texts(),
+    st.sampled_from(
+        ["", "-", "10.0.0", "10.0.0.256", "1.2.3.04", "::1::", "12345::", "gg::1", "1.2.3.4.5"]
+    ),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(texts=st.lists(ADDRESS_TEXTS, min_size=1, max_size=40))
+def test_sql_addresses_are_those_python_reads(texts: list[str]) -> None:
+    con = canonical.connect()
+    values = ", ".join("(" + "'" + text.replace("'", "''") + "')" for text in texts)
+    relation = parse_layers(f"(SELECT * FROM (VALUES {values}) v(x))", {"a": "x"})
+    rows = con.execute(f"SELECT x, a.family, a.hi, a.lo FROM {relation}").fetchall()
+    for text, family, hi, lo in rows:
+        try:
+            expected: tuple[int, int, int] | None = tuple(
+                (lambda a: (a.family, a.hi, a.lo))(Address.parse(text.strip()))
+            )
+        except ValueError:
+            expected = None
+        got = None if family is None else (family, hi, lo)
+        assert got == expected, text
