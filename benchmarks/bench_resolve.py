@@ -108,6 +108,7 @@ def main() -> int:
                 "-o",
                 f"{root / 'nft'}/",
                 "--skip-unbound",
+                "--force",  # every host, Windows and VOS ones too: the memory of the whole run
             ]
         )
         print(
