@@ -49,3 +49,16 @@ def test_the_rendered_rules_of_a_two_network_host_check_clean(host: str) -> None
     ruleset = parse_ruleset(text, ruleset_type=RulesetType.IPTABLES_SAVE, name=host)
     report = check_ruleset(MATRIX, ruleset, host=host)
     assert report.flows and report.findings == []
+
+
+@pytest.mark.parametrize("target", ["asa", "ios"])
+def test_a_zone_pair_no_flow_crosses_is_an_explicit_deny(target: str) -> None:
+    from portmatrix import Project
+
+    project = Project(Path(__file__).parent.parent / "examples" / "duplex-cce.yaml")
+    assert not project.matrix.flows_between("private-a", "services")
+    text = project.render(target, between=("private-a", "services"), skip_unbound=True).text
+    aces = [
+        line for line in text.splitlines() if " permit " in f" {line.strip()} " or "deny" in line
+    ]
+    assert aces and all("deny ip any" in line for line in aces), text
