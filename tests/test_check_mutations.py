@@ -56,8 +56,10 @@ FORMATS = [
     Format(
         "iptables",
         RulesetType.IPTABLES_SAVE,
-        re.compile(r"^-A INPUT -s \S+/32 -p tcp .*-j ACCEPT$"),
-        re.compile(r"^(-A INPUT -s \S+ -p udp .*--dports \S*,)(\d+):(\d+)( .*-j ACCEPT)$"),
+        re.compile(r"^-A INPUT -s \S+/32 (?:-d \S+ )?-p tcp .*-j ACCEPT$"),
+        re.compile(
+            r"^(-A INPUT -s \S+ (?:-d \S+ )?-p udp .*--dports \S*,)(\d+):(\d+)( .*-j ACCEPT)$"
+        ),
         "-A INPUT -j ACCEPT",
         lambda line: line.replace("-j ACCEPT", "-j DROP"),
         _iptables_policy,

@@ -49,6 +49,8 @@ def test_every_host_firewall_checks_clean(matrix: Matrix, target: str) -> None:
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_every_zone_pair_acl_checks_clean(matrix: Matrix, target: str) -> None:
+    # A pair no flow crosses (private-a and the services zone) renders an explicit deny, which
+    # checks clean too: it opens nothing and nothing is needed.
     pairs = list(itertools.combinations(sorted(matrix.zones), 2))
     checked = 0
     for pair in pairs:
@@ -59,4 +61,4 @@ def test_every_zone_pair_acl_checks_clean(matrix: Matrix, target: str) -> None:
         report = check_ruleset(matrix, ruleset, between=pair)
         assert report.findings == [], format_report(report)
         checked += len(report.flows)
-    assert checked > 0 or not pairs
+    assert checked > 0

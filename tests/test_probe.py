@@ -7,6 +7,7 @@ import errno
 import socket
 import struct
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
@@ -63,6 +64,7 @@ def test_result_json_has_exactly_the_documented_fields() -> None:
     assert record == {
         "src": "aw-1",
         "dst": "rtr-a",
+        "src_address": None,
         "dst_address": "10.61.1.11",
         "protocol": "tcp",
         "port": 40007,
@@ -327,6 +329,19 @@ def test_udp_port_unreachable_is_closed_and_read_from_the_error_queue() -> None:
 def test_probes_leave_from_the_source_address(tcp_listener: int) -> None:
     result = check(make_probe(tcp_listener, address=LOOPBACK), source_address="127.0.0.1")
     assert result.observed is Observed.OPEN
+
+
+def test_a_check_leaves_from_its_own_source_address_over_the_backends() -> None:
+    """A private-network check binds the private address, whatever the backend's default."""
+    with socket.socket() as server:
+        server.bind(("127.55.7.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        probe = replace(make_probe(port, address="127.55.7.1"), src_address="127.55.7.2")
+        assert check(probe, source_address="127.55.7.3").observed is Observed.OPEN
+        peer, (host, _) = server.accept()  # reset already: the address is all that is left
+        peer.close()
+        assert host == "127.55.7.2"
 
 
 def test_a_source_address_of_another_machine_is_refused() -> None:

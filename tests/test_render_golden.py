@@ -1,7 +1,8 @@
 """Golden files for every target x example deployment (plus the hand-built sample).
 
-Per deployment: the host firewall (with egress) of the host most flows go to, and the ACL
-between the two zones most flows cross. Regenerate with ``PORTMATRIX_REGEN_GOLDEN=1`` or
+Per deployment: the host firewall (with egress) of the host most flows go to, the ACL
+between the two zones most flows cross, and where a deployment has them, the ACL between its
+private networks (only the MDS rows, on the private addresses). Regenerate with ``PORTMATRIX_REGEN_GOLDEN=1`` or
 ``--regen-golden``; ``test_render_kernel.py`` feeds the nftables and iptables goldens to the
 real tools, so a golden file is only trusted where the kernel's tools accept it.
 """
@@ -50,6 +51,9 @@ def scenarios() -> list[tuple[str, Matrix, str, dict[str, object]]]:
             (path.stem, matrix, f"host-{host}", {"host": host, "egress": True, "force": True})
         )
         out.append((path.stem, matrix, f"between-{zones[0]}-{zones[1]}", {"between": zones}))
+        if {"private-a", "private-b"} <= set(matrix.zones):  # the private networks' own ACL
+            private = ("private-a", "private-b")
+            out.append((path.stem, matrix, "between-private-a-private-b", {"between": private}))
     sample = sample_matrix()
     out.append(("sample", sample, "host-rgr-a", {"host": "rgr-a", "egress": True, "force": True}))
     out.append(("sample", sample, "host-cuc6", {"host": "cuc6", "force": True}))

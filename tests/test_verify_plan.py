@@ -27,6 +27,9 @@ def flow(
     dst_address: str = "",
     **extra: object,
 ) -> Flow:
+    """A flow as resolution makes it: to the destination's inventory address unless told."""
+    if not dst_address and dst in ENDPOINTS:
+        dst_address = ENDPOINTS[dst].address
     return Flow(
         src,
         dst,
@@ -221,3 +224,66 @@ def test_a_network_without_a_free_address_is_an_error() -> None:
     ]
     with pytest.raises(LookupFailure, match="no free address"):
         probe_addresses(crowded, invent=True)
+
+
+# --------------------------------------------------------------------------- networks
+
+TWO_NETWORKS = Matrix(
+    "networks",
+    {
+        "rtr-a": Endpoint(
+            "rtr-a",
+            "10.71.1.11/32",
+            addresses=(("public", "10.71.1.11/32"), ("private", "10.72.1.11/32")),
+        ),
+        "rtr-b": Endpoint(
+            "rtr-b",
+            "10.71.2.11/32",
+            addresses=(("public", "10.71.2.11/32"), ("private", "10.72.2.11/32")),
+        ),
+        "aw-1": Endpoint("aw-1", "10.71.3.31/32"),
+    },
+    (
+        flow("rtr-a", "rtr-b", UDP, 39500, rule="mds", src_address="10.72.1.11/32",
+             dst_address="10.72.2.11/32", network="private"),
+        flow("rtr-a", "rtr-b", TCP, 41047, rule="rtfeed", src_address="10.71.1.11/32",
+             dst_address="10.71.2.11/32"),
+        flow("aw-1", "rtr-b", TCP, 41044, rule="aw-private", src_address="10.71.3.31/32",
+             dst_address="10.72.2.11/32", network="private"),
+    ),
+)  # fmt: skip
+
+
+def checks(source: str) -> dict[tuple[str, str, int], Expected]:
+    return {
+        (probe.src_address, probe.dst_address, probe.port): probe.expected
+        for probe in Planner(TWO_NETWORKS).probes(source, targets=["rtr-b"])
+    }
+
+
+def test_a_private_flow_is_probed_between_the_private_addresses() -> None:
+    found = checks("rtr-a")
+    assert found[("10.72.1.11", "10.72.2.11", 39500)] is Expected.OPEN
+    assert found[("10.71.1.11", "10.71.2.11", 41047)] is Expected.OPEN
+    assert {(src, dst) for src, dst, _ in found} == {
+        ("10.71.1.11", "10.71.2.11"),
+        ("10.72.1.11", "10.72.2.11"),
+    }
+
+
+def test_a_port_documented_only_on_the_private_network_is_blocked_on_the_public_path() -> None:
+    found = checks("rtr-a")
+    assert found[("10.71.1.11", "10.71.2.11", 39500)] is Expected.BLOCKED
+    # rtfeed names no network: it admits rtr-a's main address to rtr-b's main address only.
+    assert found[("10.72.1.11", "10.72.2.11", 41047)] is Expected.BLOCKED
+
+
+def test_a_source_without_the_network_probes_from_its_main_address() -> None:
+    found = checks("aw-1")
+    assert found[("10.71.3.31", "10.72.2.11", 41044)] is Expected.OPEN
+    # Its private-network flow opens rtr-b's private address, not the main one.
+    assert found[("10.71.3.31", "10.71.2.11", 41044)] is Expected.BLOCKED
+    assert {(src, dst) for src, dst, _ in found} == {
+        ("10.71.3.31", "10.71.2.11"),
+        ("10.71.3.31", "10.72.2.11"),
+    }

@@ -41,7 +41,18 @@ RESULTS = [
 def test_json_is_a_list_with_the_contract_fields() -> None:
     records = json.loads(json.dumps(results_json(RESULTS)))
     assert [set(record) for record in records] == [
-        {"src", "dst", "dst_address", "protocol", "port", "expected", "observed", "ok", "rule"}
+        {
+            "src",
+            "dst",
+            "src_address",
+            "dst_address",
+            "protocol",
+            "port",
+            "expected",
+            "observed",
+            "ok",
+            "rule",
+        }
     ] * len(RESULTS)
     assert [record["ok"] for record in records] == [True, False, False, True]
     assert records[1]["observed"] == "filtered" and records[1]["protocol"] == "udp"

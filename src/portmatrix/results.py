@@ -175,6 +175,7 @@ class CheckResult(TypedDict):
 class ProbeItem(TypedDict):
     src: str
     dst: str
+    src_address: str | None
     dst_address: str
     protocol: Literal["tcp", "udp"]
     port: int

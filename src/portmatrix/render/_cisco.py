@@ -69,10 +69,17 @@ class Entry:
 
 def entries(matrix: CompactMatrix, hook: Hook) -> Iterator[Entry]:
     """The entries of one ACL in order: local-only denies, permits, then the closing deny."""
+    written = 0
     for section in (s for s in matrix.sections if s.hook is hook):
-        yield from _section_entries(section)
+        for entry in _section_entries(section):
+            written += 1
+            yield entry
     if matrix.mode is Mode.HOST and matrix.host is not None:
         yield _closing_deny(matrix, hook)
+    elif not written:
+        # An ACL with no entry does not exist once cleared, and an access-group naming it then
+        # fails to apply (or, on IOS, permits everything): say "nothing" as an explicit deny.
+        yield Entry("deny", "ip", 4, (), (), (), ("no documented flow crosses these zones",))
 
 
 def _section_entries(section: Section) -> Iterator[Entry]:

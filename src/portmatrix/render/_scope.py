@@ -47,6 +47,19 @@ class Section:
     action: Action
     title: str
     grants: tuple[Grant, ...]
+    #: Match both addresses, as a firewall between zones does. Set on a host with several
+    #: addresses (a public and a private network): a rule admitting a peer by its source
+    #: alone would admit it on every address of the host, the private MDS ports from the
+    #: public network included, which ``check`` rightly reports as excess.
+    both_ends: bool = False
+
+    @property
+    def matches_source(self) -> bool:
+        return self.hook is not Hook.OUTPUT or self.both_ends
+
+    @property
+    def matches_destination(self) -> bool:
+        return self.hook is not Hook.INPUT or self.both_ends
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,13 +172,14 @@ def _build_host(
     outbound = selection.take(away, needs="dst_address")
     selection.problems.extend(_local_conflicts(inbound, local))
     raise_if(target, subject, selection.problems)
+    several = len(host.all_addresses()) > 1
     sections = [
         Section(Hook.INPUT, Action.DROP, "local-only ports", _compact(local, any_source=True)),
-        Section(Hook.INPUT, Action.ACCEPT, f"to {host.name}", _compact(inbound)),
+        Section(Hook.INPUT, Action.ACCEPT, f"to {host.name}", _compact(inbound), several),
     ]
     if options.egress:
         sections.append(
-            Section(Hook.OUTPUT, Action.ACCEPT, f"from {host.name}", _compact(outbound))
+            Section(Hook.OUTPUT, Action.ACCEPT, f"from {host.name}", _compact(outbound), several)
         )
     return CompactMatrix(
         deployment=matrix.name,

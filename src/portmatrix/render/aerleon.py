@@ -338,9 +338,9 @@ def _term(policy: _Policy, section: Section, grant: Grant) -> dict[str, Any]:
     local = section.action is Action.DROP
     name = policy.term(f"{'local-' if local else ''}{rules[0]}-{grant.protocol.value}")
     term: dict[str, Any] = {"name": name, "comment": short_reasons(grant.reasons, COMMENT_LIMIT)}
-    if not local and section.hook in (Hook.INPUT, Hook.FORWARD):
+    if not local and section.matches_source:
         term["source-address"] = policy.addresses(grant.sources)
-    if not local and section.hook in (Hook.OUTPUT, Hook.FORWARD):
+    if not local and section.matches_destination:
         term["destination-address"] = policy.addresses(grant.destinations)
     term["protocol"] = grant.protocol.value
     term["destination-port"] = policy.service(grant)

@@ -108,9 +108,9 @@ def _section_lines(section: Section) -> Iterator[str]:
 def _address_args(section: Section, grant: Grant) -> list[str]:
     if section.action is Action.DROP:
         return [""]  # local-only: from everything but loopback, which was accepted above
-    if section.hook is Hook.INPUT:
+    if not section.matches_destination:
         return [f" -s {src}" for src in grant.sources]
-    if section.hook is Hook.OUTPUT:
+    if not section.matches_source:
         return [f" -d {dst}" for dst in grant.destinations]
     return [f" -s {src} -d {dst}" for src in grant.sources for dst in grant.destinations]
 

@@ -117,18 +117,15 @@ def _sets(section: Section) -> Iterator[_Set]:
     keys = sorted({(grant.family, grant.protocol.value) for grant in section.grants})
     for family, protocol in keys:
         grants = [g for g in section.grants if (g.family, g.protocol.value) == (family, protocol)]
-        yield _accept_set(section.hook, family, protocol, grants)
+        yield _accept_set(section, family, protocol, grants)
 
 
-def _accept_set(hook: Hook, family: int, protocol: str, grants: Sequence[Grant]) -> _Set:
+def _accept_set(section: Section, family: int, protocol: str, grants: Sequence[Grant]) -> _Set:
     ip, addr = ("ip", "ipv4_addr") if family == 4 else ("ip6", "ipv6_addr")
-    name = f"{hook.value}_{protocol}{family}"
-    fields = {
-        Hook.INPUT: ([f"{ip} saddr"], [addr]),
-        Hook.OUTPUT: ([f"{ip} daddr"], [addr]),
-        Hook.FORWARD: ([f"{ip} saddr", f"{ip} daddr"], [addr, addr]),
-    }[hook]
-    lines = [line for grant in grants for line in _grant_elements(hook, grant)]
+    name = f"{section.hook.value}_{protocol}{family}"
+    ends = [(section.matches_source, "saddr"), (section.matches_destination, "daddr")]
+    fields = ([f"{ip} {end}" for used, end in ends if used], [addr for used, _ in ends if used])
+    lines = [line for grant in grants for line in _grant_elements(section, grant)]
     reasons = sorted({reason for grant in grants for reason in grant.reasons})
     comment = short_reasons(reasons, COMMENT_LIMIT)
     match = " . ".join([*fields[0], f"{protocol} dport"])
@@ -136,12 +133,10 @@ def _accept_set(hook: Hook, family: int, protocol: str, grants: Sequence[Grant])
     return _Set(name, " . ".join([*fields[1], "inet_service"]), rule, tuple(lines))
 
 
-def _grant_elements(hook: Hook, grant: Grant) -> list[str]:
-    addresses = {
-        Hook.INPUT: [[bare(src)] for src in grant.sources],
-        Hook.OUTPUT: [[bare(dst)] for dst in grant.destinations],
-        Hook.FORWARD: [[bare(s), bare(d)] for s in grant.sources for d in grant.destinations],
-    }[hook]
+def _grant_elements(section: Section, grant: Grant) -> list[str]:
+    sources = [bare(s) for s in grant.sources] if section.matches_source else [""]
+    destinations = [bare(d) for d in grant.destinations] if section.matches_destination else [""]
+    addresses = [[part for part in (s, d) if part] for s in sources for d in destinations]
     lines = [f"# {line}" for line in grant_lines(grant)]
     for parts in addresses:
         lines.extend(_element([*parts, str(block)], block) for block in grant.ports)

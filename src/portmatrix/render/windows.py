@@ -135,8 +135,12 @@ def _rule(section: Section, grant: Grant, number: int) -> Iterator[str]:
     name = f"portmatrix {label} {grant.protocol.value} {number}: {', '.join(grant.rules)}"
     ports = _quoted(str(block) for block in grant.ports)
     port_kind = "LocalPort" if inbound else "RemotePort"
-    remote = grant.sources if inbound else grant.destinations
+    remote, own = (
+        (grant.sources, grant.destinations) if inbound else (grant.destinations, grant.sources)
+    )
     address = f" -RemoteAddress {_quoted(remote)}" if remote else ""
+    if section.both_ends and own:  # a host with several networks: which address it is for
+        address += f" -LocalAddress {_quoted(own)}"
     description = short_reasons(grant.reasons, DESCRIPTION_LIMIT)
     yield from (f"# {line}" for line in grant_lines(grant, label=section_label(section)))
     yield (

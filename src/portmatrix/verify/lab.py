@@ -1,6 +1,7 @@
 """The lab: a whole deployment as network namespaces on one Linux machine, proven end to end.
 
-Every endpoint becomes a namespace holding its inventory address (a network holds its
+Every endpoint becomes a namespace holding its inventory address and, for a host with several
+networks, each network's address too (a network endpoint holds its
 ``probe_address``, or one the lab invents, see :func:`portmatrix.verify.plan.probe_addresses`:
 the lab's addresses exist only inside its own namespaces), cabled to one
 bridge that lives in a namespace of its own, so nothing in the lab can reach, or be reached
@@ -66,6 +67,8 @@ class Lab:
     def __init__(self, matrix: Matrix, *, sampling: Sampling | None = None):
         self.planner = Planner(matrix, sampling=sampling, invent_addresses=True)
         self.addresses = self.planner.addresses()
+        #: Every address each namespace holds: the main one first, then each network's own.
+        self.all_addresses = {host: self.planner.source_addresses(host) for host in self.addresses}
         self.namespaces: dict[str, Netns] = {}
         self._stack = contextlib.ExitStack()
         self._emulators: BackgroundEmulators | None = None
@@ -98,25 +101,29 @@ class Lab:
         for index, host in enumerate(sorted(self.addresses)):
             namespace = self._stack.enter_context(Netns(unique_name(host)))
             self.namespaces[host] = namespace
-            self._cable(namespace, switch, port=f"v{index}", address=self.addresses[host])
+            self._cable(namespace, switch, port=f"v{index}", addresses=self.all_addresses[host])
             _quiet_icmp_limits(namespace.name)
 
-    def _cable(self, namespace: Netns, switch: Netns, *, port: str, address: str) -> None:
+    def _cable(
+        self, namespace: Netns, switch: Netns, *, port: str, addresses: Sequence[str]
+    ) -> None:
+        """One veth to the bridge carries all of a host's networks: the lab tests the rules,
+        and a host firewall judges addresses, not which cable a packet came in on."""
         namespace.run(
             ["ip", "link", "add", _LINK, "type", "veth", "peer", "name", port, "netns", switch.name]
         )
         switch.run(["ip", "link", "set", port, "master", _BRIDGE, "up"])
-        version = ipaddress.ip_address(address).version
-        prefix = _host_prefix(address)
-        anywhere, extra = ("0.0.0.0/0", "") if version == 4 else ("::/0", " nodad")
-        namespace.run(
-            ["ip", "-batch", "-"],
-            input=(
-                f"address add {address}/{prefix} dev {_LINK}{extra}\n"
-                f"link set {_LINK} up\n"
-                f"route add {anywhere} dev {_LINK}\n"
-            ),
-        )
+        commands = []
+        for address in addresses:
+            extra = "" if ipaddress.ip_address(address).version == 4 else " nodad"
+            commands.append(f"address add {address}/{_host_prefix(address)} dev {_LINK}{extra}")
+        commands.append(f"link set {_LINK} up")
+        versions = {ipaddress.ip_address(address).version for address in addresses}
+        commands += [
+            f"route add {'0.0.0.0/0' if version == 4 else '::/0'} dev {_LINK}"
+            for version in sorted(versions)
+        ]
+        namespace.run(["ip", "-batch", "-"], input="".join(f"{line}\n" for line in commands))
 
     def load_rules(self, host: str, ruleset: str) -> None:
         """Replace ``host``'s whole nftables ruleset (an empty text leaves it open)."""
@@ -128,13 +135,15 @@ class Lab:
     def start_emulators(self) -> list[StartReport]:
         """Listeners on every documented port of every host; stopped when the lab closes."""
         sources = SourceFilter(
-            f"{address}/{_host_prefix(address)}" for address in self.addresses.values()
+            f"{address}/{_host_prefix(address)}"
+            for addresses in self.all_addresses.values()
+            for address in addresses
         )
         emulators = [
             Emulator(
                 host,
                 self.planner.listen_ports(host),
-                addresses=[self.addresses[host]],
+                addresses=self.all_addresses[host],
                 sources=sources,
                 socket_factory=partial(socket_in, self.namespaces[host].name),
             )

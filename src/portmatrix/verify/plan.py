@@ -132,12 +132,18 @@ class Planner:
         return self._listen[host]
 
     def probes(self, source: str, *, targets: Sequence[str] = ()) -> list[Probe]:
-        """Every check ``source`` makes: each documented port of each target, open or blocked.
+        """Every check ``source`` makes: each documented port of each target, open or blocked,
+        on every path between them.
 
-        A port is expected open when some flow to the target admits the source's address (a
-        flow from a network the source sits in counts, as it does for the firewall).
+        A *path* is a pair of addresses: the main ones, and for each network both hosts have
+        (or that a flow between them travels on) the source's and the target's address on that
+        network, so the private MDS rows are probed between the private addresses. A port is
+        expected open on a path when some flow to the target admits both of the path's
+        addresses (a flow from a network the source sits in counts), as the rendered rules of a
+        host with several addresses match both: a port documented only on the private network
+        is expected blocked on the public path.
         """
-        source_ip = ipaddress.ip_address(self.address(source))
+        self.address(source)
         for name in targets:
             self.address(name)
         names = list(targets) or sorted(self.addresses())
@@ -145,17 +151,62 @@ class Planner:
             probe
             for name in dict.fromkeys(names)
             if name != source
-            for probe in self._checks(source, source_ip, name)
+            for probe in self._checks(source, name)
         ]
 
-    def _checks(self, source: str, source_ip: IPAddress, target: str) -> Iterable[Probe]:
-        admitting = [flow for flow in self.matrix.flows_to(target) if _admits(flow, source_ip)]
-        address = self.address(target)
-        for listen in self.listen_ports(target):
-            flow = _covering(admitting, listen)
-            expected = Expected.BLOCKED if flow is None else Expected.OPEN
-            rule = listen.rules[0] if flow is None else flow.rule
-            yield Probe(source, target, address, listen.protocol, listen.port, expected, rule)
+    def paths(self, source: str, target: str) -> list[tuple[str, str]]:
+        """(source address, target address) for each network probed between the two."""
+        src, dst = self.endpoint(source), self.endpoint(target)
+        networks: list[str | None] = [None]
+        shared = {name for name, _ in src.addresses} & {name for name, _ in dst.addresses}
+        networks += sorted(shared)
+        for flow in self.matrix.flows_to(target):
+            if flow.network is not None and flow.src == source:
+                networks.append(flow.network)
+        pairs = (
+            (self._address_on(source, network), self._address_on(target, network))
+            for network in dict.fromkeys(networks)
+        )
+        return list(dict.fromkeys(pairs))
+
+    def source_addresses(self, source: str) -> list[str]:
+        """Every address ``source`` probes from: its probe address and each network's own."""
+        return list(
+            dict.fromkeys(
+                [self.address(source)]
+                + [self._address_on(source, name) for name, _ in self.endpoint(source).addresses]
+            )
+        )
+
+    def _address_on(self, name: str, network: str | None) -> str:
+        """``name``'s address on ``network`` when the inventory gives a single one, else the
+        address it is probed at (a network endpoint has only its ``probe_address``)."""
+        endpoint = self.endpoint(name)
+        if network is not None and not endpoint.is_network:
+            own = endpoint.address_on(network)
+            if own.endswith(("/32", "/128")):
+                return own.split("/", 1)[0]
+        return self.address(name)
+
+    def _checks(self, source: str, target: str) -> Iterable[Probe]:
+        flows = self.matrix.flows_to(target)
+        for source_address, address in self.paths(source, target):
+            ends = ipaddress.ip_address(source_address), ipaddress.ip_address(address)
+            admitting = [flow for flow in flows if _admits(flow, *ends)]
+            for listen in self.listen_ports(target):
+                flow = _covering(admitting, listen)
+                expected = Expected.BLOCKED if flow is None else Expected.OPEN
+                rule = listen.rules[0] if flow is None else flow.rule
+                yield Probe(
+                    source,
+                    target,
+                    address,
+                    listen.protocol,
+                    listen.port,
+                    expected,
+                    rule,
+                    source_address,
+                )
 
 
 def probe_addresses(endpoints: Iterable[Endpoint], *, invent: bool = False) -> dict[str, str]:
@@ -196,11 +247,15 @@ def _network(text: str) -> IPNetwork:
     return ipaddress.ip_network(text, strict=False)
 
 
-def _admits(flow: Flow, source: IPAddress) -> bool:
-    if flow.src_address is None:
+def _admits(flow: Flow, source: IPAddress, destination: IPAddress) -> bool:
+    return _inside(source, flow.src_address) and _inside(destination, flow.dst_address)
+
+
+def _inside(address: IPAddress, network_text: str | None) -> bool:
+    if network_text is None:
         return False
-    network = _network(flow.src_address)
-    return network.version == source.version and source in network
+    network = _network(network_text)
+    return network.version == address.version and address in network
 
 
 def _covering(flows: Iterable[Flow], listen: ListenPort) -> Flow | None:

@@ -57,6 +57,9 @@ class Probe:
     port: int
     expected: Expected
     rule: str  # the catalog entry that documents this port
+    #: The address the check leaves from (the source's address on the path's network); empty:
+    #: wherever the backend binds.
+    src_address: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,7 @@ class Result:
         return {
             "src": probe.src,
             "dst": probe.dst,
+            "src_address": probe.src_address or None,
             "dst_address": probe.dst_address,
             "protocol": probe.protocol.value,
             "port": probe.port,

@@ -44,8 +44,9 @@ def probe_from(
 ) -> list[Result]:
     """Check, from this machine as ``source``, every documented port of every target.
 
-    The probes leave from ``source``'s inventory address (a network's ``probe_address``), so
-    they meet the firewalls exactly as that host's traffic will.
+    Each check leaves from ``source``'s address on its path's network (the main inventory
+    address, a network's ``probe_address``, or the private address for a private-network
+    path), bound explicitly, so it meets the firewalls exactly as that host's traffic will.
     """
     options = options or ProbeOptions()
     planner = Planner(matrix, sampling=options.sampling)

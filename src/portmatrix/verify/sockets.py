@@ -1,7 +1,7 @@
 """The real backend: one TCP connect or a few UDP datagrams per check, from this machine.
 
-Everything about the local machine is injected (the source address to bind and the function
-that makes sockets), so the same backend probes from the current host, from inside a lab
+Everything about the local machine is injected (the source address to bind, unless a check
+names its own, and the function that makes sockets), so the same backend probes from the current host, from inside a lab
 namespace, or later on a real server reached over SSH.
 
 TCP: a completed handshake is *open*; the connection is then reset at once (``SO_LINGER`` 0) so
@@ -167,17 +167,20 @@ class SocketBackend:
         with sock:
             sock.setblocking(False)
             want_errors(sock)
-            if self._source is not None:
-                self._bind_source(sock)
+            source = probe.src_address or self._source
+            if source is not None:
+                self._bind_source(sock, source)
             yield sock
 
-    def _bind_source(self, sock: socket.socket) -> None:
+    def _bind_source(self, sock: socket.socket, source: str) -> None:
+        """Bound explicitly, so a check on the private network leaves from the private address
+        and meets the firewalls as that network's traffic does."""
         try:
-            sock.bind((self._source, 0))
+            sock.bind((source, 0))
         except OSError as exc:
             if exc.errno == errno.EADDRNOTAVAIL:
                 raise VerifyError(
-                    f"{self._source} is not an address of this machine; "
+                    f"{source} is not an address of this machine; "
                     "run the probe on the host that --from names"
                 ) from exc
             raise _resource_error(exc) from exc
