@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from audit_helpers import staged
 from portmatrix.audit import canonical
 from portmatrix.audit.address import Address, parse_layers
+from portmatrix.audit.canonical import ReaderOptions
 from portmatrix.audit.readers import _delimited
 
 
@@ -138,3 +139,40 @@ def test_sql_addresses_are_those_python_reads(texts: list[str]) -> None:
             expected = None
         got = None if family is None else (family, hi, lo)
         assert got == expected, text
+
+
+def test_a_mapped_csv_is_cut_into_chunks_only_when_no_field_is_quoted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    options = ReaderOptions(
+        mapping=(("src", "s"), ("dst", "d"), ("protocol", "p"), ("dport", "dp"))
+    )
+    plain = ["s,d,p,dp"] + [f"10.0.0.{n % 250},10.1.0.1,tcp,{n}" for n in range(2000)]
+    quoted = [
+        *plain[:1000],
+        '10.0.0.1,10.1.0.1,"tcp",1',
+        '10.0.0.2,"10.1.0.1",udp,2',
+        *plain[1000:],
+    ]
+    seen: list[int] = []
+    split = _delimited.split
+
+    def counting_split(
+        path: Path, *, skip: int, parts: int, folder: Path
+    ) -> list[_delimited.Chunk]:
+        chunks = split(path, skip=skip, parts=parts, folder=folder)
+        seen.append(len(chunks))
+        return chunks
+
+    for name, lines in (("plain.csv", plain), ("quoted.csv", quoted)):
+        path = tmp_path / name
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        whole, whole_counts = staged(path, kind="csv", options=options)
+        monkeypatch.setattr(_delimited, "MIN_CHUNK", 4096)
+        monkeypatch.setattr(_delimited, "split", counting_split)
+        monkeypatch.setattr(canonical.Staging, "parallel", property(lambda self: 4))
+        chunked, chunked_counts = staged(path, kind="csv", options=options)
+        monkeypatch.undo()
+        assert chunked == whole and chunked_counts == whole_counts
+        assert len(whole) == len(lines) - 1
+    assert seen == [4, 1]  # the plain file in chunks, the quoted one whole

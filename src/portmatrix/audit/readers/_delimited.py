@@ -42,7 +42,7 @@ class CsvSource:
 
     ``wrap`` turns the plain relation into the one a reader selects from (Zeek's JSON lines
     are parsed in such a wrapper). ``quote_char`` set means fields may hold line breaks, so
-    the file is never cut into chunks.
+    a file holding that character is never cut into chunks.
     """
 
     path: Path
@@ -65,8 +65,8 @@ class CsvSource:
         return self.wrap(plain) if self.wrap else plain
 
     def chunks(self, folder: Path, parts: int) -> list[Chunk]:
-        if self.quote_char:
-            parts = 1
+        if self.quote_char and parts > 1 and _holds(self.path, self.quote_char.encode()):
+            parts = 1  # a quoted field may hold a line break: no cutting at line ends
         return split(self.path, skip=self.skip, parts=parts, folder=folder)
 
 
@@ -139,6 +139,18 @@ def split(path: Path, *, skip: int, parts: int, folder: Path) -> list[Chunk]:
             chunks.append(Chunk(target, before, first, blanks))
             before += _line_breaks(target)
     return chunks
+
+
+def _holds(path: Path, needle: bytes) -> bool:
+    """Whether ``needle`` occurs anywhere in the file (a search at memory speed); a needle of
+    more than one byte, which could straddle two blocks, is taken as found."""
+    if len(needle) != 1:
+        return True
+    with open(path, "rb") as handle:
+        while block := handle.read(BLOCK):
+            if needle in block:
+                return True
+    return False
 
 
 def _copy(source: BinaryIO, out: BinaryIO, count: int) -> None:
