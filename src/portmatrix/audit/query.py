@@ -163,6 +163,10 @@ def audit_sql(
     listed = "class IN ('attempt', 'unexpected')"
     by_tuple = ", ".join(f"CASE WHEN {listed} THEN {name} END AS {name}" for name in tuple_columns)
     grouped = ", ".join(GROUP_COLUMNS)
+    # Records are first grouped by their whole tuple (source port and failure included), which
+    # a log of repeated connections collapses many times over; only those groups then meet the
+    # join that decides whether the source port matters (``rport``).
+    full = ", ".join([*(c for c in GROUP_COLUMNS if c != "rport"), "src_port"])
     return f"""
 WITH r AS (
   SELECT time, family, src_hi, src_lo, dst_hi, dst_lo, protocol, src_port, dst_port,
@@ -170,14 +174,18 @@ WITH r AS (
          (coalesce(action, 'unknown') = 'denied' OR coalesce(answered, true) = false) AS failed
   FROM {records} {where}
 ),
+q AS (
+  SELECT {full}, count(*) AS n, sum(bytes) AS bytes, min(time) AS first, max(time) AS last
+  FROM r GROUP BY {full}
+),
 h AS (SELECT DISTINCT protocol, family, dst_hi, dst_lo FROM {keyed}),
 g AS (
   SELECT {hint_hosts}r.*, CASE WHEN NOT r.failed AND {server} THEN r.src_port END AS rport
-  FROM r LEFT JOIN h ON h.protocol = r.protocol AND h.family = r.family
+  FROM q AS r LEFT JOIN h ON h.protocol = r.protocol AND h.family = r.family
     AND h.dst_hi = r.src_hi AND h.dst_lo = r.src_lo {wide_hosts}
 ),
 a AS (
-  SELECT {grouped}, count(*) AS n, sum(bytes) AS bytes, min(time) AS first, max(time) AS last,
+  SELECT {grouped}, sum(n) AS n, sum(bytes) AS bytes, min(first) AS first, max(last) AS last,
          CASE WHEN family = 4 THEN src_lo >> 8 ELSE src_hi END AS src_key,
          CASE WHEN family = 4 THEN dst_lo >> 8 ELSE dst_hi END AS dst_key
   FROM g GROUP BY {grouped}
