@@ -43,9 +43,7 @@ def matrix() -> Matrix:
 @pytest.fixture(scope="module")
 def lab(matrix: Matrix) -> Iterator[Lab]:
     with Lab(matrix, sampling=OPTIONS.sampling) as running:
-        for host in running.hosts:
-            running.load_rules(host, rendered_nftables(matrix, host))
-        running.start_emulators()
+        running.ready()
         yield running
 
 

@@ -153,6 +153,14 @@ class Lab:
         self._stack.callback(self._emulators.stop)
         return self._emulators.start()
 
+    def ready(self, rules_for: RulesFor | None = None) -> list[StartReport]:
+        """Every host's rules loaded (its generated nftables unless ``rules_for`` says otherwise)
+        and every emulator listening: the lab as :func:`run_lab` probes it."""
+        rules_for = rules_for or rendered_nftables
+        for host in self.hosts:
+            self.load_rules(host, rules_for(self.planner.matrix, host))
+        return self.start_emulators()
+
     def probe(
         self,
         *,
@@ -217,9 +225,7 @@ def run_lab(
     """Build the lab, load every host's rules, emulate, probe everything, tear it all down."""
     options = options or LAB_OPTIONS
     with interrupt.signals_raise(), Lab(matrix, sampling=options.sampling) as lab:
-        for host in lab.hosts:
-            lab.load_rules(host, rules_for(matrix, host))
-        lab.start_emulators()
+        lab.ready(rules_for)
         return lab.probe(options=options, on_result=on_result)
 
 
