@@ -246,9 +246,7 @@ def test_public_rows_and_the_others_keep_the_public_addresses(
     assert set(PRIVATE.values()) <= touched
 
 
-def test_two_networks_leave_the_set_of_flows_as_it_was(
-    two_network_flows: list[Flow], flows_by_rule: dict[str, set[Key]]
-) -> None:
+def test_two_networks_leave_the_set_of_flows_as_it_was(two_network_flows: list[Flow]) -> None:
     keys = {
         (f.src, f.dst, str(f.protocol), f.port_start, f.port_end, f.rule) for f in two_network_flows
     }
