@@ -19,6 +19,7 @@ so its figure is that of a warm JVM. Peak RSS is reported per phase (Linux) and 
     python benchmarks/bench_audit.py [--records 10000000] [--connections N] [--ingest 2000000]
                                       [--text 300000] [--spark-records 10000000] [--no-spark]
                                       [--memory-limit 1GB] [--ingest-only] [--formats vpc,asa,...]
+                                      [--keep DIR]
 """
 
 from __future__ import annotations
@@ -240,6 +241,25 @@ def timed(label: str, count: int, work: Any) -> float:
     return rate
 
 
+def floor_copy(con: Any, log: Path, target: Path) -> None:
+    """The ceiling for any ingest through DuckDB: the VPC log read by DuckDB's CSV reader with
+    typed columns and written as canonical zstd Parquet, nothing checked or converted (the
+    addresses are hashed, not parsed; no line numbers)."""
+    names = FORMATS["vpc"][0].split()
+    kinds = {"srcport": "INTEGER", "dstport": "INTEGER", "protocol": "SMALLINT"}
+    kinds |= dict.fromkeys(("packets", "bytes", "start", "end"), "BIGINT")
+    spec = "{" + ", ".join(f"'{n}': '{kinds.get(n, 'VARCHAR')}'" for n in names) + "}"
+    con.execute(
+        f"""COPY (SELECT make_timestamp(start * 1000000) AS time, 4::TINYINT AS family,
+          0::BIGINT AS src_hi, (hash(srcaddr) >> 1)::BIGINT AS src_lo, 0::BIGINT AS dst_hi,
+          (hash(dstaddr) >> 1)::BIGINT AS dst_lo, protocol, srcport AS src_port,
+          dstport AS dst_port, action, NULL::BOOLEAN AS answered, bytes, packets,
+          NULL::VARCHAR AS direction, '{log}' AS source_file, 0::BIGINT AS source_line
+        FROM read_csv('{log}', delim=' ', header=true, auto_detect=false, columns={spec}))
+        TO '{target}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)"""
+    )
+
+
 def naive_sql(parquet: Path, limit: int) -> str:
     return f"""
     WITH r AS (SELECT * FROM read_parquet('{parquet}') LIMIT {limit})
@@ -270,6 +290,9 @@ def main() -> None:
     parser.add_argument(
         "--formats", default="", help="comma-separated formats to ingest (default: all)"
     )
+    parser.add_argument(
+        "--keep", metavar="DIR", help="write the logs into DIR and keep them (for profiling)"
+    )
     args = parser.parse_args()
     chosen = set(filter(None, args.formats.split(",")))
 
@@ -282,7 +305,11 @@ def main() -> None:
         f"{tables.keyed_rows} keyed cells ({len(tables.spans)} IPv4 spans expanded by the engines), "
         f"{len(tables.wide)} wide ({time.perf_counter() - started:.1f} s)"
     )
-    work = Path(tempfile.mkdtemp(prefix="bench-audit-"))
+    if args.keep:
+        work = Path(args.keep)
+        work.mkdir(parents=True, exist_ok=True)
+    else:
+        work = Path(tempfile.mkdtemp(prefix="bench-audit-"))
     try:
         con = canonical.connect(memory_limit=args.memory_limit)
         flows_table(con, tables)
@@ -302,15 +329,17 @@ def main() -> None:
 
         print("ingest (read, convert, write zstd Parquet):")
         peaks: list[float] = []
+        lines = min(args.ingest, args.records)  # a log holds at most every record once
+        text_lines = min(args.text, args.records)
         for name, (header, select, kind, options) in FORMATS.items():
             if chosen and name not in chosen:
                 continue
             log = work / f"{name}.log"
-            write_log(con, parquet, select, header, args.ingest, log)
+            write_log(con, parquet, select, header, lines, log)
             peak_reset()
             timed(
                 name,
-                args.ingest,
+                lines,
                 functools.partial(
                     ingest,
                     [log],
@@ -325,15 +354,23 @@ def main() -> None:
             if chosen and name not in chosen:
                 continue
             log = work / f"{name}.log"
-            write_log(con, parquet, select, "", args.text, log)
+            write_log(con, parquet, select, "", text_lines, log)
             opts = ReaderOptions(year=2025)
             timed(
                 f"{name} (free text, Python)",
-                args.text,
+                text_lines,
                 functools.partial(ingest, [log], work / f"out-{name}", kind=name, options=opts),
             )
 
         print(f"  {'':<38} peak RSS while ingesting {max(peaks, default=0):,.0f} MB")
+        if (work / "vpc.log").exists():
+            floor = canonical.connect(memory_limit=args.memory_limit)
+            timed(
+                "ceiling: DuckDB read + write, vpc",
+                lines,
+                lambda: floor_copy(floor, work / "vpc.log", work / "floor.parquet"),
+            )
+            floor.close()
         if args.ingest_only:
             return
         print("audit (classify, aggregate; excludes resolving the matrix):")
@@ -394,7 +431,8 @@ def main() -> None:
             f"(DuckDB memory_limit {args.memory_limit}; the Spark JVM is a process of its own)"
         )
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

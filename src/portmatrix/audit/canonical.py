@@ -217,13 +217,11 @@ class Staging:
         """Stage the rows of ``select``, which yields the canonical columns plus ``problem``."""
         self._register([self._copy(self.con, select, parameters, self._target())])
 
-    def insert_many(self, selects: list[str]) -> None:
-        """Stage several SELECTs (chunks of one file) at once, each on its own connection."""
-        if len(selects) <= 1:
-            for select in selects:
-                self.insert_sql(select)
-            return
-        from concurrent.futures import ThreadPoolExecutor
+    def insert_many(self, selects: Iterable[str]) -> None:
+        """Stage several SELECTs (chunks of one file) side by side, each on its own connection,
+        each started as soon as ``selects`` yields it (chunks are yielded while the file is
+        still being scanned)."""
+        from concurrent.futures import Future, ThreadPoolExecutor
 
         def run(select: str, target: Path) -> dict[str, list[Path]]:
             cursor = self.con.cursor()  # temporary macros belong to one connection
@@ -233,9 +231,13 @@ class Staging:
             finally:
                 cursor.close()
 
-        targets = [self._target() for _ in selects]
-        with ThreadPoolExecutor(max_workers=len(selects)) as pool:
-            written = list(pool.map(run, selects, targets))
+        pending: list[Future[dict[str, list[Path]]]] = []
+        with ThreadPoolExecutor(max_workers=self.parallel) as pool:
+            try:
+                for select in selects:
+                    pending.append(pool.submit(run, select, self._target()))
+            finally:
+                written = [future.result() for future in pending]  # the first failure raises
         self._register(written)
 
     def _target(self) -> Path:

@@ -5,17 +5,15 @@ Every field is read as text (``columns`` given, nothing auto-detected) and conve
 so a bad value becomes a counted, cited problem rather than an engine error. A line's number is
 its position in the file: DuckDB keeps the file order (insertion order is preserved), header
 lines skipped and empty lines are added back, and a ``pm_extra`` column catches lines with too
-many fields. A large file is cut into chunks at line ends, each read by its own connection.
+many fields. A large file is read as chunks cut at line ends, each by its own connection.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 from portmatrix.audit.address import parse_layers
 from portmatrix.audit.canonical import Staging, protocol_sql
@@ -27,13 +25,14 @@ def quote(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Chunk:
-    """A piece of a file DuckDB reads on its own: the file holding it, how many lines of the
-    original come before it, header lines to skip, and its empty lines (numbered within it)."""
+    """A piece of a file DuckDB reads on its own: the lines before it (skipped: the header,
+    or every line of the chunks before), the rows it holds (None: to the end of the file), and
+    its empty lines, numbered in the file."""
 
     path: Path
-    lines_before: int
     skip: int
     blanks: tuple[int, ...]
+    rows: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,19 +54,24 @@ class CsvSource:
     def relation(self, chunk: Chunk) -> str:
         names = [*self.fields, "pm_extra"]
         spec = "{" + ", ".join(f"{quote(name)}: 'VARCHAR'" for name in names) + "}"
-        plain = (
-            f"(SELECT {_line_number(chunk)} AS pm_line, * FROM (SELECT row_number() OVER () AS pm_row, * "
-            f"FROM read_csv({quote(str(chunk.path))}, "
+        read = (
+            f"read_csv({quote(str(chunk.path))}, "
             f"columns={spec}, delim={quote(self.delimiter)}, header=false, auto_detect=false, "
             f"skip={chunk.skip}, quote={quote(self.quote_char)}, escape={quote(self.quote_char)}, "
-            "null_padding=true, strict_mode=false, all_varchar=true)))"
+            "null_padding=true, strict_mode=false, all_varchar=true)"
+        )
+        if chunk.rows is not None:  # the reader stops once the chunk's rows are read
+            read = f"(SELECT * FROM {read} LIMIT {chunk.rows})"
+        plain = (
+            f"(SELECT {_line_number(chunk)} AS pm_line, * FROM (SELECT row_number() OVER () AS pm_row, * "
+            f"FROM {read}))"
         )
         return self.wrap(plain) if self.wrap else plain
 
-    def chunks(self, folder: Path, parts: int) -> list[Chunk]:
+    def chunks(self, parts: int) -> Iterator[Chunk]:
         if self.quote_char and parts > 1 and _holds(self.path, self.quote_char.encode()):
             parts = 1  # a quoted field may hold a line break: no cutting at line ends
-        return split(self.path, skip=self.skip, parts=parts, folder=folder)
+        return split(self.path, skip=self.skip, parts=parts)
 
 
 def csv_source(
@@ -83,62 +87,112 @@ MAX_BLANKS = 1000
 MIN_CHUNK = 16 << 20
 #: Bytes read at a time when searching a file.
 BLOCK = 1 << 22
-_BLANK = re.compile(rb"(?<=\n)\r?\n")
+_BLANK = re.compile(rb"\n(?=\r?\n)")
 
 
 def blank_lines(path: Path, *, after: int) -> list[int]:
-    """Line numbers of the empty lines past line ``after`` (DuckDB's CSV reader skips them).
-
-    Empty lines are rare, so the file is searched for them block by block rather than walked
-    line by line; the last bytes of each block are searched again with the next one.
-    """
-    found: list[int] = []
-    lines = 0  # line breaks in the blocks before this one
-    tail = b"\n"  # as if a line ended just before the file
+    """Line numbers of the empty lines past line ``after`` (DuckDB's CSV reader skips them);
+    past :data:`MAX_BLANKS` + 1 of them the search stops."""
+    scan = LineScan(after=after)
     with open(path, "rb") as handle:
         while block := handle.read(BLOCK):
-            text = tail + block
-            counted, position = 0, 0
-            for match in _BLANK.finditer(text):
-                if match.end() <= len(tail):
-                    continue  # found with the previous block
-                start = max(0, match.start() - len(tail))
-                counted += block.count(b"\n", position, start)
-                position = start
-                line = lines + counted + 1
-                if line > after:
-                    found.append(line)
-                    if len(found) > MAX_BLANKS:
-                        return found
-            lines += block.count(b"\n")
-            tail = text[-2:]
-    return found
+            scan.feed(block)
+            if scan.full:
+                break
+    return scan.blanks
 
 
-def split(path: Path, *, skip: int, parts: int, folder: Path) -> list[Chunk]:
-    """``path`` as up to ``parts`` chunks cut at line ends, copied into ``folder``; a small file
-    is one chunk, the file itself. Chunks let several DuckDB connections read one file at once:
-    numbering lines (``row_number() OVER ()``) keeps each read to one thread."""
+class LineScan:
+    """The line breaks and empty lines of a file fed to it block by block.
+
+    Empty lines are rare, so each block is searched for them rather than walked line by line;
+    the last bytes of each block are searched again with the next one. ``empty`` counts every
+    empty line past ``after``; ``blanks`` holds the numbers of the first :data:`MAX_BLANKS` + 1
+    since the last :meth:`restart`. ``uniform`` says whether every line so far ends the same
+    way, all with a line feed or all with a carriage return and one: DuckDB's ``skip`` counts
+    lines differently from this scan where the two are mixed or a carriage return stands alone.
+    """
+
+    def __init__(self, *, after: int) -> None:
+        self.after = after
+        self.lines = 0  # line breaks in the blocks fed so far
+        self.empty = 0
+        self.blanks: list[int] = []
+        self._tail = b"\n"  # as if a line ended just before the file
+        self._returns = 0
+        self._pairs = 0
+
+    @property
+    def full(self) -> bool:
+        return len(self.blanks) > MAX_BLANKS
+
+    @property
+    def uniform(self) -> bool:
+        return self._returns == 0 or self._returns == self._pairs == self.lines
+
+    def restart(self) -> None:
+        """Number the empty lines of a new chunk from here on."""
+        self.blanks = []
+        self.empty = 0
+
+    def feed(self, block: bytes) -> None:
+        tail = self._tail
+        text = tail + block
+        counted, position = 0, 0
+        for match in _BLANK.finditer(text):
+            start = match.end()
+            end = start + (2 if text[start] == 0x0D else 1)
+            if end <= len(tail):
+                continue  # found with the previous block
+            start = max(0, start - len(tail))
+            counted += block.count(b"\n", position, start)
+            position = start
+            line = self.lines + counted + 1
+            if line > self.after:
+                self.empty += 1
+                if not self.full:
+                    self.blanks.append(line)
+        self._returns += block.count(b"\r")
+        self._pairs += text.count(b"\r\n", len(tail) - 1)
+        self._tail = text[-2:]
+        self.lines += block.count(b"\n")
+
+
+def split(path: Path, *, skip: int, parts: int) -> Iterator[Chunk]:
+    """``path`` as up to ``parts`` chunks cut at line ends; a small file is one chunk.
+
+    Chunks let several DuckDB connections read one file at once (numbering lines with
+    ``row_number() OVER ()`` keeps each read to one thread). Each chunk is the file itself:
+    its read skips the lines before it and stops after its rows, so nothing is copied; the
+    file is scanned once here for line breaks and empty lines, a chunk handed out as soon as
+    its part is scanned, so DuckDB reads it while the next part is scanned. Once a line ends
+    otherwise than the first did (see :attr:`LineScan.uniform`), that part becomes the last
+    chunk, read to the end of the file, so no row is ever read twice or cut off.
+    """
     size = path.stat().st_size
     parts = min(parts, size // MIN_CHUNK)
     if parts <= 1:
-        return [Chunk(path, 0, skip, tuple(blank_lines(path, after=skip)[:MAX_BLANKS]))]
-    chunks: list[Chunk] = []
-    before = 0
+        yield Chunk(path, skip, tuple(blank_lines(path, after=skip)[:MAX_BLANKS]))
+        return
+    scan = LineScan(after=skip)
     with open(path, "rb") as source:
         for index in range(parts):
-            target = folder / f"chunk-{index:03d}-{path.name}"
-            with open(target, "wb") as out:
-                if index < parts - 1:
-                    _copy(source, out, size * (index + 1) // parts - source.tell())
-                    out.write(source.readline())  # to the end of the line
-                else:
-                    shutil.copyfileobj(source, out, 1 << 22)
-            first = skip if index == 0 else 0
-            blanks = tuple(blank_lines(target, after=first)[:MAX_BLANKS])
-            chunks.append(Chunk(target, before, first, blanks))
-            before += _line_breaks(target)
-    return chunks
+            first = skip if index == 0 else scan.lines  # lines before the chunk
+            last = index == parts - 1
+            end = size if last else size * (index + 1) // parts
+            scan.restart()
+            while source.tell() < end and (block := source.read(min(BLOCK, end - source.tell()))):
+                scan.feed(block)
+            if not last:
+                scan.feed(source.readline())  # to the end of the line
+                last = source.tell() >= size or not scan.uniform
+            if last:
+                while block := source.read(BLOCK):
+                    scan.feed(block)
+                yield Chunk(path, first, tuple(scan.blanks[:MAX_BLANKS]))
+                return
+            rows = scan.lines - first - scan.empty
+            yield Chunk(path, first, tuple(scan.blanks[:MAX_BLANKS]), rows)
 
 
 def _holds(path: Path, needle: bytes) -> bool:
@@ -153,24 +207,10 @@ def _holds(path: Path, needle: bytes) -> bool:
     return False
 
 
-def _copy(source: BinaryIO, out: BinaryIO, count: int) -> None:
-    while count > 0 and (block := source.read(min(count, 1 << 22))):
-        out.write(block)
-        count -= len(block)
-
-
-def _line_breaks(path: Path) -> int:
-    total = 0
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 22):
-            total += block.count(b"\n")
-    return total
-
-
 def _line_number(chunk: Chunk) -> str:
-    """SQL for a row's line in the file: its row number, the lines before the chunk, the
-    skipped header and the empty lines."""
-    offset = chunk.lines_before + chunk.skip
+    """SQL for a row's line in the file: its row number, the lines skipped before the chunk
+    and the empty lines."""
+    offset = chunk.skip
     if not chunk.blanks:
         return f"pm_row + {offset}"
     rows_before = [blank - chunk.skip - index for index, blank in enumerate(chunk.blanks, start=1)]
@@ -217,13 +257,8 @@ def stage_select(staging: Staging, path: Path, source: CsvSource, fields: Fields
 
     A large file is read in chunks, side by side (see :func:`split`).
     """
-    chunks = source.chunks(staging.folder, staging.parallel)
-    try:
-        staging.insert_many([_select(path, source.relation(chunk), fields) for chunk in chunks])
-    finally:
-        for chunk in chunks:
-            if chunk.path != path:
-                chunk.path.unlink(missing_ok=True)
+    chunks = source.chunks(staging.parallel)
+    staging.insert_many(_select(path, source.relation(chunk), fields) for chunk in chunks)
 
 
 def _select(path: Path, source: str, fields: Fields) -> str:
