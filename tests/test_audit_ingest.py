@@ -231,3 +231,26 @@ def test_chunks_read_every_row_once_at_its_own_line(
             assert f" {record['bytes']} 1700000000 " in physical[record["line"] - 1]
         expected = sum(1 for kind in kinds if kind == "record")
         assert len(chunked) == expected
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_bytes_that_are_not_utf8_make_one_malformed_line_not_a_failed_ingest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunked: bool
+) -> None:
+    """DuckDB's CSV reader refuses a file holding bytes that are not UTF-8; the reader reads
+    such a file again as Latin-1, so the bad line is reported and every other line is kept."""
+    lines = [VPC_HEADER.encode()]
+    for n in range(2, 400):
+        source = b"10.0.0.\xff" if n == 250 else b"10.0.0.1"
+        lines.append(
+            b"2 1 eni-1 " + source + f" 10.1.0.1 1024 443 6 1 {n} 1700000000 1 ACCEPT OK".encode()
+        )
+    path = tmp_path / "vpc.log"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    if chunked:
+        monkeypatch.setattr(_delimited, "MIN_CHUNK", 1024)
+        monkeypatch.setattr(canonical.Staging, "parallel", property(lambda self: 3))
+    records, counts = staged(path, kind="vpc")
+    assert counts.malformed == 1 and counts.records == 397
+    assert counts.problems[0].line == 250 and "is not an IP address" in counts.problems[0].message
+    assert all(record["bytes"] == record["line"] for record in records)

@@ -468,10 +468,15 @@ def parquet_glob(path: Path) -> str:
     return str(path / "*.parquet") if path.is_dir() else str(path)
 
 
+class NotUtf8(PortmatrixError):
+    """DuckDB's CSV reader met bytes that are not UTF-8 (its reads are strict about it)."""
+
+
 def engine_error(exc: Exception) -> PortmatrixError:
     """A DuckDB failure as one line for the user (the first line of DuckDB's message)."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return PortmatrixError(f"the audit engine failed: {text}")
+    kind = NotUtf8 if "Invalid unicode" in str(exc) else PortmatrixError
+    return kind(f"the audit engine failed: {text}")
 
 
 @contextlib.contextmanager

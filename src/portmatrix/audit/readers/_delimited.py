@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from portmatrix.audit.address import parse_layers
-from portmatrix.audit.canonical import Staging, protocol_sql
+from portmatrix.audit.canonical import NotUtf8, Staging, protocol_sql
 
 
 def quote(text: str) -> str:
@@ -41,7 +41,8 @@ class CsvSource:
 
     ``wrap`` turns the plain relation into the one a reader selects from (Zeek's JSON lines
     are parsed in such a wrapper). ``quote_char`` set means fields may hold line breaks, so
-    a file holding that character is never cut into chunks.
+    a file holding that character is never cut into chunks. ``encoding`` is UTF-8 unless the
+    file turned out to hold other bytes (see :func:`stage_select`).
     """
 
     path: Path
@@ -50,6 +51,7 @@ class CsvSource:
     skip: int = 0
     quote_char: str = ""
     wrap: Callable[[str], str] | None = None
+    encoding: str = "utf-8"
 
     def relation(self, chunk: Chunk) -> str:
         names = [*self.fields, "pm_extra"]
@@ -58,7 +60,7 @@ class CsvSource:
             f"read_csv({quote(str(chunk.path))}, "
             f"columns={spec}, delim={quote(self.delimiter)}, header=false, auto_detect=false, "
             f"skip={chunk.skip}, quote={quote(self.quote_char)}, escape={quote(self.quote_char)}, "
-            "null_padding=true, strict_mode=false, all_varchar=true)"
+            f"null_padding=true, strict_mode=false, all_varchar=true, encoding={quote(self.encoding)})"
         )
         if chunk.rows is not None:  # the reader stops once the chunk's rows are read
             read = f"(SELECT * FROM {read} LIMIT {chunk.rows})"
@@ -255,10 +257,19 @@ def count_sql(text: str) -> str:
 def stage_select(staging: Staging, path: Path, source: CsvSource, fields: Fields) -> None:
     """Stage ``source``'s rows, converted through ``fields``, with a problem for each bad one.
 
-    A large file is read in chunks, side by side (see :func:`split`).
+    A large file is read in chunks, side by side (see :func:`split`). DuckDB refuses a file
+    holding bytes that are not UTF-8 (a corrupted line, a log written in a legacy code page),
+    so such a file is read again as Latin-1, where every byte is a character: the lines that
+    are records are read as before, and a field holding such bytes is reported with its
+    line like any other bad value, instead of failing the whole ingest.
     """
-    chunks = source.chunks(staging.parallel)
-    staging.insert_many(_select(path, source.relation(chunk), fields) for chunk in chunks)
+    try:
+        chunks = source.chunks(staging.parallel)
+        staging.insert_many(_select(path, source.relation(chunk), fields) for chunk in chunks)
+    except NotUtf8:
+        source = replace(source, encoding="latin-1")
+        chunks = source.chunks(staging.parallel)
+        staging.insert_many(_select(path, source.relation(chunk), fields) for chunk in chunks)
 
 
 def _select(path: Path, source: str, fields: Fields) -> str:
