@@ -16,6 +16,7 @@ from portmatrix.audit import canonical
 from portmatrix.audit.address import Address, parse_layers
 from portmatrix.audit.canonical import ReaderOptions
 from portmatrix.audit.readers import _delimited
+from portmatrix.errors import InputError
 
 
 def naive_blank_lines(data: bytes, after: int) -> list[int]:
@@ -254,3 +255,42 @@ def test_bytes_that_are_not_utf8_make_one_malformed_line_not_a_failed_ingest(
     assert counts.malformed == 1 and counts.records == 397
     assert counts.problems[0].line == 250 and "is not an IP address" in counts.problems[0].message
     assert all(record["bytes"] == record["line"] for record in records)
+
+
+def test_a_line_longer_than_duckdbs_buffer_is_one_malformed_line(tmp_path: Path) -> None:
+    """DuckDB's CSV reader stops at a line over 2 MB; the file is read again with a buffer
+    as long as that line, so only the line itself is reported."""
+    good = "2 1 eni-1 10.0.0.1 10.1.0.1 1024 443 6 1 {n} 1700000000 1 ACCEPT OK"
+    lines = [VPC_HEADER, good.format(n=2), "x" * 3_000_000, good.format(n=4)]
+    path = tmp_path / "vpc.log"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    records, counts = staged(path, kind="vpc")
+    assert [record["line"] for record in records] == [2, 4]
+    assert counts.malformed == 1 and counts.problems[0].line == 3
+
+
+def test_a_line_beyond_any_flow_log_is_an_error_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_delimited, "LONGEST_LINE", 2_500_000)
+    path = tmp_path / "vpc.log"
+    path.write_text(f"{VPC_HEADER}\n\n{'x' * 3_000_000}\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        staged(path, kind="vpc")
+    assert caught.value.line == 3 and str(path) in str(caught.value)
+
+
+def test_cited_values_are_shortened_and_control_characters_shown(tmp_path: Path) -> None:
+    path = tmp_path / "vpc.log"
+    row = "2 1 eni-1 10.0.0.1\x00 10.1.0.1 {port} 443 6 1 5 1700000000 1 ACCEPT OK"
+    path.write_text(
+        "\n".join(
+            [VPC_HEADER, row.format(port=1024), row.replace("\x00", "").format(port="7" * 500)]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    _, counts = staged(path, kind="vpc")
+    messages = [problem.message for problem in counts.problems]
+    assert messages[0] == "source 10.0.0.1? is not an IP address"
+    assert messages[1] == f"source port {'7' * 57}... is not a port"

@@ -126,6 +126,10 @@ CREATE OR REPLACE TEMP MACRO pm_groups(s) AS (
   CASE WHEN s = '' THEN []::VARCHAR[] ELSE string_split(s, ':') END
 );
 CREATE OR REPLACE TEMP MACRO pm_hex(g) AS (('0x' || g)::HUGEINT);
+CREATE OR REPLACE TEMP MACRO pm_cite(s) AS (
+  regexp_replace(CASE WHEN length(s) > 60 THEN left(s, 57) || '...' ELSE s END,
+                 '[\x00-\x1f\x7f]', '?', 'g')
+);
 CREATE OR REPLACE TEMP MACRO pm_signed(h) AS (
   (CASE WHEN h >= 9223372036854775808 THEN h - 18446744073709551616 ELSE h END)::BIGINT
 );

@@ -472,10 +472,18 @@ class NotUtf8(PortmatrixError):
     """DuckDB's CSV reader met bytes that are not UTF-8 (its reads are strict about it)."""
 
 
+class LineTooLong(PortmatrixError):
+    """DuckDB's CSV reader met a line longer than its line buffer."""
+
+
 def engine_error(exc: Exception) -> PortmatrixError:
     """A DuckDB failure as one line for the user (the first line of DuckDB's message)."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    kind = NotUtf8 if "Invalid unicode" in str(exc) else PortmatrixError
+    kind = PortmatrixError
+    if "Invalid unicode" in str(exc):
+        kind = NotUtf8
+    elif "Maximum line size" in str(exc):
+        kind = LineTooLong
     return kind(f"the audit engine failed: {text}")
 
 

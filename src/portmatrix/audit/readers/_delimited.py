@@ -10,13 +10,15 @@ many fields. A large file is read as chunks cut at line ends, each by its own co
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from portmatrix.audit.address import parse_layers
-from portmatrix.audit.canonical import NotUtf8, Staging, protocol_sql
+from portmatrix.audit.canonical import LineTooLong, NotUtf8, Staging, protocol_sql
+from portmatrix.errors import InputError
 
 
 def quote(text: str) -> str:
@@ -41,8 +43,9 @@ class CsvSource:
 
     ``wrap`` turns the plain relation into the one a reader selects from (Zeek's JSON lines
     are parsed in such a wrapper). ``quote_char`` set means fields may hold line breaks, so
-    a file holding that character is never cut into chunks. ``encoding`` is UTF-8 unless the
-    file turned out to hold other bytes (see :func:`stage_select`).
+    a file holding that character is never cut into chunks. ``max_line`` raises DuckDB's
+    longest line (2 MB) for a file that turned out to hold a longer one (see
+    :func:`stage_select`).
     """
 
     path: Path
@@ -51,7 +54,7 @@ class CsvSource:
     skip: int = 0
     quote_char: str = ""
     wrap: Callable[[str], str] | None = None
-    encoding: str = "utf-8"
+    max_line: int | None = None
 
     def relation(self, chunk: Chunk) -> str:
         names = [*self.fields, "pm_extra"]
@@ -60,7 +63,8 @@ class CsvSource:
             f"read_csv({quote(str(chunk.path))}, "
             f"columns={spec}, delim={quote(self.delimiter)}, header=false, auto_detect=false, "
             f"skip={chunk.skip}, quote={quote(self.quote_char)}, escape={quote(self.quote_char)}, "
-            f"null_padding=true, strict_mode=false, all_varchar=true, encoding={quote(self.encoding)})"
+            "null_padding=true, strict_mode=false, all_varchar=true"
+            + (f", max_line_size={self.max_line})" if self.max_line else ")")
         )
         if chunk.rows is not None:  # the reader stops once the chunk's rows are read
             read = f"(SELECT * FROM {read} LIMIT {chunk.rows})"
@@ -257,19 +261,68 @@ def count_sql(text: str) -> str:
 def stage_select(staging: Staging, path: Path, source: CsvSource, fields: Fields) -> None:
     """Stage ``source``'s rows, converted through ``fields``, with a problem for each bad one.
 
-    A large file is read in chunks, side by side (see :func:`split`). DuckDB refuses a file
-    holding bytes that are not UTF-8 (a corrupted line, a log written in a legacy code page),
-    so such a file is read again as Latin-1, where every byte is a character: the lines that
-    are records are read as before, and a field holding such bytes is reported with its
-    line like any other bad value, instead of failing the whole ingest.
+    A large file is read in chunks, side by side (see :func:`split`).
+
+    Two kinds of file DuckDB's CSV reader refuses as a whole are read again, so the lines at
+    fault become cited malformed lines like any other: a file holding bytes that are not UTF-8
+    (a corrupted line, a legacy code page) is copied once with each such byte replaced by
+    U+FFFD, as the free-text readers decode; a file holding a line longer than DuckDB's line
+    buffer is read with a buffer as long as its longest line, up to :data:`LONGEST_LINE`.
     """
+    copy = staging.folder / f"utf8-{path.name}"
     try:
-        chunks = source.chunks(staging.parallel)
-        staging.insert_many(_select(path, source.relation(chunk), fields) for chunk in chunks)
-    except NotUtf8:
-        source = replace(source, encoding="latin-1")
-        chunks = source.chunks(staging.parallel)
-        staging.insert_many(_select(path, source.relation(chunk), fields) for chunk in chunks)
+        for _ in range(3):  # at most one retry for each cause
+            try:
+                chunks = source.chunks(staging.parallel)
+                staging.insert_many(
+                    _select(path, source.relation(chunk), fields) for chunk in chunks
+                )
+                return
+            except NotUtf8:
+                if source.path == copy:
+                    raise
+                _transcode(path, copy)
+                source = replace(source, path=copy)
+            except LineTooLong:
+                if source.max_line:
+                    raise
+                source = replace(source, max_line=_line_buffer(source.path, path))
+    finally:
+        copy.unlink(missing_ok=True)
+
+
+#: A line longer than this makes a delimited file fatal: no flow log writes one.
+LONGEST_LINE = 64 << 20
+
+
+def _line_buffer(path: Path, original: Path) -> int:
+    """A line buffer for DuckDB as long as the longest line of ``path``, or an error naming
+    the line when that is beyond :data:`LONGEST_LINE`."""
+    longest = 0
+    with open(path, "rb") as handle:
+        number, length = 1, 0
+        while piece := handle.readline(BLOCK):
+            length += len(piece)
+            if length > LONGEST_LINE:
+                raise InputError(
+                    f"a line longer than {LONGEST_LINE >> 20} MB: no flow log writes one; "
+                    "is this the right file?",
+                    file=original,
+                    line=number,
+                )
+            if piece.endswith(b"\n"):
+                longest, number, length = max(longest, length), number + 1, 0
+        longest = max(longest, length)
+    return longest + 1
+
+
+def _transcode(path: Path, target: Path) -> None:
+    """``path`` as UTF-8, undecodable bytes replaced; line breaks stay where they were."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    with open(path, "rb") as source, open(target, "w", encoding="utf-8", newline="") as out:
+        while block := source.read(BLOCK):
+            out.write(decoder.decode(block))
+        out.write(decoder.decode(b"", final=True))
 
 
 def _select(path: Path, source: str, fields: Fields) -> str:
@@ -292,14 +345,14 @@ def _select(path: Path, source: str, fields: Fields) -> str:
         "CASE WHEN pm_skip THEN '' "
         "WHEN pm_extra IS NOT NULL THEN 'more fields than the header names' "
         f"WHEN NOT pm_complete THEN {quote(fields.incomplete)} "
-        f"WHEN pm_s IS NULL THEN 'source ' || coalesce({fields.src}, '(empty)') || ' is not an IP address' "
-        f"WHEN pm_d IS NULL THEN 'destination ' || coalesce({fields.dst}, '(empty)') || ' is not an IP address' "
+        f"WHEN pm_s IS NULL THEN 'source ' || coalesce(pm_cite({fields.src}), '(empty)') || ' is not an IP address' "
+        f"WHEN pm_d IS NULL THEN 'destination ' || coalesce(pm_cite({fields.dst}), '(empty)') || ' is not an IP address' "
         "WHEN pm_s.family <> pm_d.family THEN 'source and destination differ in address family' "
-        f"WHEN pm_p IS NULL THEN 'protocol ' || coalesce({fields.protocol}, '(empty)') || ' is not known' "
+        f"WHEN pm_p IS NULL THEN 'protocol ' || coalesce(pm_cite({fields.protocol}), '(empty)') || ' is not known' "
         f"WHEN nullif({fields.time_text}, '') IS NOT NULL AND pm_time IS NULL "
-        f"THEN 'time ' || {fields.time_text} || ' is not understood' "
-        f"WHEN pm_sport_text IS NOT NULL AND {sport} IS NULL THEN 'source port ' || pm_sport_text || ' is not a port' "
-        f"WHEN pm_dport_text IS NOT NULL AND {dport} IS NULL THEN 'destination port ' || pm_dport_text || ' is not a port' "
+        f"THEN 'time ' || pm_cite({fields.time_text}) || ' is not understood' "
+        f"WHEN pm_sport_text IS NOT NULL AND {sport} IS NULL THEN 'source port ' || pm_cite(pm_sport_text) || ' is not a port' "
+        f"WHEN pm_dport_text IS NOT NULL AND {dport} IS NULL THEN 'destination port ' || pm_cite(pm_dport_text) || ' is not a port' "
         "END"
     )
     good = "pm_problem IS NULL"
