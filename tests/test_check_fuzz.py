@@ -9,6 +9,7 @@ seconds per reader; ``FUZZ_EXAMPLES=20000 pytest tests/test_check_fuzz.py`` runs
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,9 @@ HOSTILE = [
     '"',
     "\\",
     "\x00",
+    "9" * 5000,  # past the digits Python's int reads
+    "²",  # a digit to str.isdigit, not to int
+    "٣",
     "é",
     "{",
     "}",
@@ -227,3 +231,37 @@ def test_nft_json_reader_never_crashes_on_odd_shapes(
 ) -> None:
     mutated = _replace(json.loads(text), path, value)
     read_or_refuse(json.dumps(mutated), RulesetType.NFT_JSON)
+
+
+def test_numbers_python_cannot_read_are_refused_not_crashed() -> None:
+    """Each reader's fast path and general parser meet a port, a protocol and a position of
+    5,000 digits and a superscript digit."""
+    huge, odd = "9" * 5000, "²"
+    texts = {
+        RulesetType.IPTABLES_SAVE: [
+            f"*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport {huge} -j ACCEPT\nCOMMIT\n",
+            f"*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p {huge} -j ACCEPT\nCOMMIT\n",
+            f"*filter\n:INPUT ACCEPT [0:0]\n-I INPUT {huge} -p tcp -j ACCEPT\nCOMMIT\n",
+            f"*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport {odd} -j ACCEPT\nCOMMIT\n",
+        ],
+        RulesetType.ASA: [
+            f"access-list X extended permit tcp any any eq {huge}\n",
+            f"access-list X extended permit {huge} any any\n",
+            f"access-list X extended permit tcp any any eq {odd}\n",
+        ],
+        RulesetType.IOS: [
+            f"ip access-list extended X\n permit tcp any any eq {huge}\n",
+            f"access-list {huge} permit ip any any\n",
+            f"access-list {odd} permit ip any any\n",
+        ],
+        RulesetType.NFT_JSON: [
+            json.dumps({"nftables": [{"rule": {"family": "inet", "table": "t", "chain": "c",
+                "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "tcp",
+                "field": "dport"}}, "right": value}}, {"accept": None}]}}]})
+            for value in (huge, odd)
+        ],
+    }  # fmt: skip
+    for kind, cases in texts.items():
+        for text in cases:
+            with contextlib.suppress(RulesetError):
+                parse_ruleset(text, ruleset_type=kind, name="huge")

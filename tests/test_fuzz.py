@@ -17,6 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fuzz.mutations import (
+    FLOWLOG_SEEDS,
+    flowlog_loader,
+    flowlog_seeds,
     inventory_seeds,
     load_formula,
     load_inventory,
@@ -75,3 +78,16 @@ def test_mutations_change_the_text(rounds: int) -> None:
     text = pack_seeds()[0][1]
     rng = random.Random(7)
     assert sum(mutate(text, rng, rounds=rounds) != text for _ in range(20)) >= 15
+
+
+@pytest.mark.parametrize("reader", sorted(set(FLOWLOG_SEEDS.values())))
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rng=st.randoms(use_true_random=False))
+def test_mutated_flow_logs_are_ingested_with_their_bad_lines_cited(
+    reader: str, rng: random.Random
+) -> None:
+    """Only an InputError about the whole file may come out; the loader turns an engine
+    failure into a crash (see fuzz.mutations.flowlog_loader)."""
+    name, text = rng.choice(flowlog_seeds(reader))
+    with contextlib.suppress(PortmatrixError):
+        flowlog_loader(reader)(mutate(text, rng), name)

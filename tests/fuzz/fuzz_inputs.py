@@ -8,7 +8,7 @@ malformed corpus, the test rulesets and portmatrix's own rendered rules), damage
 twentieth pack or inventory input also goes through the command line (``port --catalog`` and
 ``resolve -o``), which must answer with exit status 0 or 2, no traceback, and no file left
 behind when it fails. A crash is any exception that is not a ``PortmatrixError``, or any
-misbehaviour of the command line; each is saved with its traceback in ``--crashes DIR``.
+misbehaviour of the command line (for flow logs, see :mod:`fuzz.mutations`); each is saved with its traceback in ``--crashes DIR``.
 
     python tests/fuzz/fuzz_inputs.py --seconds 180 [--seed N] [--crashes DIR]
 
@@ -36,6 +36,8 @@ from portmatrix.cli import main as cli
 from portmatrix.errors import PortmatrixError
 
 CLI_EVERY = 20
+#: One round in this many damages a flow log (and ingests it) rather than a faster target.
+SLOW_EVERY = 10
 
 
 def run_cli(target: Target, text: str, workdir: Path) -> str | None:
@@ -72,13 +74,20 @@ def run_cli(target: Target, text: str, workdir: Path) -> str | None:
 def fuzz(seconds: float, seed: int, crashes: Path) -> int:
     rng = random.Random(seed)
     kinds = list(targets())
+    slow = [target for target in kinds if target.name.startswith("flow log")]
+    fast = [target for target in kinds if target not in slow]
+    rounds = 0
     seeds = {target.name: target.seeds() for target in kinds}
     tried: Counter[str] = Counter()
     crashed: Counter[str] = Counter()
     deadline = time.monotonic() + seconds
     with tempfile.TemporaryDirectory(prefix="portmatrix-fuzz-") as work:
         while time.monotonic() < deadline:
-            target = kinds[sum(tried.values()) % len(kinds)]
+            rounds += 1
+            if rounds % SLOW_EVERY == 0:  # an ingest costs what a hundred loads cost
+                target = slow[(rounds // SLOW_EVERY) % len(slow)]
+            else:
+                target = fast[rounds % len(fast)]
             name, original = rng.choice(seeds[target.name])
             text = mutate(original, rng)
             tried[target.name] += 1

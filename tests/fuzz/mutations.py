@@ -5,7 +5,10 @@ rulesets rendered by portmatrix itself. A *mutation* damages it the way people a
 lines lost, doubled (a second ``ports:``), moved or re-indented, a character flipped, the file cut
 short, or a token YAML and the parsers treat specially dropped in (anchors, tags, dates, octal,
 huge numbers, control characters, brackets). A *loader* is one public way in; a *crash* is any
-exception from it that is not a :class:`~portmatrix.errors.PortmatrixError`.
+exception from it that is not a :class:`~portmatrix.errors.PortmatrixError`. Flow logs are held
+to more: a damaged line is counted and cited, so only an :class:`~portmatrix.errors.InputError`
+about the file as a whole (a header without the fields it needs) may come out of ``ingest``;
+their loader also puts bytes that are not UTF-8 into half of its inputs, as corrupted logs have.
 """
 
 from __future__ import annotations
@@ -177,7 +180,7 @@ def ruleset_seeds() -> list[tuple[RulesetType, str, str]]:
         rendered = (
             project.render(target, between=("users", "services"))
             if target != "iptables"
-            else project.render(target, host="cuc-pub", family=4)
+            else project.render(target, host="cuc-pub", family=4, force=True)
         )
         seeds.append((kind, f"rendered {target}", rendered.text))
     return seeds
@@ -214,6 +217,67 @@ def ruleset_loader(kind: RulesetType) -> Callable[[str, str], None]:
     return load
 
 
+#: The captured and hand-written flow logs, by the reader that reads each.
+FLOWLOG_SEEDS = {
+    "asa.log": "asa",
+    "pfirewall.log": "pfirewall",
+    "zeek-conn.log": "zeek",
+    "zeek-conn.json": "zeek-json",
+    "vpc-v2.log": "vpc",
+    "vpc-v5.log": "vpc",
+    "netfilter-kmsg.log": "netfilter",
+    "netfilter-dmesg.log": "netfilter",
+    "conntrack-events.txt": "conntrack",
+    "conntrack-table.txt": "conntrack",
+    "nfdump.csv": "nfdump-csv",
+    "nfdump-q.txt": "nfdump-text",
+}
+
+
+def flowlog_seeds(kind: str) -> list[tuple[str, str]]:
+    folder = TESTS / "data" / "flowlogs"
+    return [
+        (f"tests/data/flowlogs/{name}", (folder / name).read_text(encoding="utf-8"))
+        for name, reader in FLOWLOG_SEEDS.items()
+        if reader == kind
+    ]
+
+
+def flowlog_loader(kind: str) -> Callable[[str, str], None]:
+    """Stage ``text`` as a log of ``kind``; an engine failure is re-raised as a crash."""
+    import hashlib
+    import tempfile
+
+    from portmatrix.audit import canonical, sources
+    from portmatrix.errors import InputError, PortmatrixError
+
+    def load(text: str, name: str = "fuzzed") -> None:
+        data = text.encode("utf-8", "surrogatepass")
+        digest = hashlib.sha256(data).digest()
+        if digest[0] % 2 and data:  # a corrupted byte run where the hash says
+            at = int.from_bytes(digest[1:5], "big") % len(data)
+            data = data[:at] + b"\xff\xfe\x80" + data[at:]
+        with tempfile.TemporaryDirectory(prefix="portmatrix-fuzz-log-") as work:
+            path = Path(work) / "fuzzed.log"
+            path.write_bytes(data)
+            staging = canonical.Staging(canonical.connect(threads=1), folder=Path(work))
+            try:
+                sources.stage(
+                    sources.classify([path], kind=kind),
+                    staging,
+                    options=canonical.ReaderOptions(year=2025),
+                )
+                staging.counts()
+            except InputError:
+                raise
+            except PortmatrixError as exc:
+                raise RuntimeError(f"not a cited line but a failed ingest: {exc}") from exc
+            finally:
+                staging.close()
+
+    return load
+
+
 @dataclass(frozen=True)
 class Target:
     name: str
@@ -233,3 +297,9 @@ def targets() -> Iterator[Target]:
             ] or [("empty", "")]
 
         yield Target(f"ruleset {kind.value}", ruleset_loader(kind), seeds)
+    for reader in sorted(set(FLOWLOG_SEEDS.values())):
+
+        def logs(reader: str = reader) -> list[tuple[str, str]]:
+            return flowlog_seeds(reader)
+
+        yield Target(f"flow log {reader}", flowlog_loader(reader), logs)

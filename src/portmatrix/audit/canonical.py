@@ -82,7 +82,9 @@ def protocol_name(number: int | None) -> str:
 def protocol_number(text: str) -> int | None:
     """``tcp``/``TCP``/``6`` -> 6; None when it is neither a known name nor 0-255."""
     word = text.strip().lower()
-    if word.isdigit():
+    if word.isascii() and word.isdigit():
+        if len(word) > 3:
+            return None
         value = int(word)
         return value if value <= 255 else None
     return PROTOCOL_NUMBERS.get(word)

@@ -41,10 +41,16 @@ class Record:
 LineParser = Callable[[str], Record | None]
 
 
+def cite(text: str) -> str:
+    """A value as a problem message quotes it: in quotes, control characters escaped, cut
+    to 60 characters (a damaged line can hold a megabyte in one field)."""
+    return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
 def address(text: str) -> Address:
     found = _known_address(text)
     if found is None:
-        raise LineProblem(f"{text!r} is not an IP address")
+        raise LineProblem(f"{cite(text)} is not an IP address")
     return found
 
 
@@ -76,27 +82,46 @@ def _known_address(text: str) -> Address | None:
         return None
 
 
+#: The largest count the canonical table's BIGINT columns hold.
+MAX_COUNT = (1 << 63) - 1
+
+
+def _digits(text: str, most: int) -> bool:
+    """ASCII digits only, at most ``most`` of them: ``str.isdigit`` also takes superscripts
+    (which ``int`` refuses) and other scripts' digits, and ``int`` refuses 4,300 digits."""
+    return 0 < len(text) <= most and text.isascii() and text.isdigit()
+
+
 def port(text: str | None) -> int | None:
     if text is None or text == "":
         return None
-    if not text.isdigit() or int(text) > 65535:
-        raise LineProblem(f"{text!r} is not a port number")
+    if not _digits(text, 5) or int(text) > 65535:
+        raise LineProblem(f"{cite(text)} is not a port number")
     return int(text)
 
 
 def protocol(text: str) -> int:
     number = protocol_number(text)
     if number is None:
-        raise LineProblem(f"{text!r} is not a protocol")
+        raise LineProblem(f"{cite(text)} is not a protocol")
     return number
 
 
 def integer(text: str | None) -> int | None:
     if text is None or text in ("", "-"):
         return None
-    if not text.isdigit():
-        raise LineProblem(f"{text!r} is not a count")
+    if not _digits(text, 19) or int(text) > MAX_COUNT:
+        raise LineProblem(f"{cite(text)} is not a count")
     return int(text)
+
+
+def total(values: list[int]) -> int | None:
+    """The sum of counts, or a problem when it outgrows the table."""
+    if not values:
+        return None
+    if sum(values) > MAX_COUNT:
+        raise LineProblem("the counts add up to more than a 64-bit count holds")
+    return sum(values)
 
 
 def epoch_micros(moment: datetime | None) -> int | None:
@@ -111,7 +136,9 @@ def epoch_micros(moment: datetime | None) -> int | None:
 def row_of(record: Record, file: str, line: int) -> tuple[Any, ...]:
     src, dst = address(record.src), address(record.dst)
     if src.family != dst.family:
-        raise LineProblem(f"source {record.src} and destination {record.dst} differ in family")
+        raise LineProblem(
+            f"source {cite(record.src)} and destination {cite(record.dst)} differ in family"
+        )
     return (
         epoch_micros(record.time),
         src.family,

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from portmatrix.audit.readers._lines import LineProblem, cite
+
 MONTHS = {
     m: i
     for i, m in enumerate(
@@ -25,7 +27,8 @@ MONTHS = {
 STAMP = re.compile(
     r"(?P<iso>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)"
     r"|(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +(?P<day>\d{1,2})"
-    r"(?: (?P<year>\d{4}))? (?P<hms>\d\d:\d\d:\d\d)(?:\.(?P<frac>\d+))?"
+    r"(?: (?P<year>\d{4}))? (?P<hms>\d\d:\d\d:\d\d)(?:\.(?P<frac>\d+))?",
+    re.ASCII,  # digits of other scripts are no time
 )
 
 
@@ -60,6 +63,13 @@ def parse_stamp(match: re.Match[str], guess: YearGuess) -> datetime:
 
 
 def _read_stamp(match: re.Match[str], guess: YearGuess) -> datetime:
+    try:
+        return _moment(match, guess)
+    except (ValueError, OverflowError):  # 31 February, hour 25, 29 February a year back
+        raise LineProblem(f"time {cite(match.group(0))} is not a date") from None
+
+
+def _moment(match: re.Match[str], guess: YearGuess) -> datetime:
     iso = match.group("iso")
     if iso:
         moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))

@@ -20,10 +20,12 @@ from portmatrix.audit.canonical import ReaderOptions, Staging
 from portmatrix.audit.readers._lines import (
     LineProblem,
     Record,
+    cite,
     integer,
     port,
     protocol,
     stage_lines,
+    total,
 )
 
 _ENTRY = re.compile(
@@ -59,8 +61,8 @@ def _parse(line: str) -> Record | None:
     if "src" not in original or "dst" not in original:
         raise LineProblem("conntrack entry without src= and dst=")
     number = protocol(match["number"])
-    counters = [int(v) for k, v in pairs if k == "bytes" and v.isdigit()]
-    packets = [int(v) for k, v in pairs if k == "packets" and v.isdigit()]
+    counters = [integer(v) or 0 for k, v in pairs if k == "bytes" and v.isdigit()]
+    packets = [integer(v) or 0 for k, v in pairs if k == "packets" and v.isdigit()]
     unreplied = "[UNREPLIED]" in match["rest"]
     stamp = match["stamp"]
     return Record(
@@ -69,11 +71,11 @@ def _parse(line: str) -> Record | None:
         protocol=number,
         src_port=port(original.get("sport")),
         dst_port=port(original.get("dport")),
-        time=datetime.fromtimestamp(float(stamp), tz=UTC) if stamp else None,
+        time=_moment(stamp) if stamp else None,
         action="allowed",
         answered=None if event == "NEW" else not unreplied,
-        bytes=sum(counters) if counters else None,
-        packets=sum(packets) if packets else integer(None),
+        bytes=total(counters),
+        packets=total(packets),
     )
 
 
@@ -85,3 +87,11 @@ def _direction_fields(pairs: list[tuple[str, str]]) -> dict[str, str]:
             break
         fields.setdefault(key, value)
     return fields
+
+
+def _moment(stamp: str) -> datetime:
+    """A ``conntrack -E -o timestamp`` stamp (seconds since the epoch) as a time."""
+    try:
+        return datetime.fromtimestamp(float(stamp), tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        raise LineProblem(f"time {cite(stamp)} is not understood") from None

@@ -11,6 +11,7 @@ Bytes Flows``), with ``1.2 M``-style counts expanded and abbreviated IPv6 addres
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +24,15 @@ from portmatrix.audit.readers._delimited import (
     read_head,
     stage_select,
 )
-from portmatrix.audit.readers._lines import LineProblem, Record, port, protocol, stage_lines
+from portmatrix.audit.readers._lines import (
+    MAX_COUNT,
+    LineProblem,
+    Record,
+    cite,
+    port,
+    protocol,
+    stage_lines,
+)
 from portmatrix.errors import InputError
 
 NEEDED = ("ts", "sa", "da", "sp", "dp", "pr")
@@ -95,15 +104,18 @@ def _tokens(line: str) -> list[str]:
 def _count(text: str) -> int:
     number, _, unit = text.partition(" ")
     try:
-        return round(float(number) * _SCALE.get(unit, 1))
+        value = float(number) * _SCALE.get(unit, 1)
     except ValueError:
-        raise LineProblem(f"{text!r} is not a count") from None
+        value = math.nan
+    if not 0 <= value <= MAX_COUNT:  # also refuses NaN and infinity (1e400)
+        raise LineProblem(f"{cite(text)} is not a count")
+    return round(value)
 
 
 def _endpoint(text: str) -> tuple[str, int | None]:
     """``10.0.0.1:443`` or nfdump's IPv6 ``2001:db8::1.443``; ICMP writes ``type.code``."""
     if ".." in text:
-        raise LineProblem(f"{text!r} is an abbreviated IPv6 address; print with nfdump -6")
+        raise LineProblem(f"{cite(text)} is an abbreviated IPv6 address; print with nfdump -6")
     if text.count(":") <= 1:
         address, _, number = text.partition(":")
     else:

@@ -60,7 +60,7 @@ class PfirewallReader:
         missing = {"date", "time", "action", "protocol", "src-ip", "dst-ip"} - set(fields)
         if missing:
             raise InputError(f"#Fields: lacks {', '.join(sorted(missing))}", file=path, line=1)
-        columns = [f"f_{name.replace('-', '_')}" for name in fields]
+        columns = [f"f{index}" for index in range(len(fields))]  # header names are not SQL
         col = dict(zip(fields, columns, strict=True))
 
         def get(name: str) -> str:

@@ -90,7 +90,7 @@ class VpcReader:
         missing = [name for name in NEEDED if name not in fields]
         if missing:
             raise InputError(f"the header lacks {', '.join(missing)}", file=path, line=1)
-        columns = [f"f_{name.replace('-', '_')}" for name in fields]
+        columns = [f"f{index}" for index in range(len(fields))]  # header names are not SQL
         col = dict(zip(fields, columns, strict=True))
 
         def get(name: str) -> str:

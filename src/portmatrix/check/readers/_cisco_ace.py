@@ -126,7 +126,7 @@ def _simple_address(tokens: list[str], at: int, dialect: Dialect) -> tuple[Inter
 
 
 def _simple_port(text: str) -> bool:
-    return text.isascii() and text.isdigit() and int(text) <= MAX_PORT
+    return text.isascii() and text.isdigit() and len(text) <= 5 and int(text) <= MAX_PORT
 
 
 def parse_standard(

@@ -67,8 +67,8 @@ def protocols_of(token: str) -> Intervals:
     if name == "tcp-udp":
         return ((TCP, TCP), (UDP, UDP))
     if name.isascii() and name.isdigit():
-        if int(name) > 255:
-            raise CiscoInvalid(f"protocol {name} is outside 0-255")
+        if len(name) > 3 or int(name) > 255:
+            raise CiscoInvalid(f"protocol {name[:20]} is outside 0-255")
         return span(int(name), int(name))
     if name in PROTOCOL_NUMBERS:
         number = PROTOCOL_NUMBERS[name]
@@ -100,8 +100,12 @@ def port_operator(
     def port(at: int) -> int:
         if at >= len(tokens):
             raise CiscoInvalid(f"'{operator}' lacks its port")
-        if tokens[at].isascii() and tokens[at].isdigit() and int(tokens[at]) > MAX_PORT:
-            raise CiscoInvalid(f"port {tokens[at]} is outside 0-{MAX_PORT}")
+        if (
+            tokens[at].isascii()
+            and tokens[at].isdigit()
+            and (len(tokens[at]) > 5 or int(tokens[at]) > MAX_PORT)
+        ):
+            raise CiscoInvalid(f"port {tokens[at][:20]} is outside 0-{MAX_PORT}")
         try:
             return port_number(tokens[at], protocols=protocols)
         except ValueError as exc:

@@ -91,7 +91,7 @@ def _read_address(within: Intervals) -> Reader:
 def _number(value: Any, names: Mapping[str, int], what: str) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20:
         return int(value)
     if isinstance(value, str) and value.lower() in names:
         return names[value.lower()]

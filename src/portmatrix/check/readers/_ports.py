@@ -104,7 +104,9 @@ PORT_NAMES = {TCP: _TCP_NAMES, UDP: _UDP_NAMES}
 
 def port_number(text: str, *, protocols: tuple[int, ...] = (TCP, UDP)) -> int:
     """A port given as a number or as a keyword every one of ``protocols`` knows; ValueError if not."""
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
+        if len(text) > 5:
+            raise ValueError(f"port {text[:20]} is outside 0-{MAX_PORT}")
         value = int(text)
     else:
         values = {PORT_NAMES.get(protocol, {}).get(text.lower()) for protocol in protocols}

@@ -93,7 +93,7 @@ def _given(entry: tuple[Action, Condition]) -> tuple[Action, Condition]:
 
 def _numbered(ruleset: Ruleset, block: Block, objects: Objects, *, fast: bool) -> None:
     number, words = block.tokens[1], block.tokens[2:]
-    if not number.isdigit():
+    if not (number.isascii() and number.isdigit() and len(number) <= 5):
         ruleset.unsupported_at(
             block.line, block.text, f"access-list {number!r} is not a numbered list"
         )

@@ -315,7 +315,7 @@ class _Reader:
         elif command in ("-I", "--insert"):
             key = self._chain(number, chain)
             rest, position = tokens[2:], 1
-            if rest and rest[0].isascii() and rest[0].isdigit():
+            if rest and rest[0].isascii() and rest[0].isdigit() and len(rest[0]) <= 9:
                 position, rest = int(rest[0]), rest[1:]
             if not 1 <= position <= len(self.slots[key]) + 1:
                 raise self.fail(
@@ -500,8 +500,8 @@ class _RuleParser:
         if name in ("all", "0"):
             values = ALL_PROTOCOLS
         elif name.isascii() and name.isdigit():
-            if int(name) > 255:
-                raise _Invalid(f"protocol {name} is outside 0-255")
+            if len(name) > 3 or int(name) > 255:
+                raise _Invalid(f"protocol {name[:20]} is outside 0-255")
             values = span(int(name), int(name))
         elif name in PROTOCOL_NUMBERS:
             values = span(PROTOCOL_NUMBERS[name], PROTOCOL_NUMBERS[name])
