@@ -111,3 +111,30 @@ def test_a_vpc_header_naming_a_field_twice_is_read(tmp_path: Path) -> None:
     path.write_text(f"{header}\n{row}\n{row}\n", encoding="utf-8")
     records, counts = staged(path, kind="vpc")
     assert counts.malformed == 0 and [record["action"] for record in records] == ["allowed"] * 2
+
+
+ZEEK_HEAD = (
+    "#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("kind", "head", "row"),
+    [
+        ("zeek", ZEEK_HEAD, "{t}\tC1\t10.0.0.1\t1024\t10.1.0.1\t443\ttcp"),
+        (
+            "vpc",
+            "version srcaddr dstaddr srcport dstport protocol start action\n",
+            "2 10.0.0.1 10.1.0.1 1024 443 6 {t} ACCEPT",
+        ),
+    ],
+)
+def test_an_epoch_past_any_timestamp_is_a_bad_time(
+    tmp_path: Path, kind: str, head: str, row: str
+) -> None:
+    path = tmp_path / "log.txt"
+    rows = [row.format(t=1764583200), row.format(t="176456553583201"), row.format(t="9" * 30)]
+    path.write_text(head + "\n".join(rows) + "\n", encoding="utf-8")
+    records, counts = staged(path, kind=kind)
+    assert len(records) == 1 and counts.malformed == 2
+    assert all("is not understood" in problem.message for problem in counts.problems)

@@ -51,7 +51,8 @@ def _action(text: str) -> str:
 
 def _time(text: str) -> str:
     return (
-        f"CASE WHEN regexp_full_match({text}, '[0-9]+(\\.[0-9]+)?') "
+        # at most 11 digits of seconds (year 5138): a longer number is a bad time, not an overflow
+        f"CASE WHEN regexp_full_match({text}, '[0-9]{{1,11}}(\\.[0-9]+)?') "
         f"THEN make_timestamp(({text}::DOUBLE * 1000000)::BIGINT) "
         f"ELSE try_cast(regexp_replace({text}, '(Z|[+-]00:?00)$', '') AS TIMESTAMP) END"
     )

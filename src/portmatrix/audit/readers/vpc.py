@@ -109,7 +109,8 @@ class VpcReader:
                 protocol=col["protocol"],
                 sport=get("srcport"),
                 dport=get("dstport"),
-                time=f"CASE WHEN regexp_full_match({start}, '[0-9]+') "
+                # at most 11 digits of seconds (year 5138): a longer number is a bad time
+                time=f"CASE WHEN regexp_full_match({start}, '[0-9]{{1,11}}') "
                 f"THEN make_timestamp({start}::BIGINT * 1000000) END",
                 time_text=start,
                 action=f"CASE upper({get('action')}) WHEN 'ACCEPT' THEN 'allowed' "
