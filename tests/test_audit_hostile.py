@@ -71,6 +71,12 @@ NFDUMP = (
             NFDUMP.format(packets=3, bytes="1e400"),
             "is not a count",
         ),
+        (
+            "nfdump-text",
+            NFDUMP.format(packets=3, bytes=180),
+            NFDUMP.format(packets=3, bytes=180).replace("2025-12-01", "2025-13-45"),
+            "is not a date",
+        ),
     ],
 )
 def test_a_value_python_cannot_hold_is_one_malformed_line(

@@ -85,7 +85,7 @@ class NfdumpCsvReader:
         )
 
 
-_START = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?\s")
+_START = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?\s", re.ASCII)
 _FLAGS = re.compile(r"^[.A-Z]{6,8}$")
 _SCALE = {"K": 1_000, "M": 1_000_000, "G": 1_000_000_000}
 
@@ -161,7 +161,10 @@ def _parse(line: str) -> Record | None:
         if len(rest) < 3:
             raise LineProblem("an nfdump flow line without packets, bytes and flows")
         packets, size = _count(rest[-3]), _count(rest[-2])
-    stamp = datetime.fromisoformat(f"{tokens[0]} {tokens[1]}").replace(tzinfo=UTC)
+    try:
+        stamp = datetime.fromisoformat(f"{tokens[0]} {tokens[1]}").replace(tzinfo=UTC)
+    except ValueError:  # month 13, 31 February
+        raise LineProblem(f"time {cite(tokens[0] + ' ' + tokens[1])} is not a date") from None
     answered = None
     if flags is not None and ("A" in flags or "S" in flags):
         answered = "A" in flags
