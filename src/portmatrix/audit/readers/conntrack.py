@@ -18,6 +18,7 @@ from pathlib import Path
 
 from portmatrix.audit.canonical import ReaderOptions, Staging
 from portmatrix.audit.readers._lines import (
+    LineParser,
     LineProblem,
     Record,
     cite,
@@ -43,8 +44,12 @@ class ConntrackReader:
         lines = [line for line in head.splitlines() if line.strip()]
         return bool(lines) and all(_ENTRY.match(line) for line in lines[:5])
 
+    def line_parser(self, path: Path, options: ReaderOptions) -> LineParser:
+        return _parse
+
     def stage(self, path: Path, staging: Staging, *, options: ReaderOptions) -> None:
-        stage_lines(path, staging, _parse)
+        parse = self.line_parser(path, options)
+        stage_lines(path, staging, parse, reader=self.name, options=options)
 
 
 def _parse(line: str) -> Record | None:

@@ -13,11 +13,13 @@ deny or block means denied; accept, allow, permit or pass means allowed; anythin
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
 from portmatrix.audit.canonical import ReaderOptions, Staging
 from portmatrix.audit.readers._lines import (
+    LineParser,
     LineProblem,
     Record,
     integer,
@@ -41,9 +43,12 @@ class NetfilterReader:
     def sniff(self, head: str) -> bool:
         return any(_START.search(line) and " SRC=" in line for line in head.splitlines())
 
+    def line_parser(self, path: Path, options: ReaderOptions) -> LineParser:
+        return functools.partial(_parse, guess=YearGuess.for_file(path, options.year))
+
     def stage(self, path: Path, staging: Staging, *, options: ReaderOptions) -> None:
-        guess = YearGuess.for_file(path, options.year)
-        stage_lines(path, staging, lambda line: _parse(line, guess))
+        parse = self.line_parser(path, options)
+        stage_lines(path, staging, parse, reader=self.name, options=options)
 
 
 def _parse(line: str, guess: YearGuess) -> Record | None:

@@ -26,6 +26,7 @@ from portmatrix.audit.readers._delimited import (
 )
 from portmatrix.audit.readers._lines import (
     MAX_COUNT,
+    LineParser,
     LineProblem,
     Record,
     cite,
@@ -133,8 +134,12 @@ class NfdumpTextReader:
         lines = head.splitlines()[:5]
         return any(_START.match(line) and " -> " in line for line in lines)
 
+    def line_parser(self, path: Path, options: ReaderOptions) -> LineParser:
+        return _parse
+
     def stage(self, path: Path, staging: Staging, *, options: ReaderOptions) -> None:
-        stage_lines(path, staging, _parse)
+        parse = self.line_parser(path, options)
+        stage_lines(path, staging, parse, reader=self.name, options=options)
 
 
 def _parse(line: str) -> Record | None:
