@@ -2,4 +2,5 @@
 
 from portmatrix.cli import main
 
-main(prog_name="portmatrix")
+if __name__ == "__main__":  # not again in the worker processes ingest spawns
+    main(prog_name="portmatrix")
