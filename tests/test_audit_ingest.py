@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audit_helpers import staged
+from audit_helpers import FLOWLOGS, staged
 from portmatrix.audit import canonical
 from portmatrix.audit.address import Address, parse_layers
 from portmatrix.audit.canonical import ReaderOptions
@@ -294,9 +294,6 @@ def test_cited_values_are_shortened_and_control_characters_shown(tmp_path: Path)
     messages = [problem.message for problem in counts.problems]
     assert messages[0] == "source 10.0.0.1? is not an IP address"
     assert messages[1] == f"source port {'7' * 57}... is not a port"
-
-
-FLOWLOGS = Path(__file__).resolve().parent / "data" / "flowlogs"
 
 
 @pytest.mark.parametrize(

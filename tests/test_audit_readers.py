@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audit_helpers import FLOWLOGS, brief, staged
+from fuzz.mutations import FLOWLOG_SEEDS
 from portmatrix.audit import readers, sources
 from portmatrix.audit.address import Address
 from portmatrix.audit.canonical import ReaderOptions
@@ -27,23 +28,7 @@ def lines_of(problems: list[object]) -> list[int | None]:
     return [problem.line for problem in problems]  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize(
-    ("name", "kind"),
-    [
-        ("asa.log", "asa"),
-        ("pfirewall.log", "pfirewall"),
-        ("zeek-conn.log", "zeek"),
-        ("zeek-conn.json", "zeek-json"),
-        ("vpc-v2.log", "vpc"),
-        ("vpc-v5.log", "vpc"),
-        ("netfilter-kmsg.log", "netfilter"),
-        ("netfilter-dmesg.log", "netfilter"),
-        ("conntrack-events.txt", "conntrack"),
-        ("conntrack-table.txt", "conntrack"),
-        ("nfdump.csv", "nfdump-csv"),
-        ("nfdump-q.txt", "nfdump-text"),
-    ],
-)
+@pytest.mark.parametrize(("name", "kind"), sorted(FLOWLOG_SEEDS.items()))
 def test_auto_detects_every_sample(name: str, kind: str) -> None:
     assert sources.detect(FLOWLOGS / name) == kind
 

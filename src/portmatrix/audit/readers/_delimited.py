@@ -31,7 +31,6 @@ class Chunk:
     or every line of the chunks before), the rows it holds (None: to the end of the file), and
     its empty lines, numbered in the file."""
 
-    path: Path
     skip: int
     blanks: tuple[int, ...]
     rows: int | None = None
@@ -60,7 +59,7 @@ class CsvSource:
         names = [*self.fields, "pm_extra"]
         spec = "{" + ", ".join(f"{quote(name)}: 'VARCHAR'" for name in names) + "}"
         read = (
-            f"read_csv({quote(str(chunk.path))}, "
+            f"read_csv({quote(str(self.path))}, "
             f"columns={spec}, delim={quote(self.delimiter)}, header=false, auto_detect=false, "
             f"skip={chunk.skip}, quote={quote(self.quote_char)}, escape={quote(self.quote_char)}, "
             "null_padding=true, strict_mode=false, all_varchar=true"
@@ -133,6 +132,12 @@ class LineScan:
         return len(self.blanks) > MAX_BLANKS
 
     @property
+    def text_lines(self) -> int:
+        """Line breaks as Python's text files count them with ``newline=""``: a line feed, a
+        carriage return and line feed, or a carriage return alone."""
+        return self.lines + self._returns - self._pairs
+
+    @property
     def uniform(self) -> bool:
         return self._returns == 0 or self._returns == self._pairs == self.lines
 
@@ -178,7 +183,7 @@ def split(path: Path, *, skip: int, parts: int) -> Iterator[Chunk]:
     size = path.stat().st_size
     parts = min(parts, size // MIN_CHUNK)
     if parts <= 1:
-        yield Chunk(path, skip, tuple(blank_lines(path, after=skip)[:MAX_BLANKS]))
+        yield Chunk(skip, tuple(blank_lines(path, after=skip)[:MAX_BLANKS]))
         return
     scan = LineScan(after=skip)
     with open(path, "rb") as source:
@@ -195,10 +200,10 @@ def split(path: Path, *, skip: int, parts: int) -> Iterator[Chunk]:
             if last:
                 while block := source.read(BLOCK):
                     scan.feed(block)
-                yield Chunk(path, first, tuple(scan.blanks[:MAX_BLANKS]))
+                yield Chunk(first, tuple(scan.blanks[:MAX_BLANKS]))
                 return
             rows = scan.lines - first - scan.empty
-            yield Chunk(path, first, tuple(scan.blanks[:MAX_BLANKS]), rows)
+            yield Chunk(first, tuple(scan.blanks[:MAX_BLANKS]), rows)
 
 
 def _holds(path: Path, needle: bytes) -> bool:
@@ -271,7 +276,7 @@ def stage_select(staging: Staging, path: Path, source: CsvSource, fields: Fields
     """
     copy = staging.folder / f"utf8-{path.name}"
     try:
-        for _ in range(3):  # at most one retry for each cause
+        while True:  # read again at most once for each cause: a second time is fatal
             try:
                 chunks = source.chunks(staging.parallel)
                 staging.insert_many(

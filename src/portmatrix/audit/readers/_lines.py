@@ -20,6 +20,7 @@ from typing import Any, BinaryIO, TextIO
 
 from portmatrix.audit.address import Address
 from portmatrix.audit.canonical import ReaderOptions, Staging, opened, protocol_number, write_rows
+from portmatrix.audit.readers._delimited import BLOCK, LineScan
 
 
 class LineProblem(ValueError):
@@ -123,9 +124,10 @@ def total(values: list[int]) -> int | None:
     """The sum of counts, or a problem when it outgrows the table."""
     if not values:
         return None
-    if sum(values) > MAX_COUNT:
+    value = sum(values)
+    if value > MAX_COUNT:
         raise LineProblem("the counts add up to more than a 64-bit count holds")
-    return sum(values)
+    return value
 
 
 def epoch_micros(moment: datetime | None) -> int | None:
@@ -270,15 +272,11 @@ def line_ranges(path: Path, workers: int) -> list[LineRange]:
 
 
 def _line_breaks(handle: BinaryIO, start: int, end: int) -> int:
+    scan = LineScan(after=0)
     handle.seek(start)
-    feeds = returns = pairs = 0
-    last = b""
-    while handle.tell() < end and (block := handle.read(min(1 << 22, end - handle.tell()))):
-        feeds += block.count(b"\n")
-        returns += block.count(b"\r")
-        pairs += (last + block).count(b"\r\n")  # one carried byte: a pair across two blocks
-        last = block[-1:]
-    return feeds + returns - pairs
+    while handle.tell() < end and (block := handle.read(min(BLOCK, end - handle.tell()))):
+        scan.feed(block)
+    return scan.text_lines
 
 
 class _Slice(io.RawIOBase):
