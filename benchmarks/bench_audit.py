@@ -256,7 +256,7 @@ def floor_copy(con: Any, log: Path, target: Path) -> None:
           dstport AS dst_port, action, NULL::BOOLEAN AS answered, bytes, packets,
           NULL::VARCHAR AS direction, '{log}' AS source_file, 0::BIGINT AS source_line
         FROM read_csv('{log}', delim=' ', header=true, auto_detect=false, columns={spec}))
-        TO '{target}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)"""
+        TO '{target}' ({canonical.PARQUET})"""
     )
 
 

@@ -4,7 +4,9 @@ read in chunks side by side, and addresses converted in SQL exactly as Python re
 from __future__ import annotations
 
 import ipaddress
+import random
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -302,6 +304,7 @@ def test_cited_values_are_shortened_and_control_characters_shown(tmp_path: Path)
         ("netfilter-dmesg.log", "netfilter"),
         ("conntrack-events.txt", "conntrack"),
         ("nfdump-q.txt", "nfdump-text"),
+        ("asa.log", "asa"),
     ],
 )
 @pytest.mark.parametrize(("ending", "many"), [("\n", False), ("\r\n", True), ("mixed", True)])
@@ -346,3 +349,71 @@ def test_free_text_parsed_by_several_processes_gives_what_one_pass_gives(
     assert seen == [3] if not many else len(seen) == 1 and seen[0] >= 6
     assert parallel == whole and parallel_counts == whole_counts
     assert whole_counts.records > 40 and whole_counts.ignored > 40
+
+
+def _asa_log(rng: random.Random, connections: int) -> list[str]:
+    """Connections built, then torn down some lines later (so across the cuts between parts),
+    with ids used again, connections never built, never torn down or torn down twice, and
+    damaged lines."""
+    events: list[tuple[float, str]] = []
+    for number in range(connections):
+        ident = rng.randrange(connections // 3)  # an id comes back for a later connection
+        proto = rng.choice(("TCP", "UDP"))
+        way = rng.choice(("inbound", "outbound"))
+        a = f"outside:10.1.{number % 200}.{number % 250 + 1}/{1024 + number % 60000}"
+        b = f"inside:10.2.0.{number % 200 + 1}/{rng.choice((445, 1433, 40042))}"
+        start = number + rng.random()
+        built, torn = ("302013", "302014") if proto == "TCP" else ("302015", "302016")
+        if rng.random() > 0.05:
+            events.append(
+                (start, f"%ASA-6-{built}: Built {way} {proto} connection {ident} for {a} to {b}")
+            )
+        end = start + rng.expovariate(1 / 40)
+        reason = rng.choice(("TCP FINs", "SYN Timeout", "Idle timeout"))
+        teardown = (
+            f"%ASA-6-{torn}: Teardown {proto} connection {ident} for {a} to {b} "
+            f"duration 0:00:01 bytes {number} {reason}"
+        )
+        if rng.random() > 0.05:  # else never torn down: an old entry for a later use of its id
+            events.append((end, teardown))
+        if rng.random() < 0.05:  # torn down again, maybe parts later
+            events.append((end + rng.expovariate(1 / 300), teardown))
+    lines = []
+    for moment, text in sorted(events):
+        stamp = datetime(2025, 12, 1, tzinfo=UTC) + timedelta(seconds=moment)
+        lines.append(f"{stamp:%b %d %Y %H:%M:%S}: {text}")
+        if rng.random() < 0.01:
+            lines.append(f"{stamp:%b %d %Y %H:%M:%S}: %ASA-6-302014: Teardown TCP connection x")
+    return lines
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_asa_parsed_in_parts_gives_what_one_pass_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """A teardown's direction comes from its built message, which may lie in an earlier part:
+    the parts' pending teardowns, settled in order by the main process, read as in one pass."""
+    from portmatrix.audit.readers import asa
+
+    text = "\n".join(_asa_log(random.Random(seed), 3000)) + "\n"
+    path = tmp_path / "asa.log"
+    path.write_text(text, encoding="utf-8")
+    whole, whole_counts = staged(path, kind="asa")
+    settled: list[asa.Pending] = []
+    settle = asa._Memory.settle
+
+    def counting(self: asa._Memory, pending: asa.Pending) -> asa.Record:
+        settled.append(pending)
+        return settle(self, pending)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_lines, "MIN_PARALLEL", len(text) // 8)
+        patch.setattr(_lines, "MAX_PART", len(text) // 7)
+        patch.setattr(canonical.Staging, "parallel", property(lambda self: 2))
+        patch.setattr(asa._Memory, "settle", counting)
+        parallel, parallel_counts = staged(path, kind="asa")
+    assert parallel == whole and parallel_counts == whole_counts
+    directions = {record["direction"] for record in whole}
+    assert directions == {"in", "out", None}
+    assert len(settled) > 20  # teardowns whose built message lay in an earlier part
+    assert whole_counts.problems and whole_counts.records > 5000

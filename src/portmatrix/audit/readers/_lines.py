@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO
+from typing import Any, BinaryIO, Protocol, TextIO, runtime_checkable
 
 from portmatrix.audit.address import Address
 from portmatrix.audit.canonical import ReaderOptions, Staging, opened, protocol_number, write_rows
@@ -42,7 +42,47 @@ class Record:
     direction: str | None = None
 
 
-LineParser = Callable[[str], Record | None]
+@dataclass(slots=True)
+class Pending:
+    """A record the parser of one part of a file cannot finish alone, since how it reads
+    depends on lines of the parts before (an ASA teardown whose built message may lie there):
+    the worker hands it back, and the file's :class:`LineMemory` settles it, in file order."""
+
+    record: Record
+    key: Any
+
+
+LineParser = Callable[[str], Record | Pending | None]
+
+
+@runtime_checkable
+class CarryingParser(Protocol):
+    """A part's parser that remembers lines: at the end of its part it says, in a value that
+    can be pickled, what the parts after it must know."""
+
+    def __call__(self, line: str) -> Record | Pending | None: ...
+
+    def carried(self) -> Any: ...
+
+
+class LineMemory(Protocol):
+    """What the parts parsed so far left behind, kept by the main process as it stages the
+    parts in file order: ``settle`` finishes a part's pending records with it, then
+    ``absorb`` takes in what that part carried."""
+
+    def settle(self, pending: Pending) -> Record: ...
+
+    def absorb(self, carried: Any) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PartResult:
+    """What a worker hands back with its part's CSV file: the lines that are no record, the
+    pending records by line number, and what its parser carried."""
+
+    skipped: int
+    pending: list[tuple[int, Pending]]
+    carried: Any = None
 
 
 def cite(text: str) -> str:
@@ -184,15 +224,17 @@ def stage_lines(
     *,
     reader: str | None = None,
     options: ReaderOptions | None = None,
+    memory: LineMemory | None = None,
 ) -> None:
     """Every line of ``path`` through ``parse`` into ``staging``.
 
-    ``reader`` names the registered reader whose ``line_parser(path, options)`` builds
-    ``parse``, for a format whose lines stand alone (no line's reading depends on another's):
-    then a large file is cut at line ends into parts (see :func:`line_ranges`), parsed by
-    one process per DuckDB thread into CSV files (spawned, not forked: the DuckDB
-    connection's threads must not be copied), and the parts are staged in file order. Line
-    numbers, records and problems are those of one pass. Measured on 600,000 lines, two
+    ``reader`` names the registered reader whose ``line_parser(path, options)`` builds a
+    parser of one part of the file: then a large file is cut at line ends into parts (see
+    :func:`line_ranges`), parsed by one process per DuckDB thread into CSV files (spawned,
+    not forked: the DuckDB connection's threads must not be copied), and the parts are staged
+    in file order. For a format whose lines depend on earlier ones, the part's parser returns
+    :class:`Pending` records where it cannot tell, and ``memory`` settles them part by part.
+    Line numbers, records and problems are those of one pass. Measured on 600,000 lines, two
     processes: netfilter 0.08 -> 0.16 M records/s, conntrack 0.07 -> 0.13.
     """
     ranges = line_ranges(path, staging.parallel) if reader is not None else []
@@ -219,9 +261,16 @@ def stage_lines(
             ]
             try:
                 for future, part, target in zip(futures, ranges, targets, strict=True):
-                    staging.ignored += future.result()
+                    result = future.result()
+                    staging.ignored += result.skipped
                     staging.insert_csv(target)
                     target.unlink()
+                    if result.pending:
+                        if memory is None:
+                            raise TypeError(f"reader {reader} left records pending, no memory")
+                        staging.insert_rows(_settled(result.pending, memory, str(path)))
+                    if memory is not None:
+                        memory.absorb(result.carried)
                     staging.progress(part.end - part.start)
             except BaseException:  # a bad part, Ctrl-C: parse no part that has not begun
                 pool.shutdown(wait=True, cancel_futures=True)
@@ -297,9 +346,9 @@ class _Slice(io.RawIOBase):
 
 def parse_range(
     path: str, part: LineRange, reader: str, options: ReaderOptions, target: str
-) -> int:
+) -> PartResult:
     """In a worker process: parse ``part`` of ``path`` with a new parser of ``reader`` into
-    the CSV file ``target``; returns the lines that are no record."""
+    the CSV file ``target``."""
     from portmatrix.audit import readers
     from portmatrix.audit.readers._protocol import LineReader
 
@@ -308,6 +357,7 @@ def parse_range(
         raise TypeError(f"reader {reader} has no line_parser")
     parse = found.line_parser(Path(path), options)
     skipped = [0]
+    pending: list[tuple[int, Pending]] = []
     with open(path, "rb") as raw:
         raw.seek(part.start)
         text = io.TextIOWrapper(
@@ -316,9 +366,29 @@ def parse_range(
             errors="replace",
             newline="",
         )
-        rows = _rows(text, path, parse, first=part.first_line, skipped=skipped, progress=None)
+        rows = _rows(
+            text,
+            path,
+            parse,
+            first=part.first_line,
+            skipped=skipped,
+            progress=None,
+            pending=pending,
+        )
         write_rows(rows, Path(target))
-    return skipped[0]
+    carried = parse.carried() if isinstance(parse, CarryingParser) else None
+    return PartResult(skipped[0], pending, carried)
+
+
+def _settled(
+    pending: list[tuple[int, Pending]], memory: LineMemory, name: str
+) -> Iterator[tuple[Any, ...]]:
+    for number, waiting in pending:
+        record = memory.settle(waiting)
+        try:
+            yield row_of(record, name, number)
+        except LineProblem as exc:
+            yield _problem_row(name, number, str(exc))
 
 
 def _rows(
@@ -329,6 +399,7 @@ def _rows(
     first: int,
     skipped: list[int],
     progress: Callable[[int], None] | None,
+    pending: list[tuple[int, Pending]] | None = None,
 ) -> Iterator[tuple[Any, ...]]:
     read = 0
     for number, text in enumerate(handle, start=first):
@@ -341,6 +412,11 @@ def _rows(
             record = parse(line)
             if record is None:
                 skipped[0] += 1
+                continue
+            if isinstance(record, Pending):
+                if pending is None:
+                    raise TypeError("a parser of a whole file left a record pending")
+                pending.append((number, record))
                 continue
             yield row_of(record, name, number)
         except LineProblem as exc:

@@ -5,8 +5,8 @@ a file look like this format? used by ``--type auto``) and ``stage``, which adds
 records, and the lines it could not read, to a :class:`~portmatrix.audit.canonical.Staging`
 (a SELECT through :meth:`Staging.insert_sql`, written straight to Parquet). Readers of
 delimited formats hand the file to DuckDB's own readers; readers of free text parse lines in
-Python and stream them through :meth:`Staging.insert_rows`. A free-text reader whose lines
-stand alone may also be a :class:`LineReader`, so that a large file is parsed in parallel.
+Python and stream them through :meth:`Staging.insert_rows`. A free-text reader may also be a
+:class:`LineReader`, so that a large file is parsed in parallel.
 """
 
 from __future__ import annotations
@@ -37,12 +37,16 @@ class FlowLogReader(Protocol):
 
 @runtime_checkable
 class LineReader(FlowLogReader, Protocol):
-    """A free-text format whose lines stand alone (no line's reading depends on another's).
+    """A free-text format a large file of which can be parsed in parts, by several processes.
 
-    ``line_parser`` builds the line parser ``stage`` uses; a worker process builds it again
-    from the reader's registered name, so a large file is parsed by several processes.
+    A worker process builds ``line_parser`` from the reader's registered name for its part.
+    Where lines stand alone (netfilter, conntrack, nfdump text) it is the parser ``stage``
+    uses; where a line's reading depends on earlier lines (an ASA teardown on its built
+    message), it returns records it cannot finish as pending, and ``stage`` hands
+    :func:`~portmatrix.audit.readers._lines.stage_lines` the memory that settles them.
     """
 
     def line_parser(self, path: Path, options: ReaderOptions) -> Callable[[str], Any]:
-        """A parser of one line of ``path`` (see :mod:`portmatrix.audit.readers._lines`)."""
+        """A parser of the lines of one part of ``path`` (see
+        :mod:`portmatrix.audit.readers._lines`)."""
         ...

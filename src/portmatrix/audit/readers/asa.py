@@ -8,7 +8,11 @@ firewall's ``logging`` settings and the syslog server leave them. Other messages
 Who connected: ASA names the endpoints of an *outbound* connection responder first, so the
 reader swaps them. A teardown names them in its built message's order; the reader remembers the
 direction of connections it saw built (at most :data:`REMEMBERED` at a time, so memory stays
-bounded) and keeps the written order for the rest. A teardown for ``SYN Timeout`` was never
+bounded) and keeps the written order for the rest. A large file is parsed in parts by several
+processes all the same: a teardown whose built message may lie in an earlier part waits, and
+the main process settles it, in file order, with the memory the parts before left behind. The
+records are those of one pass, except that with more than :data:`REMEMBERED` connections
+open at once a different one may be forgotten. A teardown for ``SYN Timeout`` was never
 answered; one after ``TCP FINs`` was. Addresses are the real ones, before NAT, as the
 inventory knows the hosts.
 """
@@ -22,6 +26,7 @@ from pathlib import Path
 from portmatrix.audit.canonical import ReaderOptions, Staging
 from portmatrix.audit.readers._lines import (
     LineProblem,
+    Pending,
     Record,
     integer,
     port,
@@ -78,55 +83,83 @@ class AsaReader:
     def sniff(self, head: str) -> bool:
         return _TAG.search(head) is not None
 
+    def line_parser(self, path: Path, options: ReaderOptions) -> _Parser:
+        """A parser of one part of ``path``, in a worker: a teardown whose built message may
+        lie in an earlier part waits as :class:`Pending` for the parts before to settle it."""
+        return _Parser(YearGuess.for_file(path, options.year), part=True)
+
     def stage(self, path: Path, staging: Staging, *, options: ReaderOptions) -> None:
-        stage_lines(path, staging, _Parser(YearGuess.for_file(path, options.year)))
+        guess = YearGuess.for_file(path, options.year)
+        stage_lines(
+            path, staging, _Parser(guess), reader=self.name, options=options, memory=_Memory()
+        )
 
 
 class _Parser:
-    def __init__(self, guess: YearGuess):
+    """One pass over a file, or (``part``) over one part of it.
+
+    In a part, ``touched`` holds the connections built or torn down so far: a teardown of
+    one neither built nor torn down earlier in the part is the one whose direction only the
+    parts before can tell. ``dropped`` holds the connections built earlier that a teardown
+    of this part took out of the memory, for :meth:`carried`.
+    """
+
+    def __init__(self, guess: YearGuess, *, part: bool = False):
         self.guess = guess
         self.outbound: OrderedDict[str, bool] = OrderedDict()
+        self.part = part
+        self.touched: set[str] = set()
+        self.dropped: set[str] = set()
 
-    def __call__(self, line: str) -> Record | None:
+    def __call__(self, line: str) -> Record | Pending | None:
         tag = _TAG.search(line)
         if tag is None:
             return None
         message_id, body = tag.groups()
+        waits: str | None = None
         if message_id in _CONNECTIONS:
-            record = self._connection(message_id, body)
+            record, waits = self._connection(message_id, body)
         elif message_id in _DENIES:
             record = self._deny(message_id, body)
         else:
             return None
         stamp = STAMP.search(line, 0, tag.start())
         record.time = parse_stamp(stamp, self.guess) if stamp else None
-        return record
+        return record if waits is None else Pending(record, waits)
 
-    def _connection(self, message_id: str, body: str) -> Record:
+    def carried(self) -> tuple[list[tuple[str, bool]], set[str]]:
+        """What the parts after this one need: the connections built here and not torn down,
+        in the order they were first remembered, and those torn down here."""
+        return list(self.outbound.items()), self.dropped
+
+    def _connection(self, message_id: str, body: str) -> tuple[Record, str | None]:
         built = message_id in ("302013", "302015")
         match = (_BUILT if built else _TEARDOWN).match(body)
         if match is None:
             raise LineProblem(f"ASA {message_id} message in an unknown form")
         key = f"{match['proto']}:{match['id']}"
-        outbound: bool | None
+        outbound: bool | None = None
+        waits = None
         if built:
             outbound = match["dir"] == "outbound"
             self._remember(key, outbound)
-        else:
-            outbound = self.outbound.pop(key, None)  # None: never saw it built
-        first = (match["a1"], port(match["p1"]))
-        second = (match["a2"], port(match["p2"]))
-        src, dst = (second, first) if outbound else (first, second)
+        elif key in self.outbound:
+            outbound = self.outbound.pop(key)
+            if self.part:
+                self.dropped.add(key)
+        elif self.part and key not in self.touched:
+            waits = key
+        if self.part:
+            self.touched.add(key)
         record = Record(
-            src=src[0],
-            dst=dst[0],
+            src=match["a1"],
+            dst=match["a2"],
             protocol=protocol(match["proto"]),
-            src_port=src[1],
-            dst_port=dst[1],
+            src_port=port(match["p1"]),
+            dst_port=port(match["p2"]),
             action="allowed",
         )
-        if outbound is not None:
-            record.direction = "out" if outbound else "in"
+        _orient(record, outbound)
         if not built:
             record.bytes = integer(match["bytes"])
             reason = match["reason"] or ""
@@ -134,7 +167,7 @@ class _Parser:
                 record.answered = False
             elif reason.startswith("TCP FINs"):
                 record.answered = True
-        return record
+        return record, waits
 
     def _remember(self, key: str, outbound: bool) -> None:
         self.outbound[key] = outbound
@@ -158,3 +191,35 @@ class _Parser:
             action="denied" if verdict in (None, "denied") else "allowed",
             direction="in" if message_id in ("106001", "106006", "106007") else None,
         )
+
+
+def _orient(record: Record, outbound: bool | None) -> None:
+    """``record``, read in the message's order, as who connected to whom: an outbound
+    connection is written responder first. None: the direction is not known."""
+    if outbound is None:
+        return
+    if outbound:
+        record.src, record.dst = record.dst, record.src
+        record.src_port, record.dst_port = record.dst_port, record.src_port
+    record.direction = "out" if outbound else "in"
+
+
+class _Memory:
+    """The connections the parts parsed so far saw built and not torn down, as one pass
+    would remember them at the start of the next part (in the main process)."""
+
+    def __init__(self) -> None:
+        self.outbound: OrderedDict[str, bool] = OrderedDict()
+
+    def settle(self, pending: Pending) -> Record:
+        _orient(pending.record, self.outbound.pop(pending.key, None))
+        return pending.record
+
+    def absorb(self, carried: tuple[list[tuple[str, bool]], set[str]]) -> None:
+        remembered, dropped = carried
+        for key in dropped:
+            self.outbound.pop(key, None)
+        for key, outbound in remembered:  # one kept its place, as one pass keeps it
+            self.outbound[key] = outbound
+        while len(self.outbound) > REMEMBERED:
+            self.outbound.popitem(last=False)
