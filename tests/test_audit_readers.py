@@ -55,7 +55,8 @@ def test_asa_connections_denies_and_directions() -> None:
         (16, "2001:db8::5", "2001:db8::11", 6, 1025, 22, "allowed", None, None),  # %FTD-
         (17, "10.1.1.2", "10.1.1.1", 6, 12523, 22, "allowed", None, None),  # "NP Identity Ifc"
     ]
-    assert [r["direction"] for r in records[:4]] == ["in", "in", "out", "out"]
+    # line 1 names no firewall and line 2 names fw01: not the same firewall's connection 101
+    assert [r["direction"] for r in records[:4]] == ["in", None, "out", "out"]
     times = [r["time"] for r in records[:6]] + [records[9]["time"], records[6]["time"]]
     assert times == [
         "2025-12-01T10:00:00.000000",  # <pri>Mmm dd yyyy HH:MM:SS:
@@ -70,6 +71,29 @@ def test_asa_connections_denies_and_directions() -> None:
     assert counts.ignored == 2  # 305011 and a non-ASA line
     assert lines_of(counts.problems) == [20, 21]
     assert "10.0.0.999" in str(counts.problems[0])
+
+
+def test_asa_connection_ids_are_per_firewall(tmp_path: Path) -> None:
+    """Two firewalls logging to one syslog server number their connections alike: each
+    teardown takes the direction of its own firewall's built message."""
+    log = tmp_path / "asa.log"
+    log.write_text(
+        "Dec  1 10:00:00 fw01 : %ASA-6-302013: Built outbound TCP connection 7 for "
+        "outside:10.0.0.9/445 (10.0.0.9/445) to inside:10.0.1.5/50000 (10.0.1.5/50000)\n"
+        "Dec  1 10:00:01 fw02 : %ASA-6-302013: Built inbound TCP connection 7 for "
+        "outside:10.0.2.7/51000 (10.0.2.7/51000) to inside:10.0.3.4/443 (10.0.3.4/443)\n"
+        "Dec  1 10:00:02 fw01 : Dec 01 2025 10:00:02: %ASA-6-302014: Teardown TCP connection 7 "
+        "for outside:10.0.0.9/445 to inside:10.0.1.5/50000 duration 0:00:02 bytes 10 TCP FINs\n"
+        "<166>1 2025-12-01T10:00:03Z fw02 : %ASA-6-302014: Teardown TCP connection 7 "
+        "for outside:10.0.2.7/51000 to inside:10.0.3.4/443 duration 0:00:02 bytes 20 TCP FINs\n"
+    )
+    records, _ = staged(log, options=ReaderOptions(year=2025))
+    assert brief(records, "line", "src", "dst", "dport", "direction") == [
+        (1, "10.0.1.5", "10.0.0.9", 445, "out"),
+        (2, "10.0.2.7", "10.0.3.4", 443, "in"),
+        (3, "10.0.1.5", "10.0.0.9", 445, "out"),
+        (4, "10.0.2.7", "10.0.3.4", 443, "in"),
+    ]
 
 
 def test_syslog_year_comes_from_the_file_time_and_never_lies_in_the_future(tmp_path: Path) -> None:

@@ -7,7 +7,8 @@ firewall's ``logging`` settings and the syslog server leave them. Other messages
 
 Who connected: ASA names the endpoints of an *outbound* connection responder first, so the
 reader swaps them. A teardown names them in its built message's order; the reader remembers the
-direction of connections it saw built (at most :data:`REMEMBERED` at a time, so memory stays
+direction of connections it saw built, by the firewall that logged them (the words before the
+tag, without priority and time stamps) and connection id (at most :data:`REMEMBERED` at a time, so memory stays
 bounded) and keeps the written order for the rest. A large file is parsed in parts by several
 processes all the same: a teardown whose built message may lie in an earlier part waits, and
 the main process settles it, in file order, with the memory the parts before left behind. The
@@ -118,7 +119,7 @@ class _Parser:
         message_id, body = tag.groups()
         waits: str | None = None
         if message_id in _CONNECTIONS:
-            record, waits = self._connection(message_id, body)
+            record, waits = self._connection(message_id, body, _device(line[: tag.start()]))
         elif message_id in _DENIES:
             record = self._deny(message_id, body)
         else:
@@ -132,12 +133,12 @@ class _Parser:
         in the order they were first remembered, and those torn down here."""
         return list(self.outbound.items()), self.dropped
 
-    def _connection(self, message_id: str, body: str) -> tuple[Record, str | None]:
+    def _connection(self, message_id: str, body: str, device: str) -> tuple[Record, str | None]:
         built = message_id in ("302013", "302015")
         match = (_BUILT if built else _TEARDOWN).match(body)
         if match is None:
             raise LineProblem(f"ASA {message_id} message in an unknown form")
-        key = f"{match['proto']}:{match['id']}"
+        key = f"{device} {match['proto']}:{match['id']}"
         outbound: bool | None = None
         waits = None
         if built:
@@ -191,6 +192,18 @@ class _Parser:
             action="denied" if verdict in (None, "denied") else "allowed",
             direction="in" if message_id in ("106001", "106006", "106007") else None,
         )
+
+
+_PRIORITY = re.compile(r"^\s*<\d{1,3}>(?:1 )?")
+
+
+def _device(head: str) -> str:
+    """Who logged the message: what precedes the ASA tag, without the priority and the time
+    stamps (a syslog server's and the firewall's own), such as ``fw01``. Connection ids are
+    numbered per firewall, so a file collected from several firewalls holds the same id for
+    different connections."""
+    words = STAMP.sub(" ", _PRIORITY.sub("", head)).replace(":", " ").split()
+    return " ".join(words)
 
 
 def _orient(record: Record, outbound: bool | None) -> None:
