@@ -8,14 +8,14 @@ firewall's ``logging`` settings and the syslog server leave them. Other messages
 Who connected: ASA names the endpoints of an *outbound* connection responder first, so the
 reader swaps them. A teardown names them in its built message's order; the reader remembers the
 direction of connections it saw built, by the firewall that logged them (the words before the
-tag, without priority and time stamps) and connection id (at most :data:`REMEMBERED` at a time, so memory stays
-bounded) and keeps the written order for the rest. A large file is parsed in parts by several
-processes all the same: a teardown whose built message may lie in an earlier part waits, and
-the main process settles it, in file order, with the memory the parts before left behind. The
-records are those of one pass, except that with more than :data:`REMEMBERED` connections
-open at once a different one may be forgotten. A teardown for ``SYN Timeout`` was never
-answered; one after ``TCP FINs`` was. Addresses are the real ones, before NAT, as the
-inventory knows the hosts.
+tag, without priority and time stamps) and connection id, at most :data:`REMEMBERED` at a
+time so that memory stays bounded, and keeps the written order for the rest. A large file is
+parsed in parts by several processes all the same: a teardown whose built message may lie in
+an earlier part waits, and the main process settles it, in file order, with the memory the
+parts before left behind. The records are those of one pass, except that with more than
+:data:`REMEMBERED` connections open at once a different one may be forgotten. A teardown for
+``SYN Timeout`` was never answered; one after ``TCP FINs`` was. Addresses are the real ones,
+before NAT, as the inventory knows the hosts.
 """
 
 from __future__ import annotations
@@ -101,8 +101,9 @@ class _Parser:
 
     In a part, ``touched`` holds the connections built or torn down so far: a teardown of
     one neither built nor torn down earlier in the part is the one whose direction only the
-    parts before can tell. ``dropped`` holds the connections built earlier that a teardown
-    of this part took out of the memory, for :meth:`carried`.
+    parts before can tell. ``dropped`` holds the connections built and then torn down in the
+    part, which the memory of the parts before must forget too (an id used again), for
+    :meth:`carried`.
     """
 
     def __init__(self, guess: YearGuess, *, part: bool = False):
@@ -119,12 +120,14 @@ class _Parser:
         message_id, body = tag.groups()
         waits: str | None = None
         if message_id in _CONNECTIONS:
-            record, waits = self._connection(message_id, body, _device(line[: tag.start()]))
+            stamp = STAMP.search(line, 0, tag.start())
+            device = _device(line[stamp.end() : tag.start()] if stamp else line[: tag.start()])
+            record, waits = self._connection(message_id, body, device)
         elif message_id in _DENIES:
+            stamp = STAMP.search(line, 0, tag.start())
             record = self._deny(message_id, body)
         else:
             return None
-        stamp = STAMP.search(line, 0, tag.start())
         record.time = parse_stamp(stamp, self.guess) if stamp else None
         return record if waits is None else Pending(record, waits)
 
@@ -198,12 +201,15 @@ _PRIORITY = re.compile(r"^\s*<\d{1,3}>(?:1 )?")
 
 
 def _device(head: str) -> str:
-    """Who logged the message: what precedes the ASA tag, without the priority and the time
-    stamps (a syslog server's and the firewall's own), such as ``fw01``. Connection ids are
-    numbered per firewall, so a file collected from several firewalls holds the same id for
-    different connections."""
-    words = STAMP.sub(" ", _PRIORITY.sub("", head)).replace(":", " ").split()
-    return " ".join(words)
+    """Who logged the message, from what lies between the first time stamp (or the start of
+    the line) and the ASA tag, without the priority and any further stamp (a syslog server's
+    stamp may precede the firewall's own): such as ``fw01``. Connection ids are numbered per
+    firewall, so a file collected from several firewalls holds the same id for different
+    connections."""
+    head = _PRIORITY.sub("", head)
+    if STAMP.search(head):
+        head = STAMP.sub(" ", head)
+    return " ".join(head.replace(":", " ").split())
 
 
 def _orient(record: Record, outbound: bool | None) -> None:
@@ -232,7 +238,7 @@ class _Memory:
         remembered, dropped = carried
         for key in dropped:
             self.outbound.pop(key, None)
-        for key, outbound in remembered:  # one kept its place, as one pass keeps it
+        for key, outbound in remembered:  # one remembered already keeps its place, as in one pass
             self.outbound[key] = outbound
         while len(self.outbound) > REMEMBERED:
             self.outbound.popitem(last=False)
