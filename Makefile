@@ -5,7 +5,7 @@ PIP := $(VENV)/bin/pip
 PORTMATRIX := $(VENV)/bin/portmatrix
 SYSTEM_TOOLS := nft iptables-restore nmap ip java conntrack nfdump softflowd
 APT_PACKAGES := nftables iptables nmap iproute2 ipset openjdk-17-jre-headless conntrack nfdump softflowd
-EXTRAS ?= dev,aerleon,spark
+EXTRAS ?= dev,aerleon,spark,fast
 
 .PHONY: demo test lint typecheck system-deps venv schema catalog docs bench fuzz clean
 

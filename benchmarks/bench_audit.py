@@ -9,7 +9,8 @@ an audit that aggregates first): mostly its flows from random hosts of their sou
 random ports of their ranges, some replies, denied and unanswered attempts, and noise. They are
 written once as canonical Parquet (the audit's input) and, for the ingest figures, as VPC,
 nfdump CSV, Zeek, pfirewall and mapped CSV logs, and as ASA, netfilter and conntrack lines
-(free text, read in Python, so fewer of them).
+(free text, read in Python, so fewer of them). Where the extra ``fast`` is installed, each
+delimited log is ingested twice, with the compiled fast path and with the readers' SQL alone.
 
 The baseline is the query anyone would write first: every record against every flow with
 ``BETWEEN`` on source range, destination range and ports (DuckDB plans it as a range join);
@@ -32,6 +33,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,7 @@ from gen_inventory import generate
 from portmatrix.audit import audit_matrix, canonical, ingest, rules
 from portmatrix.audit.canonical import ReaderOptions
 from portmatrix.audit.engines import DuckDbEngine, SparkEngine, duckdb_relation
+from portmatrix.audit.readers import _fast
 from portmatrix.catalog import load_catalog
 from portmatrix.errors import InventoryError
 from portmatrix.inventory import build_deployment
@@ -241,6 +244,18 @@ def timed(label: str, count: int, work: Any) -> float:
     return rate
 
 
+@contextlib.contextmanager
+def _fast_path(on: bool) -> Iterator[None]:
+    """The delimited readers with their compiled fast path, or with their SQL alone."""
+    available = _fast.available
+    if not on:
+        _fast.available = lambda: False  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        _fast.available = available
+
+
 def floor_copy(con: Any, log: Path, target: Path) -> None:
     """The ceiling for any ingest through DuckDB: the VPC log read by DuckDB's CSV reader with
     typed columns and written as canonical zstd Parquet, nothing checked or converted (the
@@ -331,6 +346,10 @@ def main() -> None:
         )
 
         print("ingest (read, convert, write zstd Parquet):")
+        if _fast.available():
+            print(f"  compiled fast path ready in {_fast.warm():.2f} s (numba: compiled or cached)")
+        else:
+            print("  compiled fast path: off (the extra 'fast' is not installed)")
         peaks: list[float] = []
         lines = min(args.ingest, args.records)  # a log holds at most every record once
         text_lines = min(args.text, args.records)
@@ -339,20 +358,23 @@ def main() -> None:
                 continue
             log = work / f"{name}.log"
             write_log(con, parquet, select, header, lines, log)
-            peak_reset()
-            timed(
-                name,
-                lines,
-                functools.partial(
-                    ingest,
-                    [log],
-                    work / f"out-{name}",
-                    kind=kind,
-                    options=options,
-                    memory_limit=args.memory_limit,
-                ),
-            )
-            peaks.append(peak_mb())
+            ways = [("", True), (" (SQL alone)", False)] if _fast.available() else [("", False)]
+            for label, fast_on in ways:
+                peak_reset()
+                with _fast_path(fast_on):
+                    timed(
+                        name + label,
+                        lines,
+                        functools.partial(
+                            ingest,
+                            [log],
+                            work / f"out-{name}",
+                            kind=kind,
+                            options=options,
+                            memory_limit=args.memory_limit,
+                        ),
+                    )
+                peaks.append(peak_mb())
         for name, select in TEXT_FORMATS.items():
             if chosen and name not in chosen:
                 continue

@@ -10,6 +10,17 @@ from portmatrix.audit.address import Address
 from portmatrix.audit.canonical import ReaderOptions
 
 FLOWLOGS = Path(__file__).resolve().parent / "data" / "flowlogs"
+#: ``--map`` for the columns of ``mapped.csv`` (and of logs written like it).
+MAPPED_CSV = (
+    ("time", "When"),
+    ("src", "Source"),
+    ("dst", "Destination"),
+    ("protocol", "Proto"),
+    ("sport", "SrcPort"),
+    ("dport", "DstPort"),
+    ("action", "Verdict"),
+    ("bytes", "Octets"),
+)
 
 
 def staged(

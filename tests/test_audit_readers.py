@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audit_helpers import FLOWLOGS, brief, staged
+from audit_helpers import FLOWLOGS, MAPPED_CSV, brief, staged
 from fuzz.mutations import FLOWLOG_SEEDS
 from portmatrix.audit import readers, sources
 from portmatrix.audit.address import Address
@@ -183,18 +183,8 @@ def test_vpc_without_header_is_version_2(tmp_path: Path) -> None:
 
 
 def test_mapped_csv_follows_the_command_line_mapping() -> None:
-    mapping = (
-        ("time", "When"),
-        ("src", "Source"),
-        ("dst", "Destination"),
-        ("protocol", "Proto"),
-        ("sport", "SrcPort"),
-        ("dport", "DstPort"),
-        ("action", "Verdict"),
-        ("bytes", "Octets"),
-    )
     records, counts = staged(
-        FLOWLOGS / "mapped.csv", kind="csv", options=ReaderOptions(mapping=mapping)
+        FLOWLOGS / "mapped.csv", kind="csv", options=ReaderOptions(mapping=MAPPED_CSV)
     )
     assert brief(records, "line", "protocol", "dport", "action", "bytes", "time") == [
         (2, 6, 40042, "allowed", 840, "2025-12-01T10:00:00.000000"),

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from portmatrix.catalog import Catalog, PackText, load_catalog
 from portmatrix.check import RulesetType, parse_ruleset
@@ -249,6 +250,7 @@ def flowlog_loader(kind: str) -> Callable[[str, str], None]:
     import tempfile
 
     from portmatrix.audit import canonical, sources
+    from portmatrix.audit.readers import _fast
     from portmatrix.errors import InputError, PortmatrixError
 
     def load(text: str, name: str = "fuzzed") -> None:
@@ -260,22 +262,40 @@ def flowlog_loader(kind: str) -> Callable[[str, str], None]:
         with tempfile.TemporaryDirectory(prefix="portmatrix-fuzz-log-") as work:
             path = Path(work) / "fuzzed.log"
             path.write_bytes(data)
-            staging = canonical.Staging(canonical.connect(threads=1), folder=Path(work))
-            try:
-                sources.stage(
-                    sources.classify([path], kind=kind),
-                    staging,
-                    options=canonical.ReaderOptions(year=2025),
-                )
-                staging.counts()
-            except InputError:
-                raise
-            except PortmatrixError as exc:
-                raise RuntimeError(f"not a cited line but a failed ingest: {exc}") from exc
-            finally:
-                staging.close()
+            read = stage_once(path, Path(work), fast=False)
+            fast = kind in FAST_READERS and _fast.available()
+            if fast and stage_once(path, Path(work), fast=True) != read:
+                raise RuntimeError("the compiled fast path read the log otherwise than SQL")
+
+    def stage_once(path: Path, work: Path, *, fast: bool) -> tuple[Any, ...]:
+        """Every staged row (problems too) and the counts, with the fast path forced or off."""
+        staging = canonical.Staging(canonical.connect(threads=1), folder=work)
+        saved = (_fast.available, _fast.FAST_MIN, _fast.BLOCK, _fast.MOSTLY_HANDED)
+        if fast:  # on every file, however small or damaged, in blocks of a few lines
+            _fast.FAST_MIN, _fast.BLOCK, _fast.MOSTLY_HANDED = 1, 512, 2.0
+        else:
+            _fast.available = lambda: False  # type: ignore[method-assign]
+        try:
+            sources.stage(
+                sources.classify([path], kind=kind),
+                staging,
+                options=canonical.ReaderOptions(year=2025),
+            )
+            rows = staging.con.execute(f"SELECT * FROM {staging.TABLE} ORDER BY ALL").fetchall()
+            return (rows, staging.counts())
+        except InputError:
+            raise
+        except PortmatrixError as exc:
+            raise RuntimeError(f"not a cited line but a failed ingest: {exc}") from exc
+        finally:
+            _fast.available, _fast.FAST_MIN, _fast.BLOCK, _fast.MOSTLY_HANDED = saved
+            staging.close()
 
     return load
+
+
+#: The readers with a compiled fast path, fuzzed with it forced and compared with their SQL.
+FAST_READERS = frozenset({"vpc", "nfdump-csv", "zeek", "pfirewall", "csv"})
 
 
 @dataclass(frozen=True)

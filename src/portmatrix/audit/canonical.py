@@ -21,6 +21,7 @@ import csv
 import os
 import shutil
 import tempfile
+import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -198,6 +199,7 @@ class Staging:
         self.folder = Path(tempfile.mkdtemp(prefix=".portmatrix-staging-", dir=folder))
         self.parts: dict[str, list[Path]] = {"good": [], "skip": [], "bad": []}
         self._serial = 0
+        self._lock = threading.Lock()
         self._finalizer = weakref.finalize(self, shutil.rmtree, self.folder, True)
         self._view()
 
@@ -248,6 +250,18 @@ class Staging:
     def _target(self) -> Path:
         self._serial += 1
         return self.folder / f"part-{self._serial:05d}"
+
+    def new_part(self) -> Path:
+        """A path for a Parquet part of good records written outside DuckDB (the fast path);
+        safe to call from several threads."""
+        with self._lock:
+            target = self._target()
+        target.mkdir(parents=True)
+        return target / "all.parquet"
+
+    def add_good(self, files: Iterable[Path]) -> None:
+        """Stage Parquet parts of good records in the canonical layout, written elsewhere."""
+        self._register([{"good": list(files), "skip": [], "bad": []}])
 
     @staticmethod
     def _copy(

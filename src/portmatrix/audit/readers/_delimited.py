@@ -18,6 +18,8 @@ from pathlib import Path
 
 from portmatrix.audit.address import parse_layers
 from portmatrix.audit.canonical import LineTooLong, NotUtf8, Staging, protocol_sql
+from portmatrix.audit.readers import _fast
+from portmatrix.audit.readers._fast import FastPlan
 from portmatrix.errors import InputError
 
 
@@ -44,7 +46,9 @@ class CsvSource:
     are parsed in such a wrapper). ``quote_char`` set means fields may hold line breaks, so
     a file holding that character is never cut into chunks. ``max_line`` raises DuckDB's
     longest line (2 MB) for a file that turned out to hold a longer one (see
-    :func:`stage_select`).
+    :func:`stage_select`). ``lines`` names a Parquet file mapping each line's position in
+    this file to its number in the file it was copied from (the lines the fast path handed
+    back, see :mod:`._fast`).
     """
 
     path: Path
@@ -54,6 +58,7 @@ class CsvSource:
     quote_char: str = ""
     wrap: Callable[[str], str] | None = None
     max_line: int | None = None
+    lines: Path | None = None
 
     def relation(self, chunk: Chunk) -> str:
         names = [*self.fields, "pm_extra"]
@@ -71,6 +76,11 @@ class CsvSource:
             f"(SELECT {_line_number(chunk)} AS pm_line, * FROM (SELECT row_number() OVER () AS pm_row, * "
             f"FROM {read}))"
         )
+        if self.lines is not None:
+            plain = (
+                f"(SELECT pm_n.line AS pm_line, pm_p.* EXCLUDE (pm_line) FROM {plain} AS pm_p "
+                f"JOIN read_parquet({quote(str(self.lines))}) AS pm_n ON pm_n.position = pm_p.pm_line)"
+            )
         return self.wrap(plain) if self.wrap else plain
 
     def chunks(self, parts: int) -> Iterator[Chunk]:
@@ -263,10 +273,18 @@ def count_sql(text: str) -> str:
     return f"TRY_CAST(nullif(nullif({text}, '-'), '') AS BIGINT)"
 
 
-def stage_select(staging: Staging, path: Path, source: CsvSource, fields: Fields) -> None:
+def stage_select(
+    staging: Staging,
+    path: Path,
+    source: CsvSource,
+    fields: Fields,
+    fast: FastPlan | None = None,
+) -> None:
     """Stage ``source``'s rows, converted through ``fields``, with a problem for each bad one.
 
-    A large file is read in chunks, side by side (see :func:`split`).
+    With a ``fast`` plan (the same columns as ``fields`` reads, described for the compiled
+    scanner), the scanner reads what it can first and only the lines it hands back are read
+    here (see :mod:`._fast`). A large file is read in chunks, side by side (see :func:`split`).
 
     Two kinds of file DuckDB's CSV reader refuses as a whole are read again, so the lines at
     fault become cited malformed lines like any other: a file holding bytes that are not UTF-8
@@ -274,7 +292,14 @@ def stage_select(staging: Staging, path: Path, source: CsvSource, fields: Fields
     U+FFFD, as the free-text readers decode; a file holding a line longer than DuckDB's line
     buffer is read with a buffer as long as its longest line, up to :data:`LONGEST_LINE`.
     """
-    copy = staging.folder / f"utf8-{path.name}"
+    handed_back: list[Path] = []
+    outcome = _fast.stage(staging, path, source, fast) if fast is not None else None
+    if outcome is not None:
+        if outcome.rest is None:
+            return
+        source = outcome.rest
+        handed_back = [source.path, *([source.lines] if source.lines else [])]
+    copy = staging.folder / f"utf8-{source.path.name}"
     try:
         while True:  # read again at most once for each cause: a second time is fatal
             try:
@@ -286,14 +311,15 @@ def stage_select(staging: Staging, path: Path, source: CsvSource, fields: Fields
             except NotUtf8:
                 if source.path == copy:
                     raise
-                _transcode(path, copy)
+                _transcode(source.path, copy)
                 source = replace(source, path=copy)
             except LineTooLong:
                 if source.max_line:
                     raise
                 source = replace(source, max_line=_line_buffer(source.path, path))
     finally:
-        copy.unlink(missing_ok=True)
+        for temporary in (copy, *handed_back):
+            temporary.unlink(missing_ok=True)
 
 
 #: A line longer than this makes a delimited file fatal: no flow log writes one.

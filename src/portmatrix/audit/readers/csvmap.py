@@ -15,6 +15,7 @@ import csv
 from pathlib import Path
 
 from portmatrix.audit.canonical import ReaderOptions, Staging
+from portmatrix.audit.readers import _fast as fast
 from portmatrix.audit.readers._delimited import (
     Fields,
     count_sql,
@@ -22,6 +23,7 @@ from portmatrix.audit.readers._delimited import (
     read_head,
     stage_select,
 )
+from portmatrix.audit.readers._fast import FastPlan
 from portmatrix.errors import InputError, PortmatrixError
 
 FIELDS = [
@@ -108,4 +110,34 @@ class MappedCsvReader:
             complete=f"{columns[-1]} IS NOT NULL",
         )
         source = csv_source(path, columns, delimiter=delimiter, skip=1, quote_char='"')
-        stage_select(staging, path, source, fields)
+        where = {name: columns.index(column) for name, column in col.items()}
+        stage_select(staging, path, source, fields, fast=_plan(len(columns), where))
+
+
+_ACTIONS = dict.fromkeys(
+    ("allow", "allowed", "accept", "accepted", "permit", "permitted", "pass"), fast.ALLOWED
+) | dict.fromkeys(
+    ("deny", "denied", "drop", "dropped", "reject", "rejected", "block", "blocked"), fast.DENIED
+)
+_DIRECTIONS = dict.fromkeys(("in", "inbound"), fast.IN) | dict.fromkeys(
+    ("out", "outbound"), fast.OUT
+)
+
+
+def _plan(count: int, where: dict[str, int]) -> FastPlan | None:
+    """The mapped columns as the compiled scanner reads them (see :mod:`._fast`)."""
+    time = fast.EPOCHTOO | fast.FRACTION | fast.TSEP | fast.ZSUFFIX
+    columns = {
+        "time": fast.Column(fast.DATETIME, time),
+        "src": fast.Column(fast.SRC),
+        "dst": fast.Column(fast.DST),
+        "sport": fast.Column(fast.SPORT),
+        "dport": fast.Column(fast.DPORT),
+        "protocol": fast.Column(fast.PROTO),
+        "action": fast.Column(fast.ACTION, fast.FOLD, _ACTIONS),
+        "answered": fast.Column(fast.ANSWERED, fast.FOLD, {"true": fast.YES, "false": fast.NO}),
+        "bytes": fast.Column(fast.BYTES),
+        "packets": fast.Column(fast.PACKETS),
+        "direction": fast.Column(fast.DIRECTION, fast.FOLD, _DIRECTIONS),
+    }
+    return FastPlan.of(count, [(where[name], columns[name]) for name in where])

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from portmatrix.audit.canonical import ReaderOptions, Staging
+from portmatrix.audit.readers import _fast as fast
 from portmatrix.audit.readers._delimited import (
     Fields,
     count_sql,
@@ -24,6 +25,7 @@ from portmatrix.audit.readers._delimited import (
     read_head,
     stage_select,
 )
+from portmatrix.audit.readers._fast import FastPlan
 from portmatrix.audit.readers._lines import (
     MAX_COUNT,
     LineParser,
@@ -83,7 +85,28 @@ class NfdumpCsvReader:
                 skip=f"NOT regexp_matches(coalesce({col['ts']}, ''), '^[0-9]{{4}}-')",
                 complete=f"{col['pr']} IS NOT NULL",
             ),
+            fast=_plan(names),
         )
+
+
+def _plan(names: list[str]) -> FastPlan | None:
+    """The CSV's columns as the compiled scanner reads them (see :mod:`._fast`)."""
+    role = fast.placer(names)
+    return FastPlan.of(
+        len(names),
+        [
+            role("ts", fast.DATETIME, fast.FRACTION | fast.TSEP),
+            role("sa", fast.SRC),
+            role("da", fast.DST),
+            role("sp", fast.SPORT, fast.DOT0),
+            role("dp", fast.DPORT, fast.DOT0),
+            role("pr", fast.PROTO),
+            role("flg", fast.FLAGS),
+            role("ibyt", fast.BYTES),
+            role("ipkt", fast.PACKETS),
+        ],
+        icmp=fast.ICMP_BY_NAME_OR_NUMBER,
+    )
 
 
 _START = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?\s", re.ASCII)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from portmatrix.audit.canonical import ReaderOptions, Staging
+from portmatrix.audit.readers import _fast as fast
 from portmatrix.audit.readers._delimited import (
     Fields,
     count_sql,
@@ -19,6 +20,7 @@ from portmatrix.audit.readers._delimited import (
     header_lines,
     stage_select,
 )
+from portmatrix.audit.readers._fast import FastPlan
 from portmatrix.errors import InputError
 
 DEFAULT_FIELDS = [
@@ -90,4 +92,36 @@ class PfirewallReader:
                 f"OR upper({col['action']}) LIKE 'INFO-%'",
                 complete=f"{columns[-1]} IS NOT NULL",
             ),
+            fast=_plan(fields),
         )
+
+
+def _plan(fields: list[str]) -> FastPlan | None:
+    """The columns above as the compiled scanner reads them (see :mod:`._fast`)."""
+    role = fast.placer(fields)
+    return FastPlan.of(
+        len(fields),
+        [
+            role("date", fast.DATE),
+            role("time", fast.CLOCK),
+            role(
+                "action",
+                fast.ACTION,
+                fast.FOLD,
+                {"allow": fast.ALLOWED, "drop": fast.DENIED, "-": fast.UNKNOWN},
+            ),
+            role("protocol", fast.PROTO),
+            role("src-ip", fast.SRC),
+            role("dst-ip", fast.DST),
+            role("src-port", fast.SPORT, fast.DASH),
+            role("dst-port", fast.DPORT, fast.DASH),
+            role("size", fast.BYTES),
+            role(
+                "path",
+                fast.DIRECTION,
+                fast.FOLD,
+                {"send": fast.OUT, "receive": fast.IN, "-": fast.NOWHERE},
+            ),
+        ],
+        packets=1,
+    )

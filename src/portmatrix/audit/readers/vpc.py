@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from portmatrix.audit.canonical import ReaderOptions, Staging
+from portmatrix.audit.readers import _fast as fast
 from portmatrix.audit.readers._delimited import (
     Fields,
     count_sql,
@@ -20,6 +21,7 @@ from portmatrix.audit.readers._delimited import (
     read_head,
     stage_select,
 )
+from portmatrix.audit.readers._fast import FastPlan
 from portmatrix.errors import InputError
 
 V2_FIELDS = [
@@ -123,4 +125,36 @@ class VpcReader:
                 f"OR coalesce({columns[0]}, '') = ''",
                 complete=f"{columns[-1]} IS NOT NULL",
             ),
+            fast=_plan(fields),
         )
+
+
+def _plan(fields: list[str]) -> FastPlan | None:
+    """The columns above as the compiled scanner reads them (see :mod:`._fast`)."""
+    role = fast.placer(fields)
+    return FastPlan.of(
+        len(fields),
+        [
+            role("srcaddr", fast.SRC),
+            role("dstaddr", fast.DST),
+            role("protocol", fast.PROTO),
+            role("srcport", fast.SPORT, fast.DASH),
+            role("dstport", fast.DPORT, fast.DASH),
+            role("packets", fast.PACKETS),
+            role("bytes", fast.BYTES),
+            role("start", fast.EPOCH, fast.DASH),
+            role(
+                "action",
+                fast.ACTION,
+                fast.FOLD,
+                {"accept": fast.ALLOWED, "reject": fast.DENIED, "-": fast.UNKNOWN},
+            ),
+            role("log-status", fast.STATUS, fast.FOLD, {"ok": fast.RECORD, "-": fast.RECORD}),
+            role(
+                "flow-direction",
+                fast.DIRECTION,
+                fast.FOLD,
+                {"ingress": fast.IN, "egress": fast.OUT, "-": fast.NOWHERE},
+            ),
+        ],
+    )
