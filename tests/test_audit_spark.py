@@ -99,3 +99,30 @@ def test_spark_reads_raw_logs_through_a_local_ingest(spark: object) -> None:
     assert reports[0].summary == reports[1].summary
     assert reports[0].flows == reports[1].flows
     assert reports[1].summary.allowed > 0 and reports[1].summary.malformed == 3
+
+
+def test_spark_reads_the_parts_the_fast_path_writes(
+    spark: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parts written by pyarrow (the compiled fast path) and by DuckDB, read by both engines."""
+    from portmatrix.audit.readers import _fast
+
+    if not _fast.available():
+        pytest.skip("the extra 'fast' (numba, numpy, pyarrow) is not installed")
+    monkeypatch.setattr(_fast, "FAST_MIN", 1)
+    monkeypatch.setattr(_fast, "BLOCK", 256)
+    monkeypatch.setattr(_fast, "MOSTLY_HANDED", 2.0)
+    matrix = resolve_file(DUPLEX)
+    logs = [FLOWLOGS / name for name in ("vpc-v2.log", "vpc-v5.log", "zeek-conn.log")]
+    logs += [FLOWLOGS / "pfirewall.log", FLOWLOGS / "nfdump.csv"]
+    scanned: list[object] = []
+    real = _fast.stage
+    monkeypatch.setattr(_fast, "stage", lambda *a: scanned.append(real(*a)) or scanned[-1])
+    reports = [
+        audit_matrix(matrix, logs, catalog=load_catalog(), engine=engine, spark_session=spark)  # type: ignore[arg-type]
+        for engine in ("duckdb", "spark")
+    ]
+    assert len(scanned) == 2 * len(logs) and all(outcome is not None for outcome in scanned)
+    assert reports[0].summary == reports[1].summary and reports[0].flows == reports[1].flows
+    assert reports[0].unexpected == reports[1].unexpected
+    assert reports[1].summary.allowed > 0
