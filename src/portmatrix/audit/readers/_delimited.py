@@ -84,7 +84,7 @@ class CsvSource:
         return self.wrap(plain) if self.wrap else plain
 
     def chunks(self, parts: int) -> Iterator[Chunk]:
-        if self.quote_char and parts > 1 and _holds(self.path, self.quote_char.encode()):
+        if self.quote_char and parts > 1 and holds(self.path, self.quote_char.encode()):
             parts = 1  # a quoted field may hold a line break: no cutting at line ends
         return split(self.path, skip=self.skip, parts=parts)
 
@@ -216,7 +216,7 @@ def split(path: Path, *, skip: int, parts: int) -> Iterator[Chunk]:
             yield Chunk(first, tuple(scan.blanks[:MAX_BLANKS]), rows)
 
 
-def _holds(path: Path, needle: bytes) -> bool:
+def holds(path: Path, needle: bytes) -> bool:
     """Whether ``needle`` occurs anywhere in the file (a search at memory speed); a needle of
     more than one byte, which could straddle two blocks, is taken as found."""
     if len(needle) != 1:

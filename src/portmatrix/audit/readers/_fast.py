@@ -30,7 +30,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from portmatrix.audit.canonical import COLUMNS, Staging
+from portmatrix.audit.canonical import COLUMNS, ROW_GROUP_SIZE, ZSTD_LEVEL, Staging
 
 if TYPE_CHECKING:
     from portmatrix.audit.readers._delimited import CsvSource
@@ -276,9 +276,9 @@ def _suitable(source: CsvSource, plan: FastPlan | None) -> bool:
     except OSError:
         return False
     if source.quote_char:
-        from portmatrix.audit.readers._delimited import _holds
+        from portmatrix.audit.readers._delimited import holds
 
-        return not _holds(source.path, source.quote_char.encode())
+        return not holds(source.path, source.quote_char.encode())
     return True
 
 
@@ -461,7 +461,7 @@ def _buffers(np: Any, kernel: Any, room: int, keep: tuple[int, int] = (0, 0)) ->
 
 def _write_part(np: Any, kernel: Any, out: Any, target: Path, source_file: str) -> None:
     """Rows of the scanner as a canonical Parquet file, written as DuckDB writes them (the
-    same types, zstd level 1, row groups of a million)."""
+    same types, compression and row groups: :data:`~portmatrix.audit.canonical.PARQUET`)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -507,8 +507,8 @@ def _write_part(np: Any, kernel: Any, out: Any, target: Path, source_file: str) 
         pa.table(arrays),
         target,
         compression="zstd",
-        compression_level=1,
-        row_group_size=1_000_000,
+        compression_level=ZSTD_LEVEL,
+        row_group_size=ROW_GROUP_SIZE,
         store_schema=False,
     )
 

@@ -440,7 +440,6 @@ def scan(  # type: ignore[no-untyped-def]
                         break
                 elif kind == FLAGS:
                     if number == 6:
-                        answered = 2
                         for k in range(a, b):
                             if buf[k] == 65:
                                 answered = 1

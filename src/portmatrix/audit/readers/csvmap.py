@@ -20,6 +20,7 @@ from portmatrix.audit.readers._delimited import (
     Fields,
     count_sql,
     csv_source,
+    quote,
     read_head,
     stage_select,
 )
@@ -42,12 +43,21 @@ FIELDS = [
 REQUIRED = ("src", "dst", "protocol")
 
 
+ALLOWING = ("allow", "allowed", "accept", "accepted", "permit", "permitted", "pass")
+DENYING = ("deny", "denied", "drop", "dropped", "reject", "rejected", "block", "blocked")
+INBOUND = ("in", "inbound")
+OUTBOUND = ("out", "outbound")
+
+
+def _listed(words: tuple[str, ...]) -> str:
+    return "(" + ", ".join(quote(word) for word in words) + ")"
+
+
 def _action(text: str) -> str:
     word = f"lower(trim({text}))"
     return (
-        f"CASE WHEN {word} IN ('allow', 'allowed', 'accept', 'accepted', 'permit', 'permitted', "
-        f"'pass') THEN 'allowed' WHEN {word} IN ('deny', 'denied', 'drop', 'dropped', 'reject', "
-        f"'rejected', 'block', 'blocked') THEN 'denied' ELSE 'unknown' END"
+        f"CASE WHEN {word} IN {_listed(ALLOWING)} THEN 'allowed' "
+        f"WHEN {word} IN {_listed(DENYING)} THEN 'denied' ELSE 'unknown' END"
     )
 
 
@@ -104,8 +114,8 @@ class MappedCsvReader:
             answered=f"try_cast({answered} AS BOOLEAN)",
             bytes=count_sql(get("bytes")),
             packets=count_sql(get("packets")),
-            direction=f"CASE lower({get('direction')}) WHEN 'in' THEN 'in' WHEN 'inbound' "
-            "THEN 'in' WHEN 'out' THEN 'out' WHEN 'outbound' THEN 'out' END",
+            direction=f"CASE WHEN lower({get('direction')}) IN {_listed(INBOUND)} THEN 'in' "
+            f"WHEN lower({get('direction')}) IN {_listed(OUTBOUND)} THEN 'out' END",
             skip=f"coalesce({columns[0]}, '') = '' AND {columns[-1]} IS NULL",
             complete=f"{columns[-1]} IS NOT NULL",
         )
@@ -114,14 +124,8 @@ class MappedCsvReader:
         stage_select(staging, path, source, fields, fast=_plan(len(columns), where))
 
 
-_ACTIONS = dict.fromkeys(
-    ("allow", "allowed", "accept", "accepted", "permit", "permitted", "pass"), fast.ALLOWED
-) | dict.fromkeys(
-    ("deny", "denied", "drop", "dropped", "reject", "rejected", "block", "blocked"), fast.DENIED
-)
-_DIRECTIONS = dict.fromkeys(("in", "inbound"), fast.IN) | dict.fromkeys(
-    ("out", "outbound"), fast.OUT
-)
+_ACTIONS = dict.fromkeys(ALLOWING, fast.ALLOWED) | dict.fromkeys(DENYING, fast.DENIED)
+_DIRECTIONS = dict.fromkeys(INBOUND, fast.IN) | dict.fromkeys(OUTBOUND, fast.OUT)
 
 
 def _plan(count: int, where: dict[str, int]) -> FastPlan | None:

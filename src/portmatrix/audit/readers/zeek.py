@@ -11,6 +11,7 @@ they are dropped.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from pathlib import Path
 
 from portmatrix.audit.canonical import ReaderOptions, Staging
@@ -27,7 +28,14 @@ from portmatrix.audit.readers._fast import FastPlan
 from portmatrix.errors import InputError
 
 NEEDED = ("ts", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto")
-_UNANSWERED = "('S0', 'SH', 'RSTOS0', 'REJ')"
+UNANSWERED = ("S0", "SH", "RSTOS0", "REJ")  # conn_state of a responder that never answered
+
+
+def _byte_columns(names: Iterable[str]) -> tuple[str, str]:
+    """IP bytes where Zeek logged them, else payload bytes."""
+    names = set(names)
+    ip_bytes = "id.orig_p" in names and "orig_ip_bytes" in names
+    return ("orig_ip_bytes", "resp_ip_bytes") if ip_bytes else ("orig_bytes", "resp_bytes")
 
 
 def _fields(get: dict[str, str], *, ts: str) -> Fields:
@@ -38,7 +46,6 @@ def _fields(get: dict[str, str], *, ts: str) -> Fields:
         return f"nullif(coalesce({count_sql(value(a))}, 0) + coalesce({count_sql(value(b))}, 0), 0)"
 
     icmp = f"lower({get['proto']}) LIKE 'icmp%'"
-    ip_bytes = "id.orig_p" in get and "orig_ip_bytes" in get
     state = value("conn_state")
     return Fields(
         src=get["id.orig_h"],
@@ -48,11 +55,9 @@ def _fields(get: dict[str, str], *, ts: str) -> Fields:
         dport=f"CASE WHEN NOT {icmp} THEN {value('id.resp_p')} END",
         time=ts,
         time_text=value("ts"),
-        answered=f"CASE WHEN {state} IN {_UNANSWERED} THEN false WHEN {state} = 'OTH' "
+        answered=f"CASE WHEN {state} IN ({', '.join(map(quote, UNANSWERED))}) THEN false WHEN {state} = 'OTH' "
         f"OR {state} IS NULL THEN NULL ELSE true END",
-        bytes=total("orig_ip_bytes", "resp_ip_bytes")
-        if ip_bytes
-        else total("orig_bytes", "resp_bytes"),
+        bytes=total(*_byte_columns(get)),
         packets=total("orig_pkts", "resp_pkts"),
         skip=f"starts_with(coalesce({get['ts']}, '#'), '#')",
         complete=f"{get['proto']} IS NOT NULL",
@@ -69,7 +74,7 @@ def _epoch_or_iso(text: str) -> str:
 
 
 #: Every conn_state Zeek writes, as ``answered`` reads it (any other word: the SQL decides).
-_STATES = dict.fromkeys(("S0", "SH", "RSTOS0", "REJ"), fast.NO) | dict.fromkeys(
+_STATES = dict.fromkeys(UNANSWERED, fast.NO) | dict.fromkeys(
     ("S1", "S2", "S3", "SF", "RSTO", "RSTR", "RSTRH", "SHR"), fast.YES
 )
 _STATES |= dict.fromkeys(("OTH", "-", "(empty)"), fast.UNSURE)
@@ -77,8 +82,7 @@ _STATES |= dict.fromkeys(("OTH", "-", "(empty)"), fast.UNSURE)
 
 def _plan(names: list[str]) -> FastPlan | None:
     """The TSV's columns as the compiled scanner reads them, as :func:`_fields` does."""
-    ip_bytes = "id.orig_p" in names and "orig_ip_bytes" in names
-    sizes = ("orig_ip_bytes", "resp_ip_bytes") if ip_bytes else ("orig_bytes", "resp_bytes")
+    sizes = _byte_columns(names)
     role = fast.placer(names)
     time = fast.EPOCHTOO | fast.FRACTION | fast.TSEP | fast.ZSUFFIX | fast.DASH
     return FastPlan.of(
